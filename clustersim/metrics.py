@@ -1,0 +1,201 @@
+"""Outputs on the source's three monitoring levels (000 §Monitoring and Evaluation), and per-run summaries.
+
+Monthly metrics are computed from the model's arrays in one pass per month, so
+the DataCollector's reporters only read a dict (cheap at any scale).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE
+
+#: name -> (level, meaning)
+METRIC_INFO: dict[str, tuple[str, str]] = {
+    # cluster organisation
+    "contacts": ("organisation", "Firm contacts by the BSO and manager this month"),
+    "meetings": ("organisation", "Meetings (three or more firms met) this month"),
+    "services_delivered": ("organisation", "Services delivered so far (contacts, trainings, exchanges)"),
+    "bso_capacity": ("organisation", "BSO capacity to foster collaboration, [0, 1]"),
+    "bso_trained_staff": ("organisation", "Trained BSO officers in post"),
+    "money_disbursed": ("organisation", "Grant disbursed so far (k$)"),
+    "programme_spend": ("organisation", "Programme money spent so far (k$)"),
+    # cluster actors
+    "share_cooperating": ("actors", "Share of firms that contributed to a joint action in the last 6 months"),
+    "contribution_rate": ("actors", "Share of this month's joint-action participants who contributed"),
+    "mean_trust": ("actors", "Mean trust over active ties"),
+    "trusted_tie_density": ("actors", "Density of the trusted-tie network"),
+    "giant_component": ("actors", "Share of firms in the largest trusted-tie component"),
+    "members": ("actors", "Firms that are members (incl. active)"),
+    "active": ("actors", "Firms in a running joint action"),
+    "outsiders": ("actors", "Firms outside the cluster organisation"),
+    "dropouts": ("actors", "Firms that dropped out"),
+    "mean_motivation": ("actors", "Mean motivation of all firms"),
+    "mean_disposition": ("actors", "Mean learned disposition to contribute"),
+    "alignment": ("actors", "Share of idle members whose preferred joint action is the common one"),
+    "joint_actions_running": ("actors", "Joint actions running"),
+    "joint_actions_started": ("actors", "Joint actions started so far"),
+    "joint_actions_completed": ("actors", "Joint actions completed successfully so far"),
+    "joint_actions_failed": ("actors", "Joint actions that failed so far"),
+    "reported_cooperation": ("actors", "Share cooperating as seen by monitoring (responding firms only)"),
+    # economy and society
+    "revenue_index": ("economy", "Total revenue against month 0 (=1), deseasonalised"),
+    "reported_revenue_index": ("economy", "Revenue index as reported, with seasonality"),
+    "exports_index": ("economy", "Total exports against month 0 (=1)"),
+    "jobs_index": ("economy", "Employment against month 0 (=1)"),
+    "jobs_created": ("economy", "Jobs created since month 0"),
+    "women_share_jobs": ("economy", "Women's share of all jobs"),
+    "women_share_new_jobs": ("economy", "Women's share of jobs created"),
+    "women_share_management": ("economy", "Women's share of management positions"),
+    "innovation_index": ("economy", "Mean capability gain since month 0"),
+    "export_share": ("economy", "Share of firms exporting"),
+}
+MONTHLY_METRICS: tuple[str, ...] = tuple(METRIC_INFO)
+
+
+def _giant_component(u: np.ndarray, v: np.ndarray, n: int) -> float:
+    if u.size == 0:
+        return 1.0 / n
+    g = coo_matrix((np.ones(u.size), (u, v)), shape=(n, n))
+    _, labels = connected_components(g, directed=False)
+    return float(np.bincount(labels).max() / n)
+
+
+def monthly_metrics(model) -> dict[str, float]:
+    """All monthly metrics of ``model`` in its current state."""
+    f, t, p = model.firms, model.ties, model.params
+    n = f.n
+    act = t.active
+    tr = model.trust
+    trusted = act & (tr >= p.trusted_threshold)
+    econ = model._economy_totals()
+    base = model.baseline
+    coop = model.cooperating()
+    engaged = f.engaged
+    responders = engaged & (model.rng.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation) \
+        if model.programme_on and p.monitoring_intensity > 0 else np.zeros(n, dtype=bool)
+    season = 1.0 + p.seasonality * math.sin(2 * math.pi * model.month / 12)
+    a = model.actions
+    return {
+        "contacts": model.counters["contacts"],
+        "meetings": model.counters["meetings"],
+        "services_delivered": model.cumulative["services"],
+        "bso_capacity": model.bso.capacity,
+        "bso_trained_staff": model.bso.trained_staff,
+        "money_disbursed": model.ledger.disbursed,
+        "programme_spend": model.ledger.programme_cost,
+        "share_cooperating": float(coop.mean()),
+        "contribution_rate": model.contribution_rate,
+        "mean_trust": float(tr[act].mean()) if act.any() else 0.0,
+        "trusted_tie_density": float(trusted.sum() / max(n * (n - 1) / 2, 1)),
+        "giant_component": _giant_component(t.u[trusted], t.v[trusted], n),
+        "members": int(((f.state == MEMBER) | (f.state == ACTIVE)).sum()),
+        "active": int((f.state == ACTIVE).sum()),
+        "outsiders": int((f.state == OUTSIDE).sum()),
+        "dropouts": int((f.state == DROPPED).sum()),
+        "mean_motivation": float(f.motivation.mean()),
+        "mean_disposition": float(f.disposition.mean()),
+        "alignment": model.alignment,
+        "joint_actions_running": int(a.running[: a.count].sum()),
+        "joint_actions_started": model.cumulative["started"],
+        "joint_actions_completed": model.cumulative["succeeded"],
+        "joint_actions_failed": model.cumulative["failed"],
+        "reported_cooperation": float(coop[responders].mean()) if responders.any() else np.nan,
+        "revenue_index": econ["revenue"] / base["revenue"],
+        "reported_revenue_index": season * econ["revenue"] / base["revenue"],
+        "exports_index": econ["exports"] / base["exports"] if base["exports"] > 0 else np.nan,
+        "jobs_index": econ["jobs"] / base["jobs"],
+        "jobs_created": econ["jobs"] - base["jobs"],
+        "women_share_jobs": econ["women_jobs"] / econ["jobs"],
+        "women_share_new_jobs": econ["women_new_jobs"] / econ["new_jobs"] if econ["new_jobs"] > 1e-9 else np.nan,
+        "women_share_management": econ["women_managers"] / econ["managers"],
+        "innovation_index": float((f.capability - f.capability0).mean()),
+        "export_share": float(f.exporter.mean()),
+    }
+
+
+TAKEOFF_LEVEL = 0.3  # share cooperating that marks take-off
+
+
+def classify(cooperation: float, innovation: float, openness: float) -> str:
+    """Typology of clusters (000 §Success Factors; SF13).
+
+    Innovative: high cooperation, innovation and openness. Sluggish: low
+    cooperation with weak innovation, or closed. Rising: everything between
+    (an early-stage, open cluster).
+    """
+    if cooperation >= 0.45 and innovation >= 0.05 and openness >= 0.25:
+        return "innovative"
+    if cooperation < 0.15 or (innovation < 0.02 and openness < 0.15):
+        return "sluggish"
+    return "rising"
+
+
+def run_summary(series, model) -> dict[str, float | str]:
+    """Per-run indicators from the monthly series and the final state."""
+    s = series
+    coop = s["share_cooperating"].to_numpy()
+    months = len(coop) - 1
+    cal = model.calendar
+    above = np.flatnonzero(coop >= TAKEOFF_LEVEL)
+    takeoff = float(above[0]) if above.size else math.nan
+    end = cal.programme_end if cal.has_programme else math.nan
+
+    def at(month):
+        return float(coop[int(month)]) if not math.isnan(month) and 0 <= month <= months else math.nan
+
+    coop_end = at(end)
+    coop_after = at(end + 24) if not math.isnan(end) else math.nan
+    final = float(coop[-1])
+    last = s.iloc[-1]
+    f = model.firms
+    innovation = float(last["innovation_index"])
+    openness = 0.5 * float(f.exporter.mean()) + 0.5 * float(f.joined_later.mean())
+    cost = model.ledger.programme_cost
+    n_coop = final * f.n
+    return {
+        "takeoff_month": takeoff,
+        "final_cooperation": final,
+        "peak_cooperation": float(coop.max()),
+        "mean_cooperation": float(coop[1:].mean()) if months else final,
+        "coop_at_programme_end": coop_end,
+        "coop_24m_after_end": coop_after,
+        "sustainability": coop_after / coop_end if coop_end and coop_end > 0 and not math.isnan(coop_after) else math.nan,
+        "final_trust": float(last["mean_trust"]),
+        "trust_gain_24m": float(s["mean_trust"].iloc[min(24, months)] - s["mean_trust"].iloc[0]),
+        "final_motivation": float(last["mean_motivation"]),
+        "min_motivation_36m": float(s["mean_motivation"].iloc[: min(36, months) + 1].min()),
+        "dropouts": float(s["dropouts"].iloc[-1]),
+        "peak_dropouts": float(s["dropouts"].max()),
+        "joint_actions_started": float(last["joint_actions_started"]),
+        "joint_actions_completed": float(last["joint_actions_completed"]),
+        "joint_actions_failed": float(last["joint_actions_failed"]),
+        "mean_alignment": float(np.nanmean(s["alignment"].to_numpy(dtype=float))) if s["alignment"].notna().any() else math.nan,
+        "programme_cost": cost,
+        "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
+        "revenue_index": float(last["revenue_index"]),
+        "exports_index": float(last["exports_index"]),
+        "jobs_index": float(last["jobs_index"]),
+        "jobs_created": float(last["jobs_created"]),
+        "women_share_jobs": float(last["women_share_jobs"]),
+        "women_share_new_jobs": float(last["women_share_new_jobs"]),
+        "women_share_management": float(last["women_share_management"]),
+        "innovation_index": innovation,
+        "openness_index": openness,
+        "bso_capacity_mean": float(s["bso_capacity"].iloc[1:].mean()) if months else float(s["bso_capacity"].iloc[0]),
+        "typology": classify(final, innovation, openness),
+    }
+
+
+SUMMARY_METRICS: tuple[str, ...] = (
+    "takeoff_month", "final_cooperation", "peak_cooperation", "mean_cooperation", "coop_at_programme_end",
+    "coop_24m_after_end", "sustainability", "final_trust", "trust_gain_24m", "final_motivation",
+    "min_motivation_36m", "dropouts", "peak_dropouts", "joint_actions_started", "joint_actions_completed",
+    "joint_actions_failed", "mean_alignment", "programme_cost", "cost_per_cooperating_firm", "revenue_index",
+    "exports_index", "jobs_index", "jobs_created", "women_share_jobs", "women_share_new_jobs",
+    "women_share_management", "innovation_index", "openness_index", "bso_capacity_mean",
+)

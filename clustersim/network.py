@@ -1,0 +1,130 @@
+"""The acquaintance network on which trust lives.
+
+Structure comes from networkx generators, seeded from the model's ``rng`` so
+that a run is reproducible (Mesa's own network examples build graphs unseeded).
+The model never loops over ties in Python: the graph is flattened once into
+edge arrays (``u < v``) plus a CSR index of incident ties per firm, and every
+monthly update works on those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+
+@dataclass
+class TieArrays:
+    """Undirected ties as arrays. Index ``e`` is one tie between ``u[e] < v[e]``."""
+
+    u: np.ndarray  # int64
+    v: np.ndarray  # int64
+    active: np.ndarray  # bool: latent ties become active when a facilitator brokers them
+    incident_ptr: np.ndarray  # CSR pointer: ties of firm i are incident_idx[ptr[i]:ptr[i+1]]
+    incident_idx: np.ndarray  # tie index
+    incident_other: np.ndarray  # the firm at the other end
+
+    @property
+    def n_ties(self) -> int:
+        return int(self.u.size)
+
+
+def acquaintance_graph(kind: str, n: int, mean_degree: int, rewiring_prob: float,
+                       rng: np.random.Generator) -> nx.Graph:
+    """Build the structural network with networkx, seeded from ``rng``.
+
+    Nodes are ordered by location, so ring neighbours are spatially and
+    sectorally close (004, "What are clusters": spatial proximity).
+    """
+    seed = int(rng.integers(2**31 - 1))
+    k = max(2, int(mean_degree))
+    if kind == "complete":
+        return nx.complete_graph(n)
+    if kind == "scale_free":
+        return nx.barabasi_albert_graph(n, max(1, k // 2), seed=seed)
+    if kind == "ring":
+        return nx.watts_strogatz_graph(n, k, 0.0, seed=seed)
+    return nx.watts_strogatz_graph(n, k, rewiring_prob, seed=seed)
+
+
+def _dedupe(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    keep = lo != hi
+    key = np.unique(lo[keep] * n + hi[keep])
+    return key // n, key % n
+
+
+def build_ties(graph: nx.Graph, n: int, rng: np.random.Generator, latent_share: float,
+               extra_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> TieArrays:
+    """Flatten ``graph`` into tie arrays and add latent (brokerable) ties.
+
+    ``extra_pairs`` are additional active ties (e.g. among former cooperative
+    members). Latent ties are random pairs not yet tied; a cluster manager can
+    activate them (004, "Cluster Development Agents": linkages).
+    """
+    edges = np.fromiter((x for e in graph.edges() for x in e), dtype=np.int64).reshape(-1, 2)
+    u, v = edges[:, 0], edges[:, 1]
+    if extra_pairs is not None and extra_pairs[0].size:
+        u = np.concatenate([u, extra_pairs[0]])
+        v = np.concatenate([v, extra_pairs[1]])
+    u, v = _dedupe(u, v, n)
+    n_active = u.size
+    n_latent = int(round(latent_share * n_active))
+    if n_latent and n > 2:
+        lu = rng.integers(0, n, size=2 * n_latent)
+        lv = rng.integers(0, n, size=2 * n_latent)
+        lu, lv = _dedupe(lu, lv, n)
+        existing = np.isin(lu * n + lv, u * n + v)
+        lu, lv = lu[~existing][:n_latent], lv[~existing][:n_latent]
+    else:
+        lu = lv = np.zeros(0, dtype=np.int64)
+    all_u = np.concatenate([u, lu])
+    all_v = np.concatenate([v, lv])
+    active = np.zeros(all_u.size, dtype=bool)
+    active[:n_active] = True
+    # CSR of incident ties (each tie appears once per endpoint)
+    ends = np.concatenate([all_u, all_v])
+    others = np.concatenate([all_v, all_u])
+    tie_ids = np.concatenate([np.arange(all_u.size), np.arange(all_u.size)])
+    order = np.argsort(ends, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=n), out=ptr[1:])
+    return TieArrays(all_u, all_v, active, ptr, tie_ids[order], others[order])
+
+
+def cooperative_pairs(members: np.ndarray, degree: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Extra ties among members of a prior cooperative (each links to ``degree`` others)."""
+    if members.size < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    k = min(degree, members.size - 1)
+    u = np.repeat(members, k)
+    v = members[rng.integers(0, members.size, size=u.size)]
+    return u.astype(np.int64), v.astype(np.int64)
+
+
+def random_incident_partner(ties: TieArrays, firms: np.ndarray, rng: np.random.Generator,
+                            active_only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each firm, one tie drawn uniformly among its incident ties.
+
+    Returns ``(tie_index, partner)``; firms without ties get ``-1``. Latent
+    ties are included; callers mask them with ``ties.active`` if needed.
+    """
+    start = ties.incident_ptr[firms]
+    deg = ties.incident_ptr[firms + 1] - start
+    pick = start + np.floor(rng.random(firms.size) * np.maximum(deg, 1)).astype(np.int64)
+    has = deg > 0
+    pick = np.where(has, pick, 0)
+    tie = np.where(has, ties.incident_idx[pick] if ties.incident_idx.size else -1, -1)
+    partner = np.where(has, ties.incident_other[pick] if ties.incident_other.size else -1, -1)
+    return tie, partner
+
+
+def to_networkx(ties: TieArrays, trust: np.ndarray, n: int, active_only: bool = True) -> nx.Graph:
+    """A networkx view of the current trust network, for inspection and drawing."""
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    mask = ties.active if active_only else np.ones(ties.n_ties, dtype=bool)
+    g.add_weighted_edges_from(zip(ties.u[mask].tolist(), ties.v[mask].tolist(), trust[mask].tolist()), weight="trust")
+    return g
