@@ -54,7 +54,7 @@ class Firm(Agent):
         lo, hi = t.incident_ptr[self.index], t.incident_ptr[self.index + 1]
         idx, other = t.incident_idx[lo:hi], t.incident_other[lo:hi]
         keep = t.active[idx]
-        return dict(zip(other[keep].tolist(), self.model.trust[idx[keep]].tolist()))
+        return dict(zip(other[keep].tolist(), self.model.trust[idx[keep]].tolist(), strict=False))
 
     def trust_in(self, other: Firm | int) -> float:
         """Trust on the tie to ``other`` (0 when there is no active tie)."""
@@ -193,4 +193,3 @@ class ClusterManager(Agent):
         self.contacted = contacts
         self.contacts_this_month = int(contacts.size)
         m.counters["services"] += int(contacts.size)
-

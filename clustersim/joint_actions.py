@@ -71,15 +71,34 @@ class ActionBook:
     @classmethod
     def empty(cls, capacity: int = 64) -> ActionBook:
         z = np.zeros
-        return cls(z(capacity, np.int64), z(capacity, np.int64), z(capacity, np.int64), z(capacity, np.int64),
-                   z(capacity), z(capacity), z(capacity, bool), z(capacity, bool), z(capacity, bool))
+        return cls(
+            z(capacity, np.int64),
+            z(capacity, np.int64),
+            z(capacity, np.int64),
+            z(capacity, np.int64),
+            z(capacity),
+            z(capacity),
+            z(capacity, bool),
+            z(capacity, bool),
+            z(capacity, bool),
+        )
 
     def add(self, kind, start, end, size, weight_sum, facilitated) -> np.ndarray:
         k = kind.size
         need = self.count + k
         if need > self.kind.size:
             cap = max(need, 2 * self.kind.size)
-            for name in ("kind", "start", "end", "size", "weight_sum", "contributions", "facilitated", "running", "succeeded"):
+            for name in (
+                "kind",
+                "start",
+                "end",
+                "size",
+                "weight_sum",
+                "contributions",
+                "facilitated",
+                "running",
+                "succeeded",
+            ):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: old.size] = old
@@ -93,8 +112,14 @@ class ActionBook:
         return ids
 
 
-def expected_gain(weights: np.ndarray, capability: np.ndarray, capital: np.ndarray, own_cost_share: np.ndarray,
-                  benefit_multiplier: float, cost_scale: float) -> np.ndarray:
+def expected_gain(
+    weights: np.ndarray,
+    capability: np.ndarray,
+    capital: np.ndarray,
+    own_cost_share: np.ndarray,
+    benefit_multiplier: float,
+    cost_scale: float,
+) -> np.ndarray:
     """Expected net monthly return of each action type for each firm, relative to its cost.
 
     A participant expects to get back its benefit-weighted share of the pooled
@@ -107,8 +132,14 @@ def expected_gain(weights: np.ndarray, capability: np.ndarray, capital: np.ndarr
     return (value - own) * cost_scale
 
 
-def contribution_probability(disposition: np.ndarray, trust_in_partners: np.ndarray, motivation: np.ndarray,
-                             private_return: np.ndarray, trust_weight: float, free_riding_temptation: float) -> np.ndarray:
+def contribution_probability(
+    disposition: np.ndarray,
+    trust_in_partners: np.ndarray,
+    motivation: np.ndarray,
+    private_return: np.ndarray,
+    trust_weight: float,
+    free_riding_temptation: float,
+) -> np.ndarray:
     """Probability that each participant contributes this month.
 
     The learned disposition is the anchor. Trust in co-participants and
@@ -122,8 +153,9 @@ def contribution_probability(disposition: np.ndarray, trust_in_partners: np.ndar
     return np.clip(disposition + social - temptation, 0.0, 1.0)
 
 
-def success_probability(completion: np.ndarray, capability: np.ndarray, facilitation: np.ndarray,
-                        threshold: np.ndarray) -> np.ndarray:
+def success_probability(
+    completion: np.ndarray, capability: np.ndarray, facilitation: np.ndarray, threshold: np.ndarray
+) -> np.ndarray:
     """Chance that a finished joint action succeeds (logistic in its delivered effort)."""
     effort = completion * (0.55 + 0.45 * capability) + 0.15 * facilitation
     return 1.0 / (1.0 + np.exp(-12.0 * (effort - threshold)))

@@ -76,8 +76,11 @@ def monthly_metrics(model) -> dict[str, float]:
     base = model.baseline
     coop = model.cooperating()
     engaged = f.engaged
-    responders = engaged & (model.rng.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation) \
-        if model.programme_on and p.monitoring_intensity > 0 else np.zeros(n, dtype=bool)
+    responders = (
+        engaged & (model.rng.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation)
+        if model.programme_on and p.monitoring_intensity > 0
+        else np.zeros(n, dtype=bool)
+    )
     season = 1.0 + p.seasonality * math.sin(2 * math.pi * model.month / 12)
     a = model.actions
     return {
@@ -164,7 +167,9 @@ def run_summary(series, model) -> dict[str, float | str]:
         "mean_cooperation": float(coop[1:].mean()) if months else final,
         "coop_at_programme_end": coop_end,
         "coop_24m_after_end": coop_after,
-        "sustainability": coop_after / coop_end if coop_end and coop_end > 0 and not math.isnan(coop_after) else math.nan,
+        "sustainability": coop_after / coop_end
+        if coop_end and coop_end > 0 and not math.isnan(coop_after)
+        else math.nan,
         "final_trust": float(last["mean_trust"]),
         "trust_gain_24m": float(s["mean_trust"].iloc[min(24, months)] - s["mean_trust"].iloc[0]),
         "final_motivation": float(last["mean_motivation"]),
@@ -174,7 +179,9 @@ def run_summary(series, model) -> dict[str, float | str]:
         "joint_actions_started": float(last["joint_actions_started"]),
         "joint_actions_completed": float(last["joint_actions_completed"]),
         "joint_actions_failed": float(last["joint_actions_failed"]),
-        "mean_alignment": float(np.nanmean(s["alignment"].to_numpy(dtype=float))) if s["alignment"].notna().any() else math.nan,
+        "mean_alignment": float(np.nanmean(s["alignment"].to_numpy(dtype=float)))
+        if s["alignment"].notna().any()
+        else math.nan,
         "programme_cost": cost,
         "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
         "revenue_index": float(last["revenue_index"]),
@@ -192,10 +199,33 @@ def run_summary(series, model) -> dict[str, float | str]:
 
 
 SUMMARY_METRICS: tuple[str, ...] = (
-    "takeoff_month", "final_cooperation", "peak_cooperation", "mean_cooperation", "coop_at_programme_end",
-    "coop_24m_after_end", "sustainability", "final_trust", "trust_gain_24m", "final_motivation",
-    "min_motivation_36m", "dropouts", "peak_dropouts", "joint_actions_started", "joint_actions_completed",
-    "joint_actions_failed", "mean_alignment", "programme_cost", "cost_per_cooperating_firm", "revenue_index",
-    "exports_index", "jobs_index", "jobs_created", "women_share_jobs", "women_share_new_jobs",
-    "women_share_management", "innovation_index", "openness_index", "bso_capacity_mean",
+    "takeoff_month",
+    "final_cooperation",
+    "peak_cooperation",
+    "mean_cooperation",
+    "coop_at_programme_end",
+    "coop_24m_after_end",
+    "sustainability",
+    "final_trust",
+    "trust_gain_24m",
+    "final_motivation",
+    "min_motivation_36m",
+    "dropouts",
+    "peak_dropouts",
+    "joint_actions_started",
+    "joint_actions_completed",
+    "joint_actions_failed",
+    "mean_alignment",
+    "programme_cost",
+    "cost_per_cooperating_firm",
+    "revenue_index",
+    "exports_index",
+    "jobs_index",
+    "jobs_created",
+    "women_share_jobs",
+    "women_share_new_jobs",
+    "women_share_management",
+    "innovation_index",
+    "openness_index",
+    "bso_capacity_mean",
 )

@@ -52,8 +52,9 @@ class ClusterModel(Model):
         n = self.firms.n
         graph = acquaintance_graph(p.network_kind, n, p.mean_degree, p.rewiring_prob, self.rng)
         coop = np.flatnonzero(self.firms.prior_collaboration)
-        self.ties = build_ties(graph, n, self.rng, p.latent_tie_share,
-                               extra_pairs=cooperative_pairs(coop, p.mean_degree, self.rng))
+        self.ties = build_ties(
+            graph, n, self.rng, p.latent_tie_share, extra_pairs=cooperative_pairs(coop, p.mean_degree, self.rng)
+        )
         t = self.ties
         prop = self.firms.trust_propensity
         self.trust_floor = 0.5 * (prop[t.u] + prop[t.v])
@@ -75,7 +76,8 @@ class ClusterModel(Model):
         self.bso = BSO(self, staff=p.bso_staff)
         self.manager = (
             ClusterManager(self, p.manager_skill, p.manager_contacts_per_month, p.manager_mode)
-            if p.manager_present else None
+            if p.manager_present
+            else None
         )
         self.firm_agents = Firm.create_agents(self, n, index=list(range(n)))
 
@@ -106,15 +108,19 @@ class ClusterModel(Model):
         out = f.productivity * f.capital
         revenue = f.revenue0 * out
         exports = revenue * np.clip(f.export_readiness - 0.3, 0.0, None) * 0.8
-        jobs = f.size * out ** self.params.jobs_elasticity
+        jobs = f.size * out**self.params.jobs_elasticity
         new_jobs = np.maximum(jobs - f.size, 0.0)
         women_jobs = f.size * f.female_job_share + new_jobs * f.female_job_share
         managers = 1.0 + f.size / 15.0
         women_managers = f.female_owner * 1.0 + (managers - 1.0) * f.female_job_share * 0.5
         return {
-            "revenue": float(revenue.sum()), "exports": float(exports.sum()), "jobs": float(jobs.sum()),
-            "new_jobs": float(new_jobs.sum()), "women_new_jobs": float((new_jobs * f.female_job_share).sum()),
-            "women_jobs": float(women_jobs.sum()), "managers": float(managers.sum()),
+            "revenue": float(revenue.sum()),
+            "exports": float(exports.sum()),
+            "jobs": float(jobs.sum()),
+            "new_jobs": float(new_jobs.sum()),
+            "women_new_jobs": float((new_jobs * f.female_job_share).sum()),
+            "women_jobs": float(women_jobs.sum()),
+            "managers": float(managers.sum()),
             "women_managers": float(women_managers.sum()),
         }
 
@@ -205,12 +211,16 @@ class ClusterModel(Model):
         active_firm = (f.state == ACTIVE).astype(float)
         deg = np.bincount(t.u[act], minlength=n) + np.bincount(t.v[act], minlength=n)
         active_nb = np.bincount(t.u[act], weights=active_firm[t.v[act]], minlength=n) + np.bincount(
-            t.v[act], weights=active_firm[t.u[act]], minlength=n)
+            t.v[act], weights=active_firm[t.u[act]], minlength=n
+        )
         active_share = active_nb / np.maximum(deg, 1)
         r = rng.random(n)
         outside = f.state == OUTSIDE
-        join_p = p.openness * (0.002 + 0.5 * self.contact_effect + 0.04 * p.demonstration_effect * signal
-                               + 0.05 * active_share) * (0.5 + f.motivation)
+        join_p = (
+            p.openness
+            * (0.002 + 0.5 * self.contact_effect + 0.04 * p.demonstration_effect * signal + 0.05 * active_share)
+            * (0.5 + f.motivation)
+        )
         joins = outside & (r < join_p)
         f.state[joins] = MEMBER
         f.joined_later[joins] = True
@@ -300,7 +310,9 @@ class ClusterModel(Model):
         k_c = kind[cand_p]
         rates = self.outcomes_recent
         evidence = rates[0] / rates[1]
-        expect = np.clip(0.5 * cand_tr + 0.3 * evidence + 0.2 * p.demonstration_effect * self.success_signal(), 0.0, 1.0)
+        expect = np.clip(
+            0.5 * cand_tr + 0.3 * evidence + 0.2 * p.demonstration_effect * self.success_signal(), 0.0, 1.0
+        )
         value = ja.MULTIPLIER[k_c] * p.benefit_multiplier * f.weights[cand_f, k_c] * (0.5 + f.capability[cand_f])
         cost = own_share[k_c] / np.maximum(f.capital[cand_f], 0.2)
         score = value * expect - cost + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
@@ -313,10 +325,13 @@ class ClusterModel(Model):
         if not start.any():
             return
         go = np.flatnonzero(start)
-        wsum = f.weights[seeds[go], kind[go]] + np.bincount(
-            cand_p, weights=f.weights[cand_f, kind[cand_p]], minlength=n_prop)[go]
-        ids = self.actions.add(kind[go], np.full(go.size, self.month), self.month + ja.DURATION[kind[go]],
-                               size[go], wsum, facilitation[go])
+        wsum = (
+            f.weights[seeds[go], kind[go]]
+            + np.bincount(cand_p, weights=f.weights[cand_f, kind[cand_p]], minlength=n_prop)[go]
+        )
+        ids = self.actions.add(
+            kind[go], np.full(go.size, self.month), self.month + ja.DURATION[kind[go]], size[go], wsum, facilitation[go]
+        )
         action_of_prop = np.full(n_prop, -1, dtype=np.int64)
         action_of_prop[go] = ids
         members = np.concatenate([seeds[go], cand_f[start[cand_p]]])
@@ -329,7 +344,8 @@ class ClusterModel(Model):
         t, n = self.ties, self.firms.n
         act = t.active
         s = np.bincount(t.u[act], weights=self.trust[act], minlength=n) + np.bincount(
-            t.v[act], weights=self.trust[act], minlength=n)
+            t.v[act], weights=self.trust[act], minlength=n
+        )
         c = np.bincount(t.u[act], minlength=n) + np.bincount(t.v[act], minlength=n)
         return np.where(c > 0, s / np.maximum(c, 1), self.firms.trust_propensity)
 
@@ -387,12 +403,19 @@ class ClusterModel(Model):
             self.trust[new] = self.trust_floor[new]
         inside = same & t.active
         s = np.bincount(t.u[inside], weights=self.trust[inside], minlength=f.n) + np.bincount(
-            t.v[inside], weights=self.trust[inside], minlength=f.n)
+            t.v[inside], weights=self.trust[inside], minlength=f.n
+        )
         c = np.bincount(t.u[inside], minlength=f.n) + np.bincount(t.v[inside], minlength=f.n)
         trust_in = np.where(c[players] > 0, s[players] / np.maximum(c[players], 1), f.trust_propensity[players])
         private_return = r[group] * w / np.maximum(wsum[group], 1e-9) / np.maximum(own, 1e-9)
-        prob = ja.contribution_probability(f.disposition[players], trust_in, f.motivation[players], private_return,
-                                           p.trust_weight, p.free_riding_temptation)
+        prob = ja.contribution_probability(
+            f.disposition[players],
+            trust_in,
+            f.motivation[players],
+            private_return,
+            p.trust_weight,
+            p.free_riding_temptation,
+        )
         if p.group_formation == "projects":
             prob = np.clip(prob + 0.1 * self.actions.facilitated[group], 0.0, 1.0)
         contrib = rng.random(players.size) < prob
@@ -415,7 +438,8 @@ class ClusterModel(Model):
         if p.group_formation == "projects":
             f.action_contributions[players[contrib]] += 1.0
             self.actions.contributions[: self.actions.count] += np.bincount(
-                group, weights=contrib.astype(float), minlength=self.actions.count)[: self.actions.count]
+                group, weights=contrib.astype(float), minlength=self.actions.count
+            )[: self.actions.count]
         # trust among co-players: mutual contribution builds it, free riding erodes it
         did = np.zeros(f.n, dtype=bool)
         did[players] = contrib
@@ -453,8 +477,9 @@ class ClusterModel(Model):
         s = np.bincount(u, weights=self.trust[act], minlength=n) + np.bincount(v, weights=self.trust[act], minlength=n)
         trust_in = np.where(deg > 0, s / np.maximum(deg, 1), f.trust_propensity)
         private_return = p.game_multiplier / (deg + 1.0)
-        prob = ja.contribution_probability(f.disposition, trust_in, f.motivation, private_return,
-                                           p.trust_weight, p.free_riding_temptation)
+        prob = ja.contribution_probability(
+            f.disposition, trust_in, f.motivation, private_return, p.trust_weight, p.free_riding_temptation
+        )
         contrib = self.rng.random(n) < prob
         c = contrib.astype(float)
         contributors = c + np.bincount(u, weights=c[v], minlength=n) + np.bincount(v, weights=c[u], minlength=n)

@@ -31,8 +31,7 @@ class TieArrays:
         return int(self.u.size)
 
 
-def acquaintance_graph(kind: str, n: int, mean_degree: int, rewiring_prob: float,
-                       rng: np.random.Generator) -> nx.Graph:
+def acquaintance_graph(kind: str, n: int, mean_degree: int, rewiring_prob: float, rng: np.random.Generator) -> nx.Graph:
     """Build the structural network with networkx, seeded from ``rng``.
 
     Nodes are ordered by location, so ring neighbours are spatially and
@@ -56,8 +55,13 @@ def _dedupe(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarra
     return key // n, key % n
 
 
-def build_ties(graph: nx.Graph, n: int, rng: np.random.Generator, latent_share: float,
-               extra_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> TieArrays:
+def build_ties(
+    graph: nx.Graph,
+    n: int,
+    rng: np.random.Generator,
+    latent_share: float,
+    extra_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> TieArrays:
     """Flatten ``graph`` into tie arrays and add latent (brokerable) ties.
 
     ``extra_pairs`` are additional active ties (e.g. among former cooperative
@@ -104,8 +108,9 @@ def cooperative_pairs(members: np.ndarray, degree: int, rng: np.random.Generator
     return u.astype(np.int64), v.astype(np.int64)
 
 
-def random_incident_partner(ties: TieArrays, firms: np.ndarray, rng: np.random.Generator,
-                            active_only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def random_incident_partner(
+    ties: TieArrays, firms: np.ndarray, rng: np.random.Generator, active_only: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each firm, one tie drawn uniformly among its incident ties.
 
     Returns ``(tie_index, partner)``; firms without ties get ``-1``. Latent
@@ -126,5 +131,5 @@ def to_networkx(ties: TieArrays, trust: np.ndarray, n: int, active_only: bool = 
     g = nx.Graph()
     g.add_nodes_from(range(n))
     mask = ties.active if active_only else np.ones(ties.n_ties, dtype=bool)
-    g.add_weighted_edges_from(zip(ties.u[mask].tolist(), ties.v[mask].tolist(), trust[mask].tolist()), weight="trust")
+    g.add_weighted_edges_from(zip(ties.u[mask].tolist(), ties.v[mask].tolist(), trust[mask].tolist(), strict=False), weight="trust")
     return g

@@ -47,7 +47,9 @@ class PolicyCalendar:
         hurricane = s.hurricane_month if s.hurricane_capital_loss > 0 else None
         exchanges: tuple[int, ...] = ()
         if has_programme and s.regional_exchange_interval_months > 0:
-            exchanges = tuple(range(start + s.regional_exchange_interval_months, end, s.regional_exchange_interval_months))
+            exchanges = tuple(
+                range(start + s.regional_exchange_interval_months, end, s.regional_exchange_interval_months)
+            )
         return cls(start, end if has_programme else start, disb, blocks, firm_training, pandemic, hurricane, exchanges)
 
     @property

@@ -17,8 +17,9 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None, series: b
     return df, model.summary()
 
 
-def run_scenario(scenario: str | Scenario = "baseline", seed: int = 0, replicates: int = 1,
-                 months: int | None = None, **overrides) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_scenario(
+    scenario: str | Scenario = "baseline", seed: int = 0, replicates: int = 1, months: int | None = None, **overrides
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a scenario ``replicates`` times with seeds derived from ``seed``.
 
     Returns ``(series, summary)``: the monthly series in long form (one row per

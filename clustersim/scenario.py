@@ -51,8 +51,15 @@ class Scenario(Mapping):
     Scenarios are immutable; :meth:`replace` returns a validated copy.
     """
 
-    def __init__(self, params: Mapping[str, object], name: str = "custom", description: str = "",
-                 source: str = "<python>", chain: tuple[str, ...] = (), lesson: str = ""):
+    def __init__(
+        self,
+        params: Mapping[str, object],
+        name: str = "custom",
+        description: str = "",
+        source: str = "<python>",
+        chain: tuple[str, ...] = (),
+        lesson: str = "",
+    ):
         self._params = dict(params)
         self.name = name
         self.description = description
@@ -246,8 +253,14 @@ def load_scenario(name_or_path: str | Path | Scenario = "baseline", **overrides)
     params.update(raw)
     origin = str(path) if str(name_or_path).endswith(".toml") else str(name_or_path)
     check_consistency(origin, params)
-    scenario = Scenario(params, name=name, description=" ".join(description.split()), source=str(path),
-                        chain=chain, lesson=" ".join(lesson.split()))
+    scenario = Scenario(
+        params,
+        name=name,
+        description=" ".join(description.split()),
+        source=str(path),
+        chain=chain,
+        lesson=" ".join(lesson.split()),
+    )
     if overrides:
         scenario = scenario.replace(**overrides)
     return scenario

@@ -48,8 +48,11 @@ def test_sf1_prior_cooperation_builds_trust_and_cooperation_faster():
     coop_trust = at_month("prior_cooperative", "mean_trust", 24) - at_month("prior_cooperative", "mean_trust", 0)
     assert_greater(coop_trust, base_trust, 0.02)
     # cooperation also rises sooner
-    assert_greater(at_month("prior_cooperative", "share_cooperating", 12),
-                   at_month("funded_programme", "share_cooperating", 12), 0.05)
+    assert_greater(
+        at_month("prior_cooperative", "share_cooperating", 12),
+        at_month("funded_programme", "share_cooperating", 12),
+        0.05,
+    )
 
 
 def test_sf1_trust_builds_slowly_from_an_individualistic_start():
@@ -64,11 +67,13 @@ LEADERS = dict(leader_firms=5, leader_commitment=0.85, leader_mentoring=0.6)
 
 def test_sf2_leader_firms_seed_cooperation():
     # with no programme at all, a critical mass of leaders alone seeds cooperation
-    assert_greater(at_month("baseline", "share_cooperating", 48, **LEADERS),
-                   at_month("baseline", "share_cooperating", 48), 0.1)
+    assert_greater(
+        at_month("baseline", "share_cooperating", 48, **LEADERS), at_month("baseline", "share_cooperating", 48), 0.1
+    )
     # in a funded programme they make it take off sooner (the manager later substitutes for them)
-    assert_greater(at_month("leader_firms", "share_cooperating", 6),
-                   at_month("funded_programme", "share_cooperating", 6), 0.04)
+    assert_greater(
+        at_month("leader_firms", "share_cooperating", 6), at_month("funded_programme", "share_cooperating", 6), 0.04
+    )
     assert_greater(summary("leader_firms")["mean_cooperation"], summary("funded_programme")["mean_cooperation"], 0.01)
 
 
@@ -83,8 +88,11 @@ def test_sf3_disbursement_delay_lowers_cooperation_and_raises_dropout():
     drop = [mean(summary("funded_programme", disbursement_delay_months=d)["peak_dropouts"]) for d in (0, 12, 24)]
     assert coop[0] > coop[1] + 0.05 and coop[1] > coop[2] + 0.05
     assert drop[0] + 2 < drop[1] and drop[1] + 2 < drop[2]
-    assert_greater(summary("funded_programme")["mean_cooperation"],
-                   summary("funded_programme", disbursement_delay_months=12)["mean_cooperation"], 0.05)
+    assert_greater(
+        summary("funded_programme")["mean_cooperation"],
+        summary("funded_programme", disbursement_delay_months=12)["mean_cooperation"],
+        0.05,
+    )
 
 
 def test_sf4_unfunded_plan_loses_motivation():
@@ -100,10 +108,12 @@ def test_sf5_size_heterogeneity_lowers_alignment_and_mentoring_offsets_it():
     homo = summary("funded_programme", size_heterogeneity=0.2, **kw)
     het = summary("funded_programme", size_heterogeneity=2.0, **kw)
     assert_greater(homo["mean_alignment"], het["mean_alignment"], 0.1)
-    mentored = summary("funded_programme", size_heterogeneity=2.0, leader_firms=5, leader_mentoring=1.0,
-                       leader_commitment=0.5, **kw)
-    unmentored = summary("funded_programme", size_heterogeneity=2.0, leader_firms=5, leader_mentoring=0.0,
-                         leader_commitment=0.5, **kw)
+    mentored = summary(
+        "funded_programme", size_heterogeneity=2.0, leader_firms=5, leader_mentoring=1.0, leader_commitment=0.5, **kw
+    )
+    unmentored = summary(
+        "funded_programme", size_heterogeneity=2.0, leader_firms=5, leader_mentoring=0.0, leader_commitment=0.5, **kw
+    )
     assert_greater(mentored["mean_alignment"], unmentored["mean_alignment"], 0.03)
 
 
@@ -114,8 +124,11 @@ def test_sf6_turnover_lowers_bso_capacity_and_cooperation():
     assert_greater(stable["mean_cooperation"], churn["mean_cooperation"], 0.02)
     # where the BSO itself manages the cluster (TEPA, 000 "BSOs' future objectives") the loss is larger
     bso_led = dict(manager_present=False)
-    assert_greater(summary("funded_programme", bso_turnover_rate=0.0, **bso_led)["mean_cooperation"],
-                   summary("bso_turnover", **bso_led)["mean_cooperation"], 0.1)
+    assert_greater(
+        summary("funded_programme", bso_turnover_rate=0.0, **bso_led)["mean_cooperation"],
+        summary("bso_turnover", **bso_led)["mean_cooperation"],
+        0.1,
+    )
 
 
 def test_sf7_training_raises_cooperation_and_spread_beats_one_block():
@@ -132,22 +145,27 @@ def test_sf7_training_raises_cooperation_and_spread_beats_one_block():
     assert_greater(spread["bso_capacity_mean"], trained["bso_capacity_mean"], 0.05)
     assert_greater(spread["mean_cooperation"], trained["mean_cooperation"], 0.03)
     # the capacity advantage of spreading holds in the full programme too
-    assert_greater(summary("funded_programme", **spread_out)["bso_capacity_mean"],
-                   summary("funded_programme", **one_block)["bso_capacity_mean"], 0.05)
+    assert_greater(
+        summary("funded_programme", **spread_out)["bso_capacity_mean"],
+        summary("funded_programme", **one_block)["bso_capacity_mean"],
+        0.05,
+    )
 
 
 def _pandemic_gap(metric: str, start: int, months: int = 18, after: int = 12) -> float:
     """Shortfall of ``metric`` against no pandemic, ``after`` months after the pandemic ends."""
     m = start + months + after
     return mean(at_month("funded_programme", metric, m)) - mean(
-        at_month("funded_programme", metric, m, pandemic_start_month=start, pandemic_months=months))
+        at_month("funded_programme", metric, m, pandemic_start_month=start, pandemic_months=months)
+    )
 
 
 def test_sf8_pandemic_stalls_trust_and_hurts_most_when_early():
     # trust building stalls: growth over the shock window falls short of the no-shock path
     grow = at_month("funded_programme", "mean_trust", 24) - at_month("funded_programme", "mean_trust", 6)
     grow_shock = at_month("funded_programme", "mean_trust", 24, pandemic_start_month=6, pandemic_months=18) - at_month(
-        "funded_programme", "mean_trust", 6, pandemic_start_month=6, pandemic_months=18)
+        "funded_programme", "mean_trust", 6, pandemic_start_month=6, pandemic_months=18
+    )
     assert_greater(grow, grow_shock, 0.01)
     # where trust is not yet established (an early shock) cooperation suffers most
     early_c, late_c = _pandemic_gap("share_cooperating", 6), _pandemic_gap("share_cooperating", 36)
@@ -176,8 +194,17 @@ def test_sf13_archetypes_order_on_cooperation_innovation_openness():
 @pytest.mark.parametrize("r, persists", [(3.0, False), (8.0, True)])
 def test_limit_case_well_mixed_public_goods(r, persists):
     """With trust, facilitation and funding off, contributions decay when r < group size (5) and persist above."""
-    kw = dict(group_formation="random_groups", game_group_size=5, game_multiplier=r, trust_weight=0.0,
-              free_riding_temptation=0.0, imitation_rate=0.5, selection_intensity=1.0, months=80, n_firms=200)
+    kw = dict(
+        group_formation="random_groups",
+        game_group_size=5,
+        game_multiplier=r,
+        trust_weight=0.0,
+        free_riding_temptation=0.0,
+        imitation_rate=0.5,
+        selection_intensity=1.0,
+        months=80,
+        n_firms=200,
+    )
     end = at_month("baseline", "contribution_rate", 80, **kw)
     if persists:
         assert mean(end) > 0.8

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (first time only) and run the whole test suite, lint included.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/bootstrap.sh "dev,cluster,dashboard"
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"

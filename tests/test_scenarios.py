@@ -1,0 +1,118 @@
+"""Scenario files: presets load, `extends` chains resolve, and every class of bad input is one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clustersim import ScenarioError, load_scenario, preset_names
+from clustersim.cli import main
+from clustersim.parameters import PARAMETERS
+
+REQUIRED = {
+    "baseline",
+    "funded_programme",
+    "delayed_funding",
+    "unfunded_plan",
+    "prior_cooperative",
+    "leader_firms",
+    "pandemic_shock",
+    "bso_turnover",
+    "rising",
+    "innovative",
+    "sluggish",
+}
+
+
+def test_required_presets_exist_and_cite_sources():
+    assert set(preset_names()) >= REQUIRED
+    for name in preset_names():
+        sc = load_scenario(name)
+        assert len(sc.description) > 80, name
+        assert "000" in sc.description or "004" in sc.description, f"{name} cites no source document"
+
+
+def test_extends_chain_and_overrides():
+    sc = load_scenario("delayed_funding")
+    assert sc.chain == ("baseline", "funded_programme", "delayed_funding")
+    assert sc.disbursement_delay_months == 18 and sc.manager_present is True
+    assert load_scenario("delayed_funding", disbursement_delay_months=3).disbursement_delay_months == 3
+
+
+def test_registry_has_unique_names_and_valid_defaults():
+    names = [p.name for p in PARAMETERS]
+    assert len(names) == len(set(names))
+    load_scenario("baseline")  # defaults validate
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+BAD = {
+    "unknown key": ("[programme]\ngrant_amont = 5.0\n", ["grant_amont", "did you mean 'grant_amount'"]),
+    "unknown section": ("[money]\ngrant_amount = 5.0\n", ["money", "allowed keys"]),
+    "wrong section": ("[bso]\ngrant_amount = 5.0\n", ["grant_amount", "[programme]"]),
+    "key at top level": ("grant_amount = 5.0\n", ["grant_amount", "[programme]"]),
+    "wrong type": ('[programme]\ngrant_amount = "lots"\n', ["grant_amount", "wrong type", "float in 0..10000000"]),
+    "bool for number": ("[cluster]\nn_firms = true\n", ["n_firms", "int in 3..200000"]),
+    "fractional int": ("[cluster]\nn_firms = 10.5\n", ["n_firms", "whole number"]),
+    "out of range": ("[programme]\ndisbursement_delay_months = -3\n", ["disbursement_delay_months", "int in 0..120"]),
+    "bad choice": ('[manager]\nmanager_mode = "carrier pigeon"\n', ["manager_mode", "'face_to_face', 'online'"]),
+    "not a bool": ('[manager]\nmanager_present = "yes"\n', ["manager_present", "true or false"]),
+    "inconsistent": ("[bso]\nbso_staff = 1\nbso_training_staff = 3\n", ["bso_training_staff", "0..1"]),
+    "bad toml": ("[programme\ngrant_amount = 1\n", ["not valid TOML"]),
+    "missing parent": ('extends = "no_such_preset"\n', ["extends", "no_such_preset"]),
+    "section not table": ("programme = 3\n", ["[programme]", "table"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_one_line_naming_file_key_and_allowed(tmp_path, case, capsys):
+    text, needles = BAD[case]
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert str(path) in msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)
+    # the CLI prints that one line and exits 2, with no partial output
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--replicates", "1", "--out", str(out)]) == 2
+    err_text = capsys.readouterr().err.strip()
+    assert err_text.count("\n") == 0 and "Traceback" not in err_text and str(path) in err_text
+    assert not out.exists()
+
+
+def test_missing_file_and_unknown_preset(capsys):
+    assert main(["run", "does/not/exist.toml"]) == 2
+    assert "does/not/exist.toml: file not found" in capsys.readouterr().err
+    assert main(["describe", "no_such_preset"]) == 2
+    assert "no such preset" in capsys.readouterr().err
+
+
+def test_bad_set_override(capsys):
+    assert main(["run", "baseline", "--set", "trust_decay=7", "--out", "/tmp/never"]) == 2
+    err = capsys.readouterr().err
+    assert "--set: trust_decay = 7" in err and "float in 0..0.3" in err
+
+
+def test_circular_extends(tmp_path):
+    write(tmp_path, 'extends = "b.toml"\n', "a.toml")
+    write(tmp_path, 'extends = "a.toml"\n', "b.toml")
+    with pytest.raises(ScenarioError, match="circular"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_cli_subprocess_has_no_traceback(tmp_path):
+    path = write(tmp_path, "[trust]\ntrust_gain = 9\n")
+    proc = subprocess.run([sys.executable, "-m", "clustersim.cli", "run", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
