@@ -131,5 +131,7 @@ def to_networkx(ties: TieArrays, trust: np.ndarray, n: int, active_only: bool = 
     g = nx.Graph()
     g.add_nodes_from(range(n))
     mask = ties.active if active_only else np.ones(ties.n_ties, dtype=bool)
-    g.add_weighted_edges_from(zip(ties.u[mask].tolist(), ties.v[mask].tolist(), trust[mask].tolist(), strict=False), weight="trust")
+    g.add_weighted_edges_from(
+        zip(ties.u[mask].tolist(), ties.v[mask].tolist(), trust[mask].tolist(), strict=False), weight="trust"
+    )
     return g
