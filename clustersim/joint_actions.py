@@ -24,24 +24,31 @@ ACTION_TYPES = ("knowledge_sharing", "production", "joint_marketing", "joint_exp
 KNOWLEDGE, PRODUCTION, MARKETING, EXPORT, LOBBYING = range(5)
 
 #                                    know  prod  mkt   exp   lobby
-MULTIPLIER = np.array([3.0, 4.2, 3.6, 4.5, 3.5])  # r: pooled value per unit contributed
+MULTIPLIER = np.array([3.0, 4.2, 3.2, 4.5, 3.5])  # r: pooled value per unit contributed
 COST = np.array([0.4, 1.5, 1.0, 1.8, 0.3])  # k$ per participant-month
 MIN_PARTICIPANTS = np.array([3, 4, 4, 3, 6])
 DURATION = np.array([3, 12, 6, 12, 6])  # months
-NEEDS_FUNDING = np.array([False, True, True, True, False])  # needs the grant to co-finance
+NEEDS_FUNDING = np.array([True, True, True, True, False])  # needs the grant to co-finance
 SUCCESS_THRESHOLD = np.array([0.45, 0.6, 0.55, 0.6, 0.5])
-REVENUE_GAIN = np.array([0.02, 0.06, 0.05, 0.04, 0.015])  # productivity gain on success, per unit benefit weight
+REVENUE_GAIN = np.array([0.02, 0.05, 0.05, 0.0, 0.015])  # domestic-sales productivity gain on success, per unit weight
+EXPORT_REVENUE_GAIN = np.array([0.01, 0.02, 0.0, 0.08, 0.0])  # export-sales productivity gain on success
 CAPABILITY_GAIN = np.array([0.06, 0.04, 0.01, 0.02, 0.0])  # innovation: capability gain on success
 EXPORT_GAIN = np.array([0.0, 0.0, 0.02, 0.25, 0.0])  # export readiness gain on success
 
 
-def benefit_weights(size_rank: np.ndarray, export_readiness: np.ndarray) -> np.ndarray:
+SATURATION = 0.3  # each success of a type lowers a firm's further benefit from that type
+
+
+def benefit_weights(size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray | None = None) -> np.ndarray:
     """Benefit profile: who gains from each action type, shape (n_firms, 5).
 
     Knowledge sharing benefits small firms a little more; shared production facilities benefit
     small firms most; joint marketing favours domestic firms slightly; joint
     export benefits export-ready firms; lobbying is a thin public good for all
     (000 §Heterogeneity among cluster members; §Benefits of the Cluster Approach).
+    Returns saturate: a firm that has already succeeded at a type of action
+    gains less from the next one (``1 / (1 + SATURATION * experience)``), so
+    maturing clusters move on to other joint actions.
     """
     n = size_rank.size
     w = np.empty((n, 5))
@@ -50,6 +57,8 @@ def benefit_weights(size_rank: np.ndarray, export_readiness: np.ndarray) -> np.n
     w[:, MARKETING] = 1.2 - 0.3 * export_readiness - 0.2 * size_rank
     w[:, EXPORT] = 0.15 + 1.5 * export_readiness
     w[:, LOBBYING] = 0.8
+    if experience is not None:
+        w /= 1.0 + SATURATION * experience
     return w
 
 
@@ -112,24 +121,38 @@ class ActionBook:
         return ids
 
 
-def expected_gain(
-    weights: np.ndarray,
-    capability: np.ndarray,
-    capital: np.ndarray,
-    own_cost_share: np.ndarray,
-    benefit_multiplier: float,
-    cost_scale: float,
-) -> np.ndarray:
-    """Expected net monthly return of each action type for each firm, relative to its cost.
+RISK_HORIZON = 6.0  # months over which a firm's expectation of partners' cooperation compounds once
 
-    A participant expects to get back its benefit-weighted share of the pooled
-    value when everyone contributes (``r * w * (0.5 + capability)``), against
-    its own cost share, made heavier by capital losses (a hurricane).
-    Shape (n_firms, 5).
+
+def expected_cooperation(trust, evidence: float, signal: float, demonstration_effect: float):
+    """How much a firm expects its partners to contribute, in [0, 1].
+
+    Half from trust in the partners, the rest from evidence on how joint actions
+    have turned out lately and from visible success stories (SF2, SF12).
     """
-    value = MULTIPLIER[None, :] * benefit_multiplier * weights * (0.5 + capability[:, None]) / MIN_PARTICIPANTS[None, :]
-    own = own_cost_share[None, :] / np.maximum(capital[:, None], 0.2)
-    return (value - own) * cost_scale
+    return np.clip(0.5 * trust + 0.3 * evidence + 0.2 * demonstration_effect * signal, 0.0, 1.0)
+
+
+def expected_return(kind, weight, capability, capital, own_share, expect, benefit_multiplier: float):
+    """Expected net return per unit of cost of joining an action of type ``kind`` (element-wise).
+
+    The value is the benefit-weighted share of the pooled contributions,
+    ``r * w * (0.5 + capability)``, discounted by the expected cooperation of
+    partners compounded over the action's duration: long, costly actions
+    expose a firm to free riding for longer, so they need more trust than a
+    three-month knowledge exchange (004 §The intervention logic). The cost is
+    the firm's own share, made heavier by capital losses (a hurricane).
+    """
+    value = MULTIPLIER[kind] * benefit_multiplier * weight * (0.5 + capability) * expect ** (DURATION[kind] / RISK_HORIZON)
+    return value - own_share / np.maximum(capital, 0.2)
+
+
+def expected_gain(weights, capability, capital, own_cost_share, expect, benefit_multiplier: float) -> np.ndarray:
+    """Expected net monthly gain (k$ per unit cost scale) of each action type for each firm, shape (n, 5)."""
+    kinds = np.arange(5)[None, :]
+    ret = expected_return(kinds, weights, capability[:, None], capital[:, None], own_cost_share[None, :],
+                          np.asarray(expect, dtype=float).reshape(-1, 1), benefit_multiplier)
+    return COST[None, :] * ret
 
 
 def contribution_probability(

@@ -13,7 +13,7 @@ from .metrics import MONTHLY_METRICS, monthly_metrics
 from .network import acquaintance_graph, build_ties, cooperative_pairs, random_incident_partner, to_networkx
 from .policy import Ledger, PolicyCalendar
 from .scenario import Scenario, load_scenario
-from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, initial_firms
+from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, export_share, initial_firms
 
 COOPERATION_WINDOW = 6  # months: a firm "cooperates" if it contributed this recently
 
@@ -105,10 +105,12 @@ class ClusterModel(Model):
 
     def _economy_totals(self) -> dict[str, float]:
         f = self.firms
-        out = f.productivity * f.capital
-        revenue = f.revenue0 * out
-        exports = revenue * np.clip(f.export_readiness - 0.3, 0.0, None) * 0.8
-        jobs = f.size * out**self.params.jobs_elasticity
+        # domestic and export sales grow separately: joint export raises export sales, joint
+        # marketing and production mainly domestic ones
+        domestic = f.revenue0 * (1.0 - f.export_share0) * f.productivity * f.capital
+        exports = f.revenue0 * export_share(f.export_readiness) * f.export_productivity * f.capital
+        revenue = domestic + exports
+        jobs = f.size * (revenue / f.revenue0) ** self.params.jobs_elasticity
         new_jobs = np.maximum(jobs - f.size, 0.0)
         women_jobs = f.size * f.female_job_share + new_jobs * f.female_job_share
         managers = 1.0 + f.size / 15.0
@@ -256,9 +258,17 @@ class ClusterModel(Model):
             self.alignment = np.nan
             return
         own_share = self._own_cost_share()
-        gain = ja.expected_gain(f.weights, f.capability, f.capital, own_share, p.benefit_multiplier, 1.0)
         idle_idx = np.flatnonzero(idle)
-        common, self.alignment = ja.common_strategy(gain[idle_idx])
+        rates = self.outcomes_recent
+        evidence, signal = rates[0] / rates[1], self.success_signal()
+        reputation = self._reputation()
+        expect = ja.expected_cooperation(reputation[idle_idx], evidence, signal, p.demonstration_effect)
+        w, cap, capital = f.weights[idle_idx], f.capability[idle_idx], f.capital[idle_idx]
+        gain = np.zeros((f.n, 5))
+        gain[idle_idx] = ja.expected_gain(w, cap, capital, own_share, expect, p.benefit_multiplier)
+        # alignment is about goals, so it is measured at a neutral expectation of partners
+        common, _ = ja.common_strategy(gain[idle_idx])
+        _, self.alignment = ja.common_strategy(ja.expected_gain(w, cap, capital, own_share, 0.5, p.benefit_multiplier))
 
         mean_trust = float(self.trust[t.active].mean()) if t.active.any() else 0.0
         lam_fac = self.bso.proposal_rate + (self.manager.proposal_rate if self.manager else 0.0)
@@ -296,7 +306,6 @@ class ClusterModel(Model):
             if k:
                 extra = rng.choice(pool, size=k, replace=False)
                 extra_p = np.flatnonzero(facilitated)[np.arange(k) % n_fac]
-                reputation = self._reputation()
                 cand_p = np.concatenate([cand_p, extra_p])
                 cand_f = np.concatenate([cand_f, extra])
                 cand_tr = np.concatenate([cand_tr, reputation[seeds[extra_p]]])
@@ -308,14 +317,10 @@ class ClusterModel(Model):
         cand_p, cand_f, cand_tr = cand_p[first], cand_f[first], cand_tr[first]
 
         k_c = kind[cand_p]
-        rates = self.outcomes_recent
-        evidence = rates[0] / rates[1]
-        expect = np.clip(
-            0.5 * cand_tr + 0.3 * evidence + 0.2 * p.demonstration_effect * self.success_signal(), 0.0, 1.0
-        )
-        value = ja.MULTIPLIER[k_c] * p.benefit_multiplier * f.weights[cand_f, k_c] * (0.5 + f.capability[cand_f])
-        cost = own_share[k_c] / np.maximum(f.capital[cand_f], 0.2)
-        score = value * expect - cost + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
+        expect = ja.expected_cooperation(cand_tr, evidence, signal, p.demonstration_effect)
+        ret = ja.expected_return(k_c, f.weights[cand_f, k_c], f.capability[cand_f], f.capital[cand_f], own_share[k_c],
+                                 expect, p.benefit_multiplier)
+        score = ret + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
         joined = rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-3.0 * score))
         cand_p, cand_f = cand_p[joined], cand_f[joined]
         size = np.bincount(cand_p, minlength=n_prop) + 1
@@ -529,6 +534,8 @@ class ClusterModel(Model):
         lost = part_idx[out == -1]
         k_won = book.kind[f.action[won]]
         f.productivity[won] += ja.REVENUE_GAIN[k_won] * p.revenue_gain_scale * f.weights[won, k_won]
+        f.export_productivity[won] += ja.EXPORT_REVENUE_GAIN[k_won] * p.export_gain_scale * f.weights[won, k_won]
+        np.add.at(f.experience, (won, k_won), 1.0)
         f.capability[won] += ja.CAPABILITY_GAIN[k_won] * (1.0 - f.capability[won])
         f.export_readiness[won] += ja.EXPORT_GAIN[k_won] * p.export_gain_scale * (1.0 - f.export_readiness[won])
         bonus = ja.MULTIPLIER[k_won] * ja.COST[k_won] * p.joint_action_cost * f.weights[won, k_won]

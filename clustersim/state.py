@@ -44,7 +44,10 @@ class FirmArrays:
     action_contributions: np.ndarray  # months contributed to the current joint action
     payoff: np.ndarray  # smoothed monthly payoff (k$), the basis of imitation
     revenue0: np.ndarray  # k$/month at start
-    productivity: np.ndarray  # multiplier on revenue0 from successful joint actions
+    productivity: np.ndarray  # multiplier on domestic sales from successful joint actions
+    export_productivity: np.ndarray  # multiplier on export sales from successful joint actions
+    export_share0: np.ndarray  # share of revenue exported at start
+    experience: np.ndarray  # (n, 5) successful joint actions of each type so far
     capital: np.ndarray  # [0, 1] share of productive capital intact
     female_job_share: np.ndarray  # share of women among the firm's staff and hires
     weights: np.ndarray  # (n, 5) benefit weights per action type
@@ -58,10 +61,15 @@ class FirmArrays:
         return self.export_readiness >= 0.5
 
     def refresh_weights(self) -> None:
-        self.weights = benefit_weights(self.size_rank, self.export_readiness)
+        self.weights = benefit_weights(self.size_rank, self.export_readiness, self.experience)
 
     def names(self) -> list[str]:
         return [f.name for f in fields(self)]
+
+
+def export_share(export_readiness: np.ndarray) -> np.ndarray:
+    """Share of a firm's sales exported, rising with export readiness (none below 0.3)."""
+    return 0.8 * np.clip(export_readiness - 0.3, 0.0, None)
 
 
 def initial_firms(p, rng: np.random.Generator) -> FirmArrays:
@@ -129,6 +137,9 @@ def initial_firms(p, rng: np.random.Generator) -> FirmArrays:
         payoff=np.zeros(n),
         revenue0=revenue0,
         productivity=np.ones(n),
+        export_productivity=np.ones(n),
+        export_share0=export_share(export_readiness),
+        experience=np.zeros((n, 5)),
         capital=np.ones(n),
         female_job_share=fjs,
         weights=np.zeros((n, 5)),
