@@ -39,7 +39,9 @@ EXPORT_GAIN = np.array([0.0, 0.0, 0.02, 0.25, 0.0])  # export readiness gain on 
 SATURATION = 0.3  # each success of a type lowers a firm's further benefit from that type
 
 
-def benefit_weights(size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray | None = None) -> np.ndarray:
+def benefit_weights(
+    size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray | None = None
+) -> np.ndarray:
     """Benefit profile: who gains from each action type, shape (n_firms, 5).
 
     Knowledge sharing benefits small firms a little more; shared production facilities benefit
@@ -143,15 +145,24 @@ def expected_return(kind, weight, capability, capital, own_share, expect, benefi
     three-month knowledge exchange (004 §The intervention logic). The cost is
     the firm's own share, made heavier by capital losses (a hurricane).
     """
-    value = MULTIPLIER[kind] * benefit_multiplier * weight * (0.5 + capability) * expect ** (DURATION[kind] / RISK_HORIZON)
+    value = (
+        MULTIPLIER[kind] * benefit_multiplier * weight * (0.5 + capability) * expect ** (DURATION[kind] / RISK_HORIZON)
+    )
     return value - own_share / np.maximum(capital, 0.2)
 
 
 def expected_gain(weights, capability, capital, own_cost_share, expect, benefit_multiplier: float) -> np.ndarray:
     """Expected net monthly gain (k$ per unit cost scale) of each action type for each firm, shape (n, 5)."""
     kinds = np.arange(5)[None, :]
-    ret = expected_return(kinds, weights, capability[:, None], capital[:, None], own_cost_share[None, :],
-                          np.asarray(expect, dtype=float).reshape(-1, 1), benefit_multiplier)
+    ret = expected_return(
+        kinds,
+        weights,
+        capability[:, None],
+        capital[:, None],
+        own_cost_share[None, :],
+        np.asarray(expect, dtype=float).reshape(-1, 1),
+        benefit_multiplier,
+    )
     return COST[None, :] * ret
 
 

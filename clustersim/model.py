@@ -318,8 +318,15 @@ class ClusterModel(Model):
 
         k_c = kind[cand_p]
         expect = ja.expected_cooperation(cand_tr, evidence, signal, p.demonstration_effect)
-        ret = ja.expected_return(k_c, f.weights[cand_f, k_c], f.capability[cand_f], f.capital[cand_f], own_share[k_c],
-                                 expect, p.benefit_multiplier)
+        ret = ja.expected_return(
+            k_c,
+            f.weights[cand_f, k_c],
+            f.capability[cand_f],
+            f.capital[cand_f],
+            own_share[k_c],
+            expect,
+            p.benefit_multiplier,
+        )
         score = ret + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
         joined = rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-3.0 * score))
         cand_p, cand_f = cand_p[joined], cand_f[joined]

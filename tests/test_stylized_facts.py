@@ -67,15 +67,22 @@ LEADERS = dict(leader_firms=5, leader_commitment=0.85, leader_mentoring=0.6)
 
 def test_sf2_leader_firms_seed_cooperation():
     # with no programme at all, a critical mass of leaders alone seeds cooperation
-    assert_greater(at_month("baseline", "share_cooperating", 48, **LEADERS),
-                   at_month("baseline", "share_cooperating", 48), 0.1)
+    assert_greater(
+        at_month("baseline", "share_cooperating", 48, **LEADERS), at_month("baseline", "share_cooperating", 48), 0.1
+    )
     # in a BSO-led programme they make it take off sooner; a full-time manager partly substitutes for
     # them, so the effect is smaller there and needs 40 replicates to resolve
     bso_led = dict(manager_present=False)
-    assert_greater(at_month("funded_programme", "share_cooperating", 12, **LEADERS, **bso_led),
-                   at_month("funded_programme", "share_cooperating", 12, **bso_led), 0.05)
-    assert_greater(at_month("leader_firms", "share_cooperating", 6, reps=40),
-                   at_month("funded_programme", "share_cooperating", 6, reps=40), 0.03)
+    assert_greater(
+        at_month("funded_programme", "share_cooperating", 12, **LEADERS, **bso_led),
+        at_month("funded_programme", "share_cooperating", 12, **bso_led),
+        0.05,
+    )
+    assert_greater(
+        at_month("leader_firms", "share_cooperating", 6, reps=40),
+        at_month("funded_programme", "share_cooperating", 6, reps=40),
+        0.03,
+    )
 
 
 def test_sf2_demonstration_effect_draws_in_outsiders():
@@ -148,8 +155,11 @@ def test_sf7_training_raises_cooperation_and_spread_beats_one_block():
     spread = summary("funded_programme", **spread_out, **bso_led)
     assert_greater(spread["bso_capacity_mean"], trained["bso_capacity_mean"], 0.05)
     # the cooperation gain of spreading is real but smaller than noise at 20 replicates: use 40
-    assert_greater(summary("funded_programme", reps=40, **spread_out, **bso_led)["mean_cooperation"],
-                   summary("funded_programme", reps=40, **one_block, **bso_led)["mean_cooperation"], 0.03)
+    assert_greater(
+        summary("funded_programme", reps=40, **spread_out, **bso_led)["mean_cooperation"],
+        summary("funded_programme", reps=40, **one_block, **bso_led)["mean_cooperation"],
+        0.03,
+    )
     # the capacity advantage of spreading holds in the full programme too
     assert_greater(
         summary("funded_programme", **spread_out)["bso_capacity_mean"],
