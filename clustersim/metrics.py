@@ -77,7 +77,7 @@ def monthly_metrics(model) -> dict[str, float]:
     coop = model.cooperating()
     engaged = f.engaged
     responders = (
-        engaged & (model.rng.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation)
+        engaged & (model.rng_monitoring.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation)
         if model.programme_on and p.monitoring_intensity > 0
         else np.zeros(n, dtype=bool)
     )

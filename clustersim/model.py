@@ -48,6 +48,8 @@ class ClusterModel(Model):
         # the BSO's staff turnover draws from its own stream, so that scenarios differing in other
         # levers share the same turnover history (common random numbers for paired comparisons)
         self.rng_turnover = np.random.default_rng(self.rng.integers(2**63))
+        # monitoring's response draws have their own stream so that measuring never perturbs the dynamics
+        self.rng_monitoring = np.random.default_rng(self.rng.integers(2**63))
         self.firms = initial_firms(p, self.rng)
         n = self.firms.n
         graph = acquaintance_graph(p.network_kind, n, p.mean_degree, p.rewiring_prob, self.rng)
