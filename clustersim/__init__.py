@@ -1,9 +1,23 @@
 """clustersim: an agent-based model of cooperation in business clusters, built on Mesa."""
 
+from .agents import BSO, ClusterManager, Firm
 from .model import ClusterModel
+from .runner import run_scenario
 from .parameters import PARAMETERS
 from .scenario import Scenario, ScenarioError, load_scenario, preset_names
 
 __version__ = "0.1.0"
 
-__all__ = ["ClusterModel", "PARAMETERS", "Scenario", "ScenarioError", "load_scenario", "preset_names", "__version__"]
+__all__ = [
+    "BSO",
+    "ClusterManager",
+    "ClusterModel",
+    "Firm",
+    "run_scenario",
+    "PARAMETERS",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "preset_names",
+    "__version__",
+]
