@@ -85,6 +85,7 @@ class BSO(Agent):
         self.trainees = min(model.params.bso_training_staff, staff)
         self.officers_lost = 0
         self.contacts_this_month = 0
+        self.contacted: np.ndarray = np.zeros(0, dtype=np.int64)
 
     @property
     def staff(self) -> int:
@@ -128,6 +129,7 @@ class BSO(Agent):
             return
         self.turnover()
         self.contacts_this_month = 0
+        self.contacted = np.zeros(0, dtype=np.int64)
         if not m.programme_on:
             return
         mode = 1.0 if m.face_to_face else m.params.online_effectiveness
@@ -135,6 +137,7 @@ class BSO(Agent):
         reachable = m.reachable()
         contacts = choose_contacts(m, n, reachable)
         facilitate(m, contacts, skill=0.6 * self.capacity, mode_factor=mode)
+        self.contacted = contacts
         self.contacts_this_month = int(contacts.size)
         m.counters["services"] += int(contacts.size)
 

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .joint_actions import ACTION_TYPES, EXPORT
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 
 #: name -> (level, meaning)
@@ -152,6 +153,12 @@ def run_summary(series, model) -> dict[str, float | str]:
         return float(coop[int(month)]) if not math.isnan(month) and 0 <= month <= months else math.nan
 
     coop_end = at(end)
+
+    def at_end(metric: str) -> float:
+        if math.isnan(end) or end > months:
+            return math.nan
+        return float(s[metric].iloc[int(end)])
+
     coop_after = at(end + 24) if not math.isnan(end) else math.nan
     final = float(coop[-1])
     last = s.iloc[-1]
@@ -160,6 +167,16 @@ def run_summary(series, model) -> dict[str, float | str]:
     openness = 0.5 * float(f.exporter.mean()) + 0.5 * float(f.joined_later.mean())
     cost = model.ledger.programme_cost
     n_coop = final * f.n
+    book = model.actions
+    kinds, starts = book.kind[: book.count], book.start[: book.count]
+    finished = ~book.running[: book.count]
+    exp_done = finished & (kinds == EXPORT)
+    reported = s["reported_cooperation"].to_numpy(dtype=float)
+    observed = ~np.isnan(reported)
+    first = {
+        f"first_{name}_month": float(starts[kinds == k].min()) if (kinds == k).any() else math.nan
+        for k, name in enumerate(ACTION_TYPES)
+    }
     return {
         "takeoff_month": takeoff,
         "final_cooperation": final,
@@ -184,6 +201,9 @@ def run_summary(series, model) -> dict[str, float | str]:
         else math.nan,
         "programme_cost": cost,
         "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
+        "revenue_index_at_programme_end": at_end("revenue_index"),
+        "exports_index_at_programme_end": at_end("exports_index"),
+        "jobs_index_at_programme_end": at_end("jobs_index"),
         "revenue_index": float(last["revenue_index"]),
         "exports_index": float(last["exports_index"]),
         "jobs_index": float(last["jobs_index"]),
@@ -194,6 +214,13 @@ def run_summary(series, model) -> dict[str, float | str]:
         "innovation_index": innovation,
         "openness_index": openness,
         "bso_capacity_mean": float(s["bso_capacity"].iloc[1:].mean()) if months else float(s["bso_capacity"].iloc[0]),
+        "export_action_success_rate": (
+            float(book.succeeded[: book.count][exp_done].mean()) if exp_done.any() else math.nan
+        ),
+        "reported_cooperation_bias": (
+            float((reported[observed] - coop[observed]).mean()) if observed.any() else math.nan
+        ),
+        **first,
         "typology": classify(final, innovation, openness),
     }
 
@@ -218,6 +245,9 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "mean_alignment",
     "programme_cost",
     "cost_per_cooperating_firm",
+    "revenue_index_at_programme_end",
+    "exports_index_at_programme_end",
+    "jobs_index_at_programme_end",
     "revenue_index",
     "exports_index",
     "jobs_index",
@@ -228,4 +258,7 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "innovation_index",
     "openness_index",
     "bso_capacity_mean",
+    "export_action_success_rate",
+    "reported_cooperation_bias",
+    *(f"first_{name}_month" for name in ACTION_TYPES),
 )

@@ -253,8 +253,8 @@ class ClusterModel(Model):
             return
         f, rng, t = self.firms, self.rng, self.ties
         idle = f.engaged & (f.action < 0)
-        if not self.face_to_face:
-            idle &= f.digital_access
+        if not self.face_to_face:  # only the digitally connected, and firms with trusted partners, take part
+            idle &= f.digital_access | (self._reputation() >= p.trusted_threshold)
         n_idle = int(idle.sum())
         if n_idle < 3:
             self.alignment = np.nan
@@ -329,7 +329,11 @@ class ClusterModel(Model):
             expect,
             p.benefit_multiplier,
         )
-        score = ret + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
+        # coordination costs buy nothing; a facilitator who breaks the work into doable parts halves them
+        coordination = (
+            p.transaction_cost * (1.0 - 0.5 * (facilitation[cand_p] > 0)) / (ja.COST[k_c] * p.joint_action_cost + 1e-9)
+        )
+        score = ret - coordination + p.trust_weight * (f.motivation[cand_f] - 0.5) + 0.5 * facilitation[cand_p]
         joined = rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-3.0 * score))
         cand_p, cand_f = cand_p[joined], cand_f[joined]
         size = np.bincount(cand_p, minlength=n_prop) + 1
@@ -445,6 +449,8 @@ class ClusterModel(Model):
         pot = np.bincount(group, weights=contrib * unit_cost[group], minlength=n_groups) * r
         share = pot[group] * w / np.maximum(wsum[group], 1e-9)
         monthly_payoff[players] = share - own_paid
+        if p.group_formation == "projects" and p.transaction_cost > 0:
+            monthly_payoff[players] -= p.transaction_cost * (1.0 - 0.5 * (self.actions.facilitated[group] > 0))
         f.payoff = 0.8 * f.payoff + monthly_payoff
         f.last_contribution[players[contrib]] = self.month
         self.cumulative["contributions"] += int(contrib.sum())
@@ -468,8 +474,12 @@ class ClusterModel(Model):
         if self.face_to_face:
             channel = np.ones(t.n_ties)
         else:
+            # online messages are read but not answered, except between partners who already trust each
+            # other: established relationships carry on at a distance (SF8)
             dig = self.firms.digital_access
             channel = np.where(dig[t.u] & dig[t.v], p.online_effectiveness, 0.0)
+            trusted = self.trust >= p.trusted_threshold
+            channel[trusted] = np.maximum(channel[trusted], self.trust[trusted])
         damp = np.ones(t.n_ties)
         if p.group_formation == "projects" and self.actions.count:
             fac = self.actions.facilitated[np.maximum(gid[t.u], 0)]

@@ -509,6 +509,17 @@ PARAMETERS: tuple[Param, ...] = (
     ),
     # ---------------------------------------------------------------- programme
     _P(
+        "transaction_cost",
+        "joint_actions",
+        "float",
+        0.1,
+        "Coordination cost each participant bears per month, which buys no benefit (halved when facilitated)",
+        "k$/month",
+        0.0,
+        5.0,
+        source="004 §The intervention logic (transaction and coordination costs); 000 §Cluster managers",
+    ),
+    _P(
         "programme_start_month",
         "programme",
         "int",
@@ -893,7 +904,7 @@ PARAMETERS: tuple[Param, ...] = (
         "isolation_motivation_loss",
         "shocks",
         "float",
-        0.03,
+        0.05,
         "Monthly motivation loss of idle members without face-to-face contact, scaled by their distrust",
         "1/month",
         0.0,
