@@ -204,9 +204,9 @@ def common_strategy(gain: np.ndarray) -> tuple[int, float]:
     lower when exporters and domestic-only firms pull apart (000
     §Heterogeneity among cluster members; SF5).
     """
-    z = 3.0 * (gain - gain.max(axis=1, keepdims=True))
-    pref = np.exp(z)
-    pref /= pref.sum(axis=1, keepdims=True)
-    mean_pref = pref.mean(axis=0)
-    alignment = 1.0 - 0.5 * float(np.abs(pref - mean_pref).sum(axis=1).mean())
-    return int(np.argmax(np.bincount(np.argmax(gain, axis=1), minlength=gain.shape[1]))), alignment
+    g = np.ascontiguousarray(gain.T)  # action types as rows: reductions become sums of 5 contiguous rows
+    pref = np.exp(3.0 * (g - np.maximum.reduce(g)))
+    pref /= np.add.reduce(pref)
+    dist = np.add.reduce(np.abs(pref - pref.mean(axis=1, keepdims=True)))
+    alignment = 1.0 - 0.5 * float(dist.mean())
+    return int(np.argmax(np.bincount(np.argmax(g, axis=0), minlength=g.shape[0]))), alignment

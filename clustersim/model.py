@@ -67,7 +67,9 @@ class ClusterModel(Model):
         self.contacted = np.zeros(n, dtype=bool)
         self.contact_effect = np.zeros(n)
         self.actions = ja.ActionBook.empty()
-        self.success_months: list[int] = []
+        # success stories per month (a leader's counts twice); a fixed-size array, so reading the
+        # recent ones costs the same at any cluster size
+        self.success_stories = np.zeros(self.params.months + 1)
         self.outcomes_recent = [1, 2]  # prior: one success in two, before any evidence
         self.counters = {"contacts": 0, "meetings": 0, "services": 0, "ties_brokered": 0}
         self.cumulative = {"services": 0, "started": 0, "succeeded": 0, "failed": 0, "contributions": 0}
@@ -237,7 +239,7 @@ class ClusterModel(Model):
 
     def success_signal(self) -> float:
         """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect)."""
-        recent = sum(1 for s in self.success_months if self.month - s < 12)
+        recent = float(self.success_stories[max(0, self.month - 11) : self.month + 1].sum())
         return 1.0 - np.exp(-recent / max(1.0, 0.05 * self.firms.n))
 
     def _own_cost_share(self) -> np.ndarray:
@@ -542,8 +544,9 @@ class ClusterModel(Model):
         self.cumulative["failed"] += int((~success).sum())
         # success stories: a leader's success is the most visible kind (SF2)
         led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0
-        self.success_months.extend([self.month] * int(success.sum() + (success & led).sum()))
-        self.success_months = [s for s in self.success_months if self.month - s < 24]
+        if self.month >= self.success_stories.size:  # stepping beyond the scenario's horizon
+            self.success_stories = np.concatenate([self.success_stories, np.zeros(self.success_stories.size)])
+        self.success_stories[self.month] += success.sum() + (success & led).sum()
         s_now, n_now = int(success.sum()), int(ids.size)
         # evidence about joint actions: a running tally with a decaying memory
         self.outcomes_recent = [0.9 * self.outcomes_recent[0] + s_now, 0.9 * self.outcomes_recent[1] + n_now]
@@ -637,7 +640,7 @@ class ClusterModel(Model):
             self.tie_contact |= informal
         idle = act & ~self.tie_contact
         # strong ties decay slowly: once established, trust is robust (SF8)
-        tr[idle] -= p.trust_decay * (1.0 - tr[idle]) * np.maximum(tr[idle] - self.trust_floor[idle], 0.0)
+        tr -= idle * (p.trust_decay * (1.0 - tr) * np.maximum(tr - self.trust_floor, 0.0))
         if p.reputation_weight > 0:
             rep = self._reputation()
             tr[act] += p.reputation_weight * (0.5 * (rep[t.u[act]] + rep[t.v[act]]) - tr[act])

@@ -1,0 +1,421 @@
+"""clustersim benchmark suite: speed of one run, scaling to 100,000 firms, a Mesa peer, and sweep throughput.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py                 # the full suite (a few minutes on 2 cores)
+    .venv/bin/python benchmarks/run.py --quick         # fewer repetitions and a 64-run sweep
+    .venv/bin/python benchmarks/run.py --only single,peer --json /tmp/bench.json
+
+Method (after Mesa's ``benchmarks/global_benchmark.py``): fixed seeds, a warm-up before timing,
+several repetitions, construction ("init") and the monthly loop ("run") timed separately, and the
+median reported. Each scale point runs in a fresh interpreter so its peak memory is its own. The
+figures are printed next to the targets of issue 4 and written to JSON (``benchmarks/results.json``
+by default; an existing default file is kept and the next free name ``results-2.json``... is used;
+an explicit ``--json`` path is never replaced without ``--force``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # sibling helper modules, when run as a script from anywhere
+
+import machine  # noqa: E402
+import peer  # noqa: E402
+
+SCENARIO = "funded_programme"
+MONTHS = 120
+SCALE_SIZES = (1_000, 10_000, 100_000)
+PEER_AGENTS = 10_000
+SECTIONS = ("single", "scale", "peer", "sweep")
+GIB = 2**30
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit status 2."""
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def median(xs) -> float:
+    return float(statistics.median(xs))
+
+
+def free_default_path(path: Path) -> Path:
+    """``path`` if free, else ``name-2.json``, ``name-3.json``... (default outputs never overwrite)."""
+    if not path.exists():
+        return path
+    k = 2
+    while (cand := path.with_name(f"{path.stem}-{k}{path.suffix}")).exists():
+        k += 1
+    return cand
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write to a temporary sibling, then rename: a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+# ------------------------------------------------------------------------------------------ sections
+def bench_single(reps: int) -> dict:
+    """One ``funded_programme`` run, construction + 120 months, median over fixed seeds after a warm-up."""
+    import clustersim
+
+    for s in (1000, 1001):  # warm-up: imports, preset parsing, numpy first calls
+        clustersim.ClusterModel(SCENARIO, seed=s).run(MONTHS)
+    init, run, total, cpu = [], [], [], []
+    for seed in range(1, reps + 1):
+        gc.collect()
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        model = clustersim.ClusterModel(SCENARIO, seed=seed)
+        t1 = time.perf_counter()
+        model.run(MONTHS)
+        t2 = time.perf_counter()
+        cpu.append(time.process_time() - c0)
+        init.append(t1 - t0)
+        run.append(t2 - t1)
+        total.append(t2 - t0)
+    return {
+        "scenario": SCENARIO,
+        "n_firms": int(model.firms.n),
+        "months": MONTHS,
+        "seeds": list(range(1, reps + 1)),
+        "init_s": init,
+        "run_s": run,
+        "total_s": total,
+        "median_s": median(total),
+        # CPU time of this process: close to the wall time unless other work competed for the cores
+        "median_cpu_s": median(cpu),
+        "min_s": min(total),
+        "median_init_s": median(init),
+        "median_run_s": median(run),
+    }
+
+
+def bench_scale(reps_by_size: dict[int, int]) -> dict:
+    """Firm-months per second and peak RSS per cluster size, each size in a fresh interpreter."""
+    points = []
+    for n, reps in reps_by_size.items():
+        print(f"  scale: {n:,} firms x {MONTHS} months, {reps} repetition(s) in a fresh process ...", flush=True)
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "scale_worker.py"), str(n), str(reps)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"scale worker for {n} firms failed: {proc.stderr.strip().splitlines()[-1:]}")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r["median_total_s"] = median(r["total_s"])
+        r["median_init_s"] = median(r["init_s"])
+        r["median_run_s"] = median(r["run_s"])
+        firm_months = n * MONTHS
+        r["firm_months_per_s"] = firm_months / r["median_total_s"]  # construction included
+        r["firm_months_per_s_run_only"] = firm_months / r["median_run_s"]
+        r["us_per_firm_month"] = 1e6 * r["median_total_s"] / firm_months
+        points.append(r)
+    out: dict = {"scenario": SCENARIO, "months": MONTHS, "points": points}
+    by_n = {p["n_firms"]: p for p in points}
+    if 1_000 in by_n and 100_000 in by_n:
+        out["cost_growth_1k_to_100k"] = by_n[100_000]["us_per_firm_month"] / by_n[1_000]["us_per_firm_month"]
+    return out
+
+
+def bench_peer(reps: int, boltzmann_steps: int) -> dict:
+    """clustersim at 10,000 firms against Mesa's BoltzmannWealth at 10,000 agents, in this process.
+
+    Repetitions alternate between the two models so that both see the same machine load.
+    """
+    import clustersim
+
+    clustersim.ClusterModel(SCENARIO, seed=0, n_firms=1000).run(12)  # warm-up
+    peer.time_boltzmann(1000, 2, seed=0)  # warm-up
+    cs_init, cs_run, bw_init, bw_run = [], [], [], []
+    for seed in range(1, reps + 1):
+        gc.collect()
+        t0 = time.perf_counter()
+        model = clustersim.ClusterModel(SCENARIO, seed=seed, n_firms=PEER_AGENTS)
+        t1 = time.perf_counter()
+        model.run(MONTHS)
+        t2 = time.perf_counter()
+        cs_init.append(t1 - t0)
+        cs_run.append(t2 - t1)
+        del model
+        gc.collect()
+        i, r = peer.time_boltzmann(PEER_AGENTS, boltzmann_steps, seed=seed)
+        bw_init.append(i)
+        bw_run.append(r)
+    cs_rate_run = PEER_AGENTS * MONTHS / median(cs_run)
+    cs_rate_total = PEER_AGENTS * MONTHS / median([a + b for a, b in zip(cs_init, cs_run, strict=True)])
+    bw_rate = PEER_AGENTS * boltzmann_steps / median(bw_run)
+    width, height = peer.boltzmann_grid(PEER_AGENTS)
+    return {
+        "agents": PEER_AGENTS,
+        "boltzmann": {
+            "model": "mesa.examples.basic.boltzmann_wealth_model.model.BoltzmannWealth",
+            "grid": [width, height],
+            "steps": boltzmann_steps,
+            "init_s": bw_init,
+            "run_s": bw_run,
+            "agent_steps_per_s": bw_rate,
+        },
+        "clustersim": {
+            "scenario": SCENARIO,
+            "months": MONTHS,
+            "init_s": cs_init,
+            "run_s": cs_run,
+            "firm_months_per_s_run_only": cs_rate_run,
+            "firm_months_per_s": cs_rate_total,
+        },
+        # like for like: both models' stepping loops, construction excluded on both sides (Mesa's run time)
+        "ratio": cs_rate_run / bw_rate,
+        # conservative: clustersim's construction counted, Boltzmann's not
+        "ratio_with_construction": cs_rate_total / bw_rate,
+    }
+
+
+def with_load(section, *args, **kw) -> dict:
+    """Run a section and record the 1-minute load average before and after it (other work skews timings)."""
+    before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    out = section(*args, **kw)
+    out["load_average"] = [before, os.getloadavg()[0] if hasattr(os, "getloadavg") else None]
+    return out
+
+
+# ------------------------------------------------------------------------------------------ report
+def verdict(value: float | None, target: float, higher_is_better: bool) -> str:
+    if value is None:
+        return "n/a"
+    ok = value >= target if higher_is_better else value <= target
+    return "PASS" if ok else "MISS"
+
+
+def figures(res: dict) -> list[dict]:
+    """Every reported figure: (name, value, unit text, target text, verdict)."""
+    rows: list[dict] = []
+
+    def add(name, value, shown, target=None, target_text="", higher=True):
+        rows.append(
+            {
+                "figure": name,
+                "value": value,
+                "shown": shown,
+                "target": target_text,
+                "verdict": verdict(value, target, higher) if target is not None else "",
+            }
+        )
+
+    if "single" in res:
+        s = res["single"]
+        add(
+            f"one {SCENARIO} run, construction + {MONTHS} months (median of {len(s['total_s'])})",
+            s["median_s"],
+            f"{s['median_s']:.3f} s (CPU {s['median_cpu_s']:.3f} s)",
+            0.1,
+            "<= 0.1 s",
+            higher=False,
+        )
+    if "scale" in res:
+        sc = res["scale"]
+        for p in sc["points"]:
+            n = p["n_firms"]
+            add(
+                f"throughput at {n:,} firms (construction included)",
+                p["firm_months_per_s"],
+                f"{fmt_rate(p['firm_months_per_s'])} firm-months/s",
+                1e6 if n == 10_000 else None,
+                ">= 1,000,000 firm-months/s" if n == 10_000 else "",
+            )
+            add(
+                f"  {n:,} firms x {MONTHS} months: wall time (median of {p['reps']})",
+                p["median_total_s"],
+                f"{p['median_total_s']:.2f} s (init {p['median_init_s']:.2f} s)",
+                60.0 if n == 100_000 else None,
+                "<= 60 s" if n == 100_000 else "",
+                higher=False,
+            )
+            add(
+                f"  {n:,} firms: peak RSS (fresh process)",
+                p["peak_rss_mib"] / 1024,
+                f"{p['peak_rss_mib']:.0f} MiB",
+                4.0 if n == 100_000 else None,
+                "<= 4 GiB" if n == 100_000 else "",
+                higher=False,
+            )
+        if "cost_growth_1k_to_100k" in sc:
+            g = sc["cost_growth_1k_to_100k"]
+            add("cost per firm-month, 100,000 vs 1,000 firms", g, f"{g:.2f}x", 1.5, "<= 1.5x", higher=False)
+    if "peer" in res:
+        pr = res["peer"]
+        bw = pr["boltzmann"]
+        add(
+            f"Mesa BoltzmannWealth, {pr['agents']:,} agents on {bw['grid'][0]}x{bw['grid'][1]}",
+            bw["agent_steps_per_s"],
+            f"{fmt_rate(bw['agent_steps_per_s'])} agent-steps/s",
+        )
+        add(
+            f"clustersim, {pr['agents']:,} firms, same process (monthly loop)",
+            pr["clustersim"]["firm_months_per_s_run_only"],
+            f"{fmt_rate(pr['clustersim']['firm_months_per_s_run_only'])} firm-months/s",
+        )
+        add("ratio to BoltzmannWealth (stepping loops)", pr["ratio"], f"{pr['ratio']:.1f}x", 8.0, ">= 8x")
+        add(
+            "  ratio with clustersim's construction counted",
+            pr["ratio_with_construction"],
+            f"{pr['ratio_with_construction']:.1f}x",
+        )
+    if "sweep" in res:
+        sw = res["sweep"]
+        if "error" in sw:
+            add("sweep throughput", None, f"not measured: {sw['error']}")
+        else:
+            for ex in sw["executors"]:
+                label = ex["executor"] + (f", {ex['workers']} workers" if ex["executor"] != "serial" else "")
+                target = {"local": 1.8, "dask": 1.6}.get(ex["executor"])
+                add(
+                    f"{sw['runs']}-run sweep, {label}",
+                    ex["runs_per_s"],
+                    f"{ex['runs_per_s']:.1f} runs/s ({ex['seconds']:.1f} s)",
+                )
+                if ex["executor"] != "serial":
+                    add(
+                        f"  speed-up over serial ({label})",
+                        ex["speedup"],
+                        f"{ex['speedup']:.2f}x (efficiency {ex['efficiency']:.0%})",
+                        target,
+                        f">= {target}x" if target else "",
+                    )
+                if ex["executor"] == "serial":
+                    add(
+                        "  share of a core the serial sweep got (1.0 = idle machine)",
+                        sw["serial_cpu_share"],
+                        f"{sw['serial_cpu_share']:.2f}",
+                    )
+                if "startup_s" in ex:
+                    add("  dask LocalCluster start-up (excluded above)", ex["startup_s"], f"{ex['startup_s']:.1f} s")
+            if "dask_error" in sw:
+                add("dask sweep", None, f"not measured: {sw['dask_error']}")
+            same = sw["identical_results"]
+            add("  same results from every executor", float(same), "yes" if same else "NO")
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    w1 = max(len(r["figure"]) for r in rows)
+    w2 = max(len(r["shown"]) for r in rows)
+    w3 = max(len(r["target"]) for r in rows + [{"target": "target"}])
+    print(f"\n{'figure':<{w1}}  {'measured':<{w2}}  {'target':<{w3}}  verdict")
+    print(f"{'-' * w1}  {'-' * w2}  {'-' * w3}  -------")
+    for r in rows:
+        print(f"{r['figure']:<{w1}}  {r['shown']:<{w2}}  {r['target']:<{w3}}  {r['verdict']}")
+
+
+# ------------------------------------------------------------------------------------------ main
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2 (the project's convention)."""
+
+    def error(self, message: str):
+        print(f"benchmarks/run.py: {message}; see --help", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = OneLineParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions and a 64-run sweep (a smoke run)")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument(
+        "--json", type=Path, default=None, help="where to write the results (default benchmarks/results.json)"
+    )
+    ap.add_argument("--force", action="store_true", help="replace an existing --json file")
+    ap.add_argument("--workers", type=int, default=2, help="workers for the parallel sweeps (default 2)")
+    ap.add_argument("--check", action="store_true", help="exit with status 1 if any target is missed")
+    return ap.parse_args(argv)
+
+
+def resolve_output(args: argparse.Namespace) -> Path:
+    if args.json is None:
+        return free_default_path(HERE / "results.json")
+    path = args.json
+    if path.exists() and (path.is_dir() or not args.force):
+        what = "is a folder" if path.is_dir() else "exists"
+        raise UsageError(f"{path}: --json {what}; allowed: a new file path, or pass --force to replace the file")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path}: --json folder {path.parent} does not exist; allowed: a path in an existing folder")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        sections = [s.strip() for s in args.only.split(",") if s.strip()]
+        bad = [s for s in sections if s not in SECTIONS]
+        if bad or not sections:
+            raise UsageError(
+                f"--only = {args.only!r} is not valid; allowed: a comma-separated subset of {', '.join(SECTIONS)}"
+            )
+        if not 1 <= args.workers <= 64:
+            raise UsageError(f"--workers = {args.workers} is out of range; allowed: int in 1..64")
+        out = resolve_output(args)
+    except UsageError as exc:
+        print(f"benchmarks/run.py: {exc}", file=sys.stderr)
+        return 2
+
+    q = args.quick
+    info = machine.describe()
+    method = {
+        "seeds": "fixed: 1..reps for timed runs; warm-up runs use other seeds",
+        "warm_up": "every section runs the model (and the peer) untimed first",
+        "statistic": "median over repetitions; construction (init) and stepping (run) timed separately",
+        "quick": q,
+    }
+    print("clustersim benchmarks" + (" (quick)" if q else ""))
+    print(machine.summary_line(info), flush=True)
+    res: dict = {"machine": info, "method": method}
+    t_start = time.perf_counter()
+    if "single" in sections:
+        print("  single run ...", flush=True)
+        res["single"] = with_load(bench_single, reps=5 if q else 15)
+    if "scale" in sections:
+        reps = {1_000: 3, 10_000: 2, 100_000: 1} if q else {1_000: 5, 10_000: 3, 100_000: 3}
+        res["scale"] = with_load(bench_scale, reps)
+    if "peer" in sections:
+        print(f"  peer: clustersim vs Mesa BoltzmannWealth at {PEER_AGENTS:,} agents ...", flush=True)
+        res["peer"] = with_load(bench_peer, reps=2 if q else 3, boltzmann_steps=10)
+    if "sweep" in sections:
+        import sweep
+
+        res["sweep"] = with_load(sweep.bench_sweep, runs=64 if q else 256, workers=args.workers, reps=1 if q else 3)
+    res["elapsed_s"] = time.perf_counter() - t_start
+    rows = figures(res)
+    res["figures"] = [{k: r[k] for k in ("figure", "value", "shown", "target", "verdict")} for r in rows]
+    print_table(rows)
+    loads = [f"{k} {res[k]['load_average'][0]:.1f}->{res[k]['load_average'][1]:.1f}" for k in SECTIONS if k in res]
+    if loads and all(res[k]["load_average"][0] is not None for k in SECTIONS if k in res):
+        print(
+            f"\n1-minute load average before->after each section (the benchmark adds 1 serially, {info['usable_cores']} in parallel sections): "
+            + ", ".join(loads)
+        )
+    write_json_atomic(out, res)
+    print(f"\nwrote {out} ({res['elapsed_s']:.0f} s)")
+    missed = [r["figure"] for r in rows if r["verdict"] == "MISS"]
+    return 1 if (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
