@@ -1,0 +1,173 @@
+"""Executors: where batches of runs execute (serially, on a local process pool, or on Dask).
+
+Every executor calls ``on_result(batch_index, result)`` in the parent process
+as batches finish, in whatever order they finish. Results do not depend on
+the executor because each run's seed is fixed before it is shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from ..scenario import ScenarioError
+from .work import run_batch
+
+EXECUTORS = ("serial", "local", "dask")
+#: a batch that was in flight when the pool broke this many times is given up on (it likely kills workers)
+MAX_BATCH_FAILURES = 3
+
+log = logging.getLogger(__name__)
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def execute(
+    batches: list,
+    on_result: Callable[[int, dict], None],
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler=None,
+    model=None,
+    series: bool = False,
+) -> dict:
+    """Run ``batches`` (lists of :class:`RunSpec`) and feed each result to ``on_result``.
+
+    Returns facts about the execution for the manifest (executor, workers, restarts).
+    """
+    if executor not in EXECUTORS:
+        raise ScenarioError(f"--executor {executor!r} is not allowed; allowed: one of {', '.join(EXECUTORS)}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ScenarioError(f"--workers {workers!r} is not allowed; allowed: int >= 1")
+    if not batches:
+        return {"executor": executor, "workers": 0}
+    if executor == "serial":
+        for i, b in enumerate(batches):
+            on_result(i, run_batch(model, b, series))
+        return {"executor": "serial", "workers": 1}
+    if executor == "local":
+        return _local(batches, on_result, workers or default_workers(), model, series)
+    return _dask(batches, on_result, workers, scheduler, model, series)
+
+
+def _mp_context():
+    # fork is fastest and lets workers use functions defined in a script or notebook, but
+    # forking a multi-threaded process (a Dask client, a progress-bar thread) can deadlock;
+    # then forkserver: workers fork from a clean server that has already imported the model.
+    if sys.platform.startswith("linux"):
+        if threading.active_count() == 1:
+            return multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["clustersim.experiments.work"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _local(batches, on_result, workers: int, model, series: bool) -> dict:
+    """A process pool that survives dying workers.
+
+    When a worker dies, :class:`ProcessPoolExecutor` marks every pending
+    future broken. Finished batches have already been handed on; the rest are
+    resubmitted to a fresh pool, so nothing is lost and nothing runs twice
+    into the results.
+    """
+    ctx = _mp_context()
+    pending = set(range(len(batches)))
+    failures = dict.fromkeys(pending, 0)
+    restarts = 0
+    workers = min(workers, len(batches))
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        broken = False
+        try:
+            with warnings.catch_warnings():
+                # fork is only chosen when no other Python thread runs; the idle native threads of
+                # BLAS or Arrow that CPython counts here hold no lock the workers need
+                warnings.filterwarnings(
+                    "ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning
+                )
+                futures = {pool.submit(run_batch, model, batches[i], series): i for i in sorted(pending)}
+            waiting = set(futures)
+            while waiting and not broken:
+                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: futures[f]):
+                    i = futures[fut]
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    pending.discard(i)
+                    on_result(i, result)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if broken:
+            restarts += 1
+            for i in pending:
+                failures[i] += 1
+                if failures[i] >= MAX_BATCH_FAILURES:
+                    runs = ", ".join(f"({r.point_id}, {r.replicate})" for r in batches[i])
+                    raise RuntimeError(
+                        f"a worker died {failures[i]} times while running the batch of runs (point, replicate) {runs}"
+                    )
+            log.warning("a worker process died; restarting the pool and resubmitting %d batches", len(pending))
+            print(
+                f"clustersim: a worker process died; restarted the pool and resubmitted {len(pending)} batches",
+                file=sys.stderr,
+            )
+    return {"executor": "local", "workers": workers, "pool_restarts": restarts}
+
+
+def _dask(batches, on_result, workers, scheduler, model, series: bool) -> dict:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ScenarioError(
+            "--executor dask needs the cluster extra; allowed: pip install 'clustersim[cluster]', or --executor local"
+        ) from None
+    cluster = None
+    own_client = True
+    if isinstance(scheduler, Client):
+        client, own_client = scheduler, False
+    elif scheduler is not None:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=workers or default_workers(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: never clash with a running dashboard
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        n_workers = len(client.scheduler_info().get("workers", {}))
+        # retries: a task whose worker died is rescheduled by Dask itself; retries cover task errors
+        futures = client.map(run_batch, [model] * len(batches), batches, [series] * len(batches), pure=False, retries=1)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut, result in as_completed(futures, with_results=True):
+            on_result(index[fut.key], result)
+            fut.release()
+    finally:
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return {
+        "executor": "dask",
+        "workers": n_workers,
+        "scheduler": str(scheduler) if scheduler is not None else "LocalCluster",
+    }

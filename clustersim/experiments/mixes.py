@@ -1,0 +1,150 @@
+"""Comparing intervention mixes (or preset scenarios): KPIs with 95% intervals, cost, cost-effectiveness.
+
+Cost-effectiveness is measured against the no-programme baseline: the extra
+programme cost of a mix divided by the extra firms it has cooperating at the
+end of the horizon. A mix is Pareto-efficient when no other mix is at least as
+cheap and at least as cooperative, and strictly better on one of the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..report import mean_ci
+from ..scenario import ScenarioError, load_scenario
+from ..seeds import run_seed
+from .design import load_experiment
+from .executors import execute
+from .work import RunSpec
+
+#: the KPIs of a comparison table (per-run summary metrics)
+KPIS = ("final_cooperation", "coop_at_programme_end", "final_trust", "dropouts", "revenue_index", "jobs_index")
+COOPERATION = "final_cooperation"
+COST = "programme_cost"
+
+
+def pareto_efficient(cost, benefit) -> np.ndarray:
+    """Boolean mask of the points no other point dominates (lower or equal cost, higher or equal benefit)."""
+    c, b = np.asarray(cost, dtype=float), np.asarray(benefit, dtype=float)
+    keep = np.zeros(c.size, dtype=bool)
+    for i in range(c.size):
+        if np.isnan(c[i]) or np.isnan(b[i]):
+            continue
+        dominated = (c <= c[i]) & (b >= b[i]) & ((c < c[i]) | (b > b[i]))
+        keep[i] = not dominated.any()
+    return keep
+
+
+def comparison_table(
+    results: pd.DataFrame,
+    labels: dict[int, str],
+    baseline_point: int | None,
+    n_firms: dict[int, float],
+    kpis=KPIS,
+    cooperation: str = COOPERATION,
+    cost: str = COST,
+) -> pd.DataFrame:
+    """One row per design point (mix or scenario) with KPI means, 95% intervals and cost-effectiveness."""
+    kpis = [k for k in dict.fromkeys([cooperation, *kpis]) if k in results.columns]
+    rows = []
+    for pid, g in results.groupby("point_id", sort=True):
+        row = {"point_id": int(pid), "mix": labels.get(int(pid), f"point {pid}"), "baseline": pid == baseline_point}
+        row["replicates"] = len(g)
+        for k in kpis:
+            m, lo, hi = mean_ci(g[k])
+            row[f"{k}_mean"], row[f"{k}_low"], row[f"{k}_high"] = m, lo, hi
+        m, lo, hi = mean_ci(g[cost])
+        row["cost_mean"], row["cost_low"], row["cost_high"] = m, lo, hi
+        row["n_firms"] = n_firms.get(int(pid), np.nan)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    coop = table[f"{cooperation}_mean"]
+    if baseline_point is not None and (table["point_id"] == baseline_point).any():
+        base = table.loc[table["point_id"] == baseline_point].iloc[0]
+        extra_firms = (coop - base[f"{cooperation}_mean"]) * table["n_firms"]
+        extra_cost = table["cost_mean"] - base["cost_mean"]
+        table["additional_cooperating_firms"] = extra_firms
+        # no gain, no ratio: a mix that does not beat the baseline has no finite cost per firm gained
+        table["cost_per_additional_cooperating_firm"] = np.where(extra_firms > 1e-9, extra_cost / extra_firms, np.nan)
+    else:
+        table["additional_cooperating_firms"] = np.nan
+        table["cost_per_additional_cooperating_firm"] = np.nan
+    mixes = ~table["baseline"].to_numpy()
+    pareto = np.zeros(len(table), dtype=bool)
+    pareto[mixes] = pareto_efficient(table.loc[mixes, "cost_mean"], coop[mixes])
+    table["pareto"] = pareto
+    table.attrs["cooperation"] = cooperation
+    return table
+
+
+def _mix_label(point: dict) -> str:
+    return ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in point.items())
+
+
+def compare_mixes(results: pd.DataFrame, experiment, kpis=KPIS, cooperation: str = COOPERATION) -> pd.DataFrame:
+    """The intervention-mix comparison table of a sweep (each design point is a mix).
+
+    Needs the experiment's ``baseline`` runs for the cost per additional
+    cooperating firm; without them that column is NaN.
+    """
+    exp = load_experiment(experiment)
+    labels = {pid: _mix_label(p) for pid, p in enumerate(exp.design().points)}
+    n_firms = {}
+    for pid in range(exp.n_points + (1 if exp.baseline is not None else 0)):
+        if "n_firms" in exp.factor_names:
+            n_firms[pid] = float(exp.factor_values(pid)["n_firms"])
+        elif exp.scenario is not None:
+            n_firms[pid] = float(exp.scenario["n_firms"])
+    if exp.baseline is not None:
+        labels[exp.baseline_point] = f"baseline ({exp.baseline.name})"
+    return comparison_table(results, labels, exp.baseline_point, n_firms, kpis, cooperation)
+
+
+def compare_scenarios(
+    names,
+    replicates: int = 10,
+    seed: int = 0,
+    months: int | None = None,
+    executor: str = "serial",
+    workers: int | None = None,
+    kpis=KPIS,
+    baseline: str = "baseline",
+) -> pd.DataFrame:
+    """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
+
+    Every scenario runs the same replicate seeds (``run_seed(seed, replicate)``,
+    as ``clustersim run`` does), so differences are not seed noise. The
+    ``baseline`` scenario is added if missing and is the reference for the cost
+    per additional cooperating firm. Returns the table of :func:`comparison_table`
+    with a ``scenario`` column; the per-run rows are in ``table.attrs["runs"]``.
+    """
+    if isinstance(names, str):
+        names = [names]
+    if not names:
+        raise ScenarioError("compare: no scenarios given; allowed: one or more preset names or .toml paths")
+    if not isinstance(replicates, int) or replicates < 1:
+        raise ScenarioError(f"--replicates {replicates!r} is not allowed; allowed: int >= 1")
+    names = list(dict.fromkeys(names))
+    if baseline not in names:
+        names.append(baseline)
+    scenarios = [load_scenario(n) for n in names]
+    if months is not None:
+        scenarios = [s.replace(origin="--months", months=months) for s in scenarios]
+    seeds = [run_seed(seed, r) for r in range(replicates)]
+    specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
+    rows: list[dict] = []
+    execute(
+        [specs[i : i + 8] for i in range(0, len(specs), 8)], lambda _i, res: rows.extend(res["rows"]), executor, workers
+    )
+    runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
+    runs.insert(2, "seed", [seeds[r] for r in runs["replicate"]])
+    runs.insert(0, "scenario", [names[i] for i in runs["point_id"]])
+    labels = dict(enumerate(names))
+    n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
+    table = comparison_table(runs, labels, names.index(baseline), n_firms, kpis)
+    table = table.rename(columns={"mix": "scenario"})
+    table.attrs["runs"] = runs
+    return table

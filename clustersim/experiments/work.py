@@ -1,0 +1,67 @@
+"""The unit of work shipped to executors: a batch of runs, returning per-run summaries.
+
+This module is small and imports little, because every worker process (local
+pool or Dask) imports it before its first task.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..runner import simulate
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: its design point, replicate, seed and model input (a Scenario or a dict)."""
+
+    point_id: int
+    replicate: int
+    seed: int
+    params: object
+
+
+def clustersim_model(scenario, seed: int, series: bool = False):
+    """The agent-based model as a sweep model: per-run summary dict (and the monthly series if asked)."""
+    df, summary = simulate(scenario, seed, series=series)
+    return (summary, df) if series else summary
+
+
+def _clean(outputs) -> dict:
+    if not isinstance(outputs, Mapping):
+        raise TypeError(f"a sweep model must return a mapping of outputs, got {type(outputs).__name__}")
+    out = {}
+    for k, v in outputs.items():
+        if isinstance(v, str):
+            out[k] = v
+        elif v is None:
+            out[k] = math.nan
+        else:
+            out[k] = float(v)
+    return out
+
+
+def run_batch(model: Callable | None, runs: list[RunSpec], series: bool = False) -> dict:
+    """Run a batch and return ``{"rows": [...], "series": [...] or None, "seconds": float}``.
+
+    Each row holds ``point_id``, ``replicate`` and the model's outputs; the
+    caller adds factor values and seeds, so little data travels back.
+    """
+    t0 = time.perf_counter()
+    rows, frames = [], []
+    for r in runs:
+        result = clustersim_model(r.params, r.seed, series=series) if model is None else model(r.params, r.seed)
+        if series:
+            summary, df = result if model is None else (result, None)
+            if df is not None:
+                df = df.reset_index()
+                df.insert(0, "replicate", r.replicate)
+                df.insert(0, "point_id", r.point_id)
+                frames.append(df)
+        else:
+            summary = result
+        rows.append({"point_id": r.point_id, "replicate": r.replicate, **_clean(summary)})
+    return {"rows": rows, "series": frames if series else None, "seconds": time.perf_counter() - t0}

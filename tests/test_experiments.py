@@ -1,0 +1,450 @@
+"""Experiments at scale: sensitivity pipeline, executors, shards, resume, worker death, bad files."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from clustersim.cli import main
+from clustersim.experiments import (
+    compare_scenarios,
+    load_experiment,
+    morris_indices,
+    pareto_efficient,
+    run_experiment,
+    sobol_indices,
+)
+from clustersim.experiments import runner as runner_mod
+from clustersim.experiments.work import clustersim_model
+
+# ----------------------------------------------------------------------------- helpers
+TINY = {"n_firms": 10, "months": 12, "mean_degree": 4}
+
+
+def tiny_grid(**extra) -> dict:
+    spec = {
+        "name": "tiny_grid",
+        "scenario": "funded_programme",
+        "replicates": 2,
+        "seed": 11,
+        "fixed": dict(TINY),
+        "design": {"method": "grid"},
+        "factors": {
+            "grant_amount": {"levels": [100.0, 400.0]},
+            "leader_firms": {"levels": [0, 2]},
+            "manager_present": {"levels": [False, True]},
+        },
+        "outputs": ["final_cooperation", "final_trust"],
+    }
+    spec.update(extra)
+    return spec
+
+
+def ishigami(params, seed):
+    x1, x2, x3 = params["x1"], params["x2"], params["x3"]
+    return {"y": math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)}
+
+
+def flaky_model(scenario, seed, *, marker: str, target_seed: int, action: str):
+    """The real model, except that one run fails the first time (a marker file records that it did)."""
+    if seed == target_seed and not os.path.exists(marker):
+        Path(marker).touch()
+        if action == "exit":
+            os._exit(3)  # a worker process dies abruptly
+        raise KeyboardInterrupt  # the sweep is interrupted part-way
+    return clustersim_model(scenario, seed)
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    key = ["point_id", "replicate"]
+    a = a.sort_values(key).reset_index(drop=True)
+    b = b.sort_values(key).reset_index(drop=True)
+    pdt.assert_frame_equal(a, b, check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The tiny grid, swept serially: the rows every other route must reproduce."""
+    return run_experiment(tiny_grid(), executor="serial", progress=False)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed", reason="the 'cluster' extra (dask, distributed) is not installed")
+    import logging
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+# ----------------------------------------------------------------------------- sensitivity pipeline
+ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+
+
+def test_ishigami_sobol_indices_within_their_confidence_intervals():
+    spec = {
+        "name": "ishigami",
+        "design": {"method": "sobol", "n": 1024},
+        "seed": 3,
+        "factors": {k: {"range": [-math.pi, math.pi]} for k in ("x1", "x2", "x3")},
+        "outputs": ["y"],
+    }
+    exp = load_experiment(spec, model=ishigami)
+    runs = run_experiment(exp, executor="serial", progress=False)
+    assert len(runs) == 1024 * 5
+    si = sobol_indices(runs, exp)
+    for index, truth in (("S1", ISHIGAMI_S1), ("ST", ISHIGAMI_ST)):
+        for factor, value in truth.items():
+            row = si[(si["index"] == index) & (si["factor"] == factor)].iloc[0]
+            assert row["low"] <= value <= row["high"], (index, factor, row["value"], row["conf"])
+            assert row["conf"] < 0.1  # the intervals are informative, not trivially wide
+    # runs finishing in any order give the same indices: analysis sorts by design point
+    shuffled = runs.sample(frac=1.0, random_state=1)
+    pdt.assert_frame_equal(sobol_indices(shuffled, exp), si)
+
+
+def test_morris_ranks_a_linear_function_correctly():
+    spec = {
+        "design": {"method": "morris", "trajectories": 20, "levels": 4},
+        "factors": {k: {"range": [0.0, 1.0]} for k in ("a", "b", "c")},
+        "outputs": ["y"],
+        "replicates": 2,
+    }
+    exp = load_experiment(
+        spec, model=lambda p, s: {"y": 10 * p["a"] + p["b"] + np.random.default_rng(s).normal(0, 0.01)}
+    )
+    mi = morris_indices(run_experiment(exp, executor="serial", progress=False), exp, statistics=("mean",))
+    assert mi["factor"].tolist() == ["a", "b", "c"]
+    mu = dict(zip(mi["factor"], mi["mu_star"], strict=True))
+    assert mu["a"] == pytest.approx(10, rel=0.01) and mu["b"] == pytest.approx(1, rel=0.05) and mu["c"] < 0.05
+    assert (mi["sigma"] < 0.05).all() and (mi["sigma_conf"] >= 0).all() and (mi["mu_star_conf"] >= 0).all()
+
+
+# ----------------------------------------------------------------------------- reproducibility
+def test_rows_and_seeds(reference):
+    exp = load_experiment(tiny_grid())
+    assert len(reference) == exp.n_runs == 16
+    assert not reference.duplicated(["point_id", "replicate"]).any()
+    from clustersim.seeds import run_seed
+
+    assert reference["seed"].tolist() == [
+        run_seed(11, p, r) for p, r in zip(reference["point_id"], reference["replicate"], strict=True)
+    ]
+    assert {"grant_amount", "leader_firms", "manager_present", "final_cooperation", "typology"} <= set(
+        reference.columns
+    )
+
+
+def test_local_pool_gives_identical_rows(reference):
+    same_rows(run_experiment(tiny_grid(), executor="local", workers=2, progress=False), reference)
+
+
+def test_dask_local_cluster_gives_identical_rows(reference, dask_client):
+    same_rows(run_experiment(tiny_grid(), executor="dask", scheduler=dask_client, progress=False), reference)
+
+
+def test_shard_splits_give_identical_rows(reference, tmp_path):
+    for n in (2, 3):
+        parts = [run_experiment(tiny_grid(), executor="serial", shard=f"{i}/{n}", progress=False) for i in range(n)]
+        assert sum(len(p) for p in parts) == len(reference)
+        same_rows(pd.concat(parts), reference)
+    # shards of one folder, as sbatch --array writes them, read back as one table
+    out = tmp_path / "shared"
+    for i in range(3):
+        run_experiment(tiny_grid(), executor="serial", shard=f"{i}/3", out=out, resume=True, progress=False)
+    same_rows(pd.read_parquet(out), reference)
+
+
+# ----------------------------------------------------------------------------- store, resume, worker death
+def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(reference, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner_mod, "FLUSH_ROWS", 3)  # commit small parts, so the interruption leaves some behind
+    target = int(reference.loc[(reference["point_id"] == 5) & (reference["replicate"] == 1), "seed"].iloc[0])
+    model = functools.partial(flaky_model, marker=str(tmp_path / "marker"), target_seed=target, action="interrupt")
+    exp = load_experiment(tiny_grid(), model=model)
+    out = tmp_path / "sweep"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, executor="serial", out=out, progress=False)
+    partial = pd.read_parquet(out)
+    assert 0 < len(partial) < len(reference)
+    with pytest.raises(Exception, match="not empty"):  # never written into without --resume or --force
+        run_experiment(exp, executor="serial", out=out, progress=False)
+    resumed = run_experiment(exp, executor="serial", out=out, resume=True, progress=False)
+    on_disk = pd.read_parquet(out)
+    assert not on_disk.duplicated(["point_id", "replicate"]).any()
+    same_rows(on_disk, reference)
+    same_rows(resumed, reference)
+    # a different experiment cannot be resumed into this folder
+    with pytest.raises(Exception, match="different experiment"):
+        run_experiment(tiny_grid(seed=12), executor="serial", out=out, resume=True, progress=False)
+
+
+def test_worker_death_loses_and_duplicates_nothing_under_local(reference, tmp_path, capfd):
+    target = int(reference.loc[(reference["point_id"] == 6) & (reference["replicate"] == 0), "seed"].iloc[0])
+    marker = tmp_path / "died"
+    model = functools.partial(flaky_model, marker=str(marker), target_seed=target, action="exit")
+    out = tmp_path / "sweep"
+    runs = run_experiment(
+        load_experiment(tiny_grid(), model=model), executor="local", workers=2, out=out, progress=False
+    )
+    assert marker.exists()  # the worker really died
+    assert "worker process died" in capfd.readouterr().err
+    assert not runs.duplicated(["point_id", "replicate"]).any()
+    same_rows(runs, reference)
+    same_rows(pd.read_parquet(out), reference)
+
+
+# ----------------------------------------------------------------------------- CLI end to end
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+GRID_TOML = """
+name = "tiny_delay_funding"
+scenario = "funded_programme"
+baseline = "baseline"
+replicates = 3
+seed = 5
+outputs = ["final_cooperation", "final_trust"]
+[design]
+method = "grid"
+[fixed]
+n_firms = 10
+months = 12
+mean_degree = 4
+[factors]
+disbursement_delay_months = { levels = [0, 6] }
+grant_amount = { levels = [100.0, 400.0] }
+"""
+
+MORRIS_TOML = """
+scenario = "funded_programme"
+replicates = 2
+seed = 9
+outputs = ["final_cooperation", "final_trust"]
+[design]
+method = "morris"
+trajectories = 4
+[fixed]
+n_firms = 10
+months = 12
+mean_degree = 4
+[factors]
+trust_propensity_mean = { range = [0.1, 0.5] }
+leader_firms = { range = [0, 3] }
+grant_amount = { range = [100.0, 800.0] }
+"""
+
+SOBOL_TOML = """
+scenario = "funded_programme"
+replicates = 2
+seed = 9
+outputs = ["final_cooperation"]
+[design]
+method = "sobol"
+n = 16
+second_order = true
+[fixed]
+n_firms = 10
+months = 12
+mean_degree = 4
+[factors]
+trust_propensity_mean = { range = [0.1, 0.5] }
+leader_firms = { range = [0, 3] }
+grant_amount = { range = [100.0, 800.0] }
+"""
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            GRID_TOML,
+            ["mixes.csv", "mixes.md", "heatmap_final_cooperation.png", "cost_cooperation.png", "kpi_distributions.png"],
+        ),
+        (MORRIS_TOML, ["morris_indices.csv", "morris_indices.md", "morris_final_cooperation_mean.png"]),
+        (
+            SOBOL_TOML,
+            [
+                "sobol_indices.csv",
+                "sobol_convergence.csv",
+                "sobol_final_cooperation_mean.png",
+                "sobol_convergence_final_cooperation.png",
+            ],
+        ),
+    ],
+    ids=["grid", "morris", "sobol"],
+)
+def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, capsys, toml, expected):
+    exp_file = _write(tmp_path / "exp.toml", toml)
+    out = tmp_path / "res"
+    assert main(["sweep", str(exp_file), "--executor", "serial", "--out", str(out)]) == 0
+    assert main(["analyze", str(out)]) == 0
+    printed = capsys.readouterr().out
+    files = {p.name for p in (out / "_analysis").iterdir()}
+    assert set(expected) <= files, files
+    # the folder still reads as one tidy table, manifest and analysis included
+    runs = pd.read_parquet(out)
+    exp = load_experiment(exp_file)
+    assert len(runs) == exp.n_runs and not runs.duplicated(["point_id", "replicate"]).any()
+    assert (out / "_manifest.json").is_file()
+    if exp.method == "grid":
+        table = pd.read_csv(out / "_analysis" / "mixes.csv")
+        assert table["baseline"].sum() == 1 and table["pareto"].any()
+        assert "Pareto-efficient" in printed
+    if exp.method == "sobol":
+        idx = pd.read_csv(out / "_analysis" / "sobol_indices.csv")
+        assert {"S1", "ST", "S2"} <= set(idx["index"]) and {"mean", "std"} <= set(idx["statistic"])
+    # the analysis is never silently overwritten
+    assert main(["analyze", str(out)]) == 2
+
+
+def test_compare_scenarios_table():
+    table = compare_scenarios(["funded_programme", "delayed_funding"], replicates=3, seed=1, months=24)
+    assert table["scenario"].tolist() == ["funded_programme", "delayed_funding", "baseline"]
+    base = table[table["baseline"]].iloc[0]
+    assert base["additional_cooperating_firms"] == 0 and np.isnan(base["cost_per_additional_cooperating_firm"])
+    assert (table["final_cooperation_low"] <= table["final_cooperation_mean"]).all()
+    funded = table.iloc[0]
+    if funded["additional_cooperating_firms"] > 0:
+        expected = (funded["cost_mean"] - base["cost_mean"]) / funded["additional_cooperating_firms"]
+        assert funded["cost_per_additional_cooperating_firm"] == pytest.approx(expected)
+
+
+def test_pareto_efficient():
+    cost = [0, 10, 20, 15, 30]
+    coop = [0.1, 0.5, 0.6, 0.4, 0.6]
+    assert pareto_efficient(cost, coop).tolist() == [True, True, True, False, False]
+
+
+def test_shipped_experiments_load_and_cover_what_they_promise():
+    from clustersim.parameters import levers, numeric_parameters
+
+    root = Path(__file__).resolve().parent.parent / "experiments"
+    morris = load_experiment(root / "morris_screening.toml")
+    assert set(morris.factor_names) == {p.name for p in numeric_parameters()}
+    sobol = load_experiment(root / "sobol_levers.toml")
+    wanted = {p.name for p in levers() if p.kind in ("int", "float")}
+    wanted |= {"trust_propensity_mean", "free_riding_temptation", "trust_decay"}
+    assert set(sobol.factor_names) == wanted and sobol.method == "sobol"
+    mix = load_experiment(root / "intervention_mix.toml")
+    assert mix.method == "grid" and mix.baseline is not None and len(mix.factors) == 5
+    heat = load_experiment(root / "delay_vs_funding.toml")
+    assert heat.method == "grid" and len(heat.factors) == 2
+    for exp, path in (
+        (morris, "morris_screening"),
+        (sobol, "sobol_levers"),
+        (mix, "intervention_mix"),
+        (heat, "delay_vs_funding"),
+    ):
+        header = (root / f"{path}.toml").read_text().split("\n\n")[0]
+        assert f"{exp.n_runs:,}" in header, path  # the comment header states the run count
+
+
+# ----------------------------------------------------------------------------- bad experiment files
+BASE = """
+scenario = "funded_programme"
+replicates = 2
+seed = 1
+[design]
+method = "grid"
+[fixed]
+n_firms = 10
+months = 12
+mean_degree = 4
+[factors]
+grant_amount = { levels = [100.0, 400.0] }
+"""
+
+BAD = {
+    "invalid_toml": ("replicates = [", "not valid TOML"),
+    "unknown_top_key": ("replicats = 3\n" + BASE, "unknown key 'replicats'"),
+    "missing_design": ("[factors]\ngrant_amount = { levels = [1.0] }\n", "[design] is missing"),
+    "bad_method": (BASE.replace('method = "grid"', 'method = "fractional"'), "method = 'fractional'"),
+    "unknown_design_key": (BASE.replace('method = "grid"', 'method = "grid"\nn = 4'), "unknown key 'n' in [design]"),
+    "sobol_n_not_power_of_two": (
+        BASE.replace('method = "grid"', 'method = "sobol"\nn = 100').replace(
+            "levels = [100.0, 400.0]", "range = [100.0, 400.0]"
+        )
+        + "leader_firms = { range = [0, 3] }\n",
+        "power of two",
+    ),
+    "morris_odd_levels": (
+        BASE.replace('method = "grid"', 'method = "morris"\ntrajectories = 4\nlevels = 3').replace(
+            "levels = [100.0, 400.0]", "range = [100.0, 400.0]"
+        )
+        + "leader_firms = { range = [0, 3] }\n",
+        "an even int",
+    ),
+    "lhs_missing_samples": (BASE.replace('method = "grid"', 'method = "lhs"'), "samples is missing"),
+    "unknown_factor": (BASE + "grant_amout = { levels = [1.0] }\n", "unknown factor 'grant_amout'"),
+    "factor_out_of_range": (BASE + "trust_decay = { levels = [0.1, 0.9] }\n", "out of range"),
+    "range_in_grid": (BASE + "trust_decay = { range = [0.1, 0.2] }\n", "a grid needs levels"),
+    "empty_range": (
+        BASE.replace('method = "grid"', 'method = "lhs"\nsamples = 4').replace(
+            "levels = [100.0, 400.0]", "range = [400.0, 100.0]"
+        ),
+        "low < high",
+    ),
+    "sampled_bool": (
+        BASE.replace('method = "grid"', 'method = "lhs"\nsamples = 4').replace(
+            "levels = [100.0, 400.0]", "range = [100.0, 400.0]"
+        )
+        + "manager_present = { range = [0, 1] }\n",
+        "cannot be sampled",
+    ),
+    "wrong_level_type": (BASE + 'leader_firms = { levels = ["two"] }\n', "wrong type"),
+    "replicates_zero": (BASE.replace("replicates = 2", "replicates = 0"), "replicates = 0"),
+    "unknown_output": ('outputs = ["happiness"]\n' + BASE, "unknown output 'happiness'"),
+    "fixed_out_of_range": (BASE.replace("n_firms = 10", "n_firms = 1"), "n_firms = 1"),
+    "unknown_scenario": (BASE.replace('"funded_programme"', '"no_such_preset"'), "no such preset"),
+    "impossible_combination": (BASE + "bso_training_staff = { levels = [1, 5] }\n", "exceeds bso_staff"),
+    "fixed_and_factor": (
+        BASE.replace("n_firms = 10", "n_firms = 10\ngrant_amount = 5.0"),
+        "both in [fixed] and [factors]",
+    ),
+    "factor_not_a_table": (BASE + "leader_firms = [0, 2]\n", "allowed: a table"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_experiment_file_one_line_error_exit_2(tmp_path, capsys, case):
+    text, needle = BAD[case]
+    path = _write(tmp_path / f"{case}.toml", text)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--executor", "serial", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert str(path) in err and needle in err and "allowed" in err, err
+    assert not out.exists()  # no partial output
+
+
+def test_missing_file_bad_shard_and_occupied_folder_exit_2(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path / "nope.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    good = _write(tmp_path / "good.toml", BASE)
+    assert main(["sweep", str(good), "--shard", "3/3", "--out", str(tmp_path / "o")]) == 2
+    assert "--shard" in capsys.readouterr().err
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("keep me")
+    for extra in ([], ["--force"], ["--resume"]):
+        assert main(["sweep", str(good), "--executor", "serial", "--out", str(occupied), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "allowed" in err
+    assert (occupied / "notes.txt").read_text() == "keep me"
+    assert main(["analyze", str(tmp_path / "o")]) == 2
+    assert main(["compare", "no_such_preset", "--replicates", "1"]) == 2
