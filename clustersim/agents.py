@@ -107,7 +107,7 @@ class BSO(Agent):
         gain = self.RETENTION * (1.0 - np.exp(-per_block))
         slots = slice(0, self.trainees)
         self.competence[slots] += (1.0 - self.competence[slots]) * gain
-        self.model.ledger.spent_bso_training += p.bso_training_cost * self.trainees / max(p.bso_training_blocks, 1)
+        self.model.ledger.pay_direct("spent_bso_training", p.bso_training_cost * self.trainees / max(p.bso_training_blocks, 1))
         self.model.counters["services"] += self.trainees
 
     def regional_exchange(self) -> None:
@@ -152,7 +152,8 @@ class BSO(Agent):
 class ClusterManager(Agent):
     """A cluster manager (UNIDO's Cluster Development Agent).
 
-    Hired from the grant once funds flow, for the programme's duration. Meets
+    Hired once the grant's first tranche arrives, for the programme's duration, and paid by the
+    funder directly. Meets
     a limited number of firms each month, face to face or online, raising
     motivation and trust, brokering ties, proposing joint actions broken into
     doable parts, and damping conflicts over free riding (000 §Cluster
@@ -188,7 +189,7 @@ class ClusterManager(Agent):
         self.contacted = np.zeros(0, dtype=np.int64)
         if not self.active:
             return
-        m.ledger.pay_from_account("spent_manager", m.params.manager_cost_per_month)
+        m.ledger.pay_direct("spent_manager", m.params.manager_cost_per_month)
         online = self.mode == "online" or not m.face_to_face
         reachable = m.reachable(online=online)
         contacts = choose_contacts(m, self.contacts_per_month, reachable)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")  # headless: figures are written to files
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .style import SERIES_LABELS, scenario_color  # noqa: E402
+from .style import SERIES_LABELS, scenario_color
 
 KEY_SERIES = (
     "share_cooperating",

@@ -80,12 +80,13 @@ class PolicyCalendar:
 
 @dataclass
 class Ledger:
-    """Programme money in k$. The funder pays tranches to the BSO's cluster account
-    and pays BSO training directly; the account pays the manager, firm training
-    and the grant share of funded joint actions to firms.
+    """Programme money in k$. The funder pays grant tranches into the BSO's cluster
+    account, and pays BSO training and the cluster manager's salary directly (so the
+    manager is never left unpaid when joint actions use up the grant); the account
+    pays firm training and the grant share of funded joint actions to firms.
 
-    Invariant (tested): ``disbursed == bso_cash + spent_manager + spent_firm_training + paid_to_firms``
-    and ``funder_paid == disbursed + spent_bso_training``.
+    Invariant (tested): ``disbursed == bso_cash + spent_firm_training + paid_to_firms``
+    and ``funder_paid == disbursed + spent_bso_training + spent_manager``.
     """
 
     committed: float = 0.0
@@ -109,9 +110,14 @@ class Ledger:
         setattr(self, category, getattr(self, category) + paid)
         return paid
 
+    def pay_direct(self, category: str, amount: float) -> float:
+        """The funder pays ``amount`` directly (BSO training, the manager's salary)."""
+        setattr(self, category, getattr(self, category) + amount)
+        return amount
+
     @property
     def funder_paid(self) -> float:
-        return self.disbursed + self.spent_bso_training
+        return self.disbursed + self.spent_bso_training + self.spent_manager
 
     @property
     def programme_cost(self) -> float:

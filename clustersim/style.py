@@ -27,7 +27,9 @@ SCENARIO_COLORS: dict[str, str] = {
     "innovative": "#bcbd22",
     "sluggish": "#393b79",
 }
-_FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+#: custom arms and mixes: a palette no preset uses, so a colour never suggests the wrong scenario
+_FALLBACK = ("#006d77", "#e29578", "#6a4c93", "#8ac926", "#b5838d", "#1982c4", "#ffca3a", "#5e6472", "#ff595e")
+assert not set(_FALLBACK) & set(SCENARIO_COLORS.values())
 
 #: key series (time-series panels)
 SERIES_LABELS: dict[str, str] = {

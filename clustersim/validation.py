@@ -631,9 +631,12 @@ def _map(jobs: list, workers: int):
     """Run arms on ``workers`` processes (results do not depend on the number: seeds are per arm)."""
     if workers <= 1 or len(jobs) < 2:
         return [_run_arm(j) for j in jobs]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver: forking a process that may hold threads (a progress bar, BLAS) can deadlock
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return list(pool.map(_run_arm, jobs, chunksize=1))
 
 

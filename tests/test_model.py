@@ -53,6 +53,12 @@ def test_no_programme_spends_nothing_and_the_manager_is_never_hired():
     assert m.series()["contacts"].sum() == 0
 
 
+def test_the_manager_is_paid_in_full_for_every_month_worked():
+    m = ClusterModel("funded_programme", seed=4, disbursement_delay_months=6).run()
+    assert m.ledger.spent_manager == 3.0 * (96 - 6)
+    assert m.ledger.paid_to_firms > 0
+
+
 def test_unfunded_plan_never_hires_the_manager():
     m = ClusterModel("unfunded_plan", seed=2).run(48)
     assert m.manager is not None and not m.manager.active
@@ -113,9 +119,10 @@ def test_invariants_hold_for_any_valid_parameters(p, seed):
         for arr in (f.motivation, f.disposition, f.capability, f.export_readiness):
             assert np.all((arr >= 0) & (arr <= 1))
         # money is conserved between funder, BSO account and firms
-        assert np.isclose(led.disbursed, led.bso_cash + led.spent_manager + led.spent_firm_training + led.paid_to_firms)
+        assert np.isclose(led.disbursed, led.bso_cash + led.spent_firm_training + led.paid_to_firms)
         assert led.bso_cash >= -1e-9 and led.disbursed <= p["grant_amount"] + 1e-6
-        assert np.isclose(led.funder_paid, led.disbursed + led.spent_bso_training)
+        assert np.isclose(led.funder_paid, led.disbursed + led.spent_bso_training + led.spent_manager)
+        assert np.isclose(led.programme_cost, led.funder_paid - led.bso_cash)
     s = m.series()
     numeric = s.drop(
         columns=["alignment", "contribution_rate", "reported_cooperation", "women_share_new_jobs", "exports_index"]

@@ -31,13 +31,14 @@ def compare(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_output_folder(args.out, args.force)  # fail before running, not after
-    table = compare_scenarios(
+    table, runs = compare_scenarios(
         args.scenarios,
         replicates=args.replicates,
         seed=args.seed,
         months=args.months,
         executor=args.executor,
         workers=args.workers,
+        return_runs=True,
     )
     show = ["scenario"]
     for k in ("final_cooperation", "final_trust", "dropouts", "revenue_index"):
@@ -48,7 +49,6 @@ def compare(args: argparse.Namespace) -> int:
     if args.out is not None:
         from ..experiments import plots
 
-        runs = table.attrs["runs"]
         with atomic_folder(args.out, force=args.force) as tmp:
             plain = table.drop(columns=[]).copy()
             plain.attrs = {}

@@ -112,14 +112,15 @@ def compare_scenarios(
     workers: int | None = None,
     kpis=KPIS,
     baseline: str = "baseline",
-) -> pd.DataFrame:
+    return_runs: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
 
     Every scenario runs the same replicate seeds (``run_seed(seed, replicate)``,
     as ``clustersim run`` does), so differences are not seed noise. The
     ``baseline`` scenario is added if missing and is the reference for the cost
     per additional cooperating firm. Returns the table of :func:`comparison_table`
-    with a ``scenario`` column; the per-run rows are in ``table.attrs["runs"]``.
+    with a ``scenario`` column, or ``(table, runs)`` with the per-run rows if ``return_runs``.
     """
     if isinstance(names, str):
         names = [names]
@@ -146,5 +147,4 @@ def compare_scenarios(
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
     table = comparison_table(runs, labels, names.index(baseline), n_firms, kpis)
     table = table.rename(columns={"mix": "scenario"})
-    table.attrs["runs"] = runs
-    return table
+    return (table, runs) if return_runs else table

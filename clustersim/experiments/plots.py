@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # headless: figures are written to files
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..style import SCENARIO_COLORS, scenario_color  # noqa: E402
+from ..style import SCENARIO_COLORS, scenario_color
 
 INDEX_COLORS = {"S1": "#4c72b0", "ST": "#dd8452"}
 BASELINE_COLOR = SCENARIO_COLORS["baseline"]
