@@ -107,7 +107,9 @@ class BSO(Agent):
         gain = self.RETENTION * (1.0 - np.exp(-per_block))
         slots = slice(0, self.trainees)
         self.competence[slots] += (1.0 - self.competence[slots]) * gain
-        self.model.ledger.pay_direct("spent_bso_training", p.bso_training_cost * self.trainees / max(p.bso_training_blocks, 1))
+        self.model.ledger.pay_direct(
+            "spent_bso_training", p.bso_training_cost * self.trainees / max(p.bso_training_blocks, 1)
+        )
         self.model.counters["services"] += self.trainees
 
     def regional_exchange(self) -> None:

@@ -25,13 +25,10 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from .experiments.design import load_experiment
-from .experiments.executors import execute
-from .experiments.mixes import comparison_table
-from .experiments.work import RunSpec
+from .experiments.mixes import comparison_table, run_on_common_seeds
 from .plots import MARKER_STYLE, band
 from .policy import PolicyCalendar
 from .scenario import Scenario, ScenarioError, load_scenario
-from .seeds import run_seed
 from .style import SERIES_LABELS, scenario_color
 
 #: k$ per leader firm for a leader-firm programme (recruiting the firms, paying for their mentoring time
@@ -151,16 +148,9 @@ def compare_policy_mixes(
         raise ScenarioError("compare_policy_mixes: the label 'baseline' is reserved; allowed: another label")
     scenarios = [load_scenario(mixes[k]) for k in labels] + [load_scenario(baseline)]
     labels.append("baseline")
-    seeds = [run_seed(seed, r) for r in range(replicates)]
-    specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
-    rows: list[dict] = []
-    execute(
-        [specs[i : i + 8] for i in range(0, len(specs), 8)], lambda _i, res: rows.extend(res["rows"]), executor, workers
-    )
-    runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers)
     budgets = [committed_budget(sc, leader_firm_cost) for sc in scenarios]
     runs.insert(0, "mix", [labels[i] for i in runs["point_id"]])
-    runs.insert(3, "seed", [seeds[r] for r in runs["replicate"]])
     runs["leader_programme_cost"] = [budgets[i]["leader-firm programme"] for i in runs["point_id"]]
     runs["spent"] = runs["programme_cost"] + runs["leader_programme_cost"]
     n_firms = {i: float(sc.n_firms) for i, sc in enumerate(scenarios)}

@@ -103,6 +103,25 @@ def compare_mixes(results: pd.DataFrame, experiment, kpis=KPIS, cooperation: str
     return comparison_table(results, labels, exp.baseline_point, n_firms, kpis, cooperation)
 
 
+def run_on_common_seeds(
+    scenarios, replicates: int, seed: int, executor: str = "serial", workers: int | None = None
+) -> pd.DataFrame:
+    """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
+
+    Returns one row per run with ``point_id`` (the scenario's position), ``replicate``, ``seed`` and the summary
+    metrics, sorted by scenario and replicate. Common seeds make differences between scenarios not seed noise.
+    """
+    seeds = [run_seed(seed, r) for r in range(replicates)]
+    specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
+    rows: list[dict] = []
+    execute(
+        [specs[i : i + 8] for i in range(0, len(specs), 8)], lambda _i, res: rows.extend(res["rows"]), executor, workers
+    )
+    runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
+    runs.insert(2, "seed", [seeds[r] for r in runs["replicate"]])
+    return runs
+
+
 def compare_scenarios(
     names,
     replicates: int = 10,
@@ -134,14 +153,7 @@ def compare_scenarios(
     scenarios = [load_scenario(n) for n in names]
     if months is not None:
         scenarios = [s.replace(origin="--months", months=months) for s in scenarios]
-    seeds = [run_seed(seed, r) for r in range(replicates)]
-    specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
-    rows: list[dict] = []
-    execute(
-        [specs[i : i + 8] for i in range(0, len(specs), 8)], lambda _i, res: rows.extend(res["rows"]), executor, workers
-    )
-    runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
-    runs.insert(2, "seed", [seeds[r] for r in runs["replicate"]])
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers)
     runs.insert(0, "scenario", [names[i] for i in runs["point_id"]])
     labels = dict(enumerate(names))
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
