@@ -11,7 +11,8 @@ from ..policy import PolicyCalendar
 from ..report import summary_table, to_markdown
 from ..results import atomic_folder, environment, free_default_folder, package_versions, write_json
 from ..runner import run_scenario
-from ..scenario import load_scenario, parse_assignment
+from ..scenario import load_scenario
+from . import add_set_option, apply_sets
 
 
 def register(sub) -> None:
@@ -24,22 +25,10 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="root seed; replicate seeds derive from it (default 0)")
     p.add_argument("--replicates", type=int, default=10, help="number of replicates (default 10)")
     p.add_argument("--months", type=int, default=None, help="override the simulated horizon")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a parameter, e.g. --set disbursement_delay_months=12 (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(func=run)
-
-
-def apply_sets(scenario, sets: list[str]):
-    overrides = dict(parse_assignment(s) for s in sets)
-    return scenario.replace(origin="--set", **overrides) if overrides else scenario
 
 
 def run(args: argparse.Namespace) -> int:

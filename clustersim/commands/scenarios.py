@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..parameters import BY_NAME, SECTIONS, markdown_table
-from ..scenario import load_scenario, parse_assignment, preset_names
+from ..scenario import load_scenario, preset_names
+from . import add_set_option, apply_sets
 
 
 def register(sub) -> None:
@@ -13,7 +14,7 @@ def register(sub) -> None:
     p.set_defaults(func=list_presets)
     d = sub.add_parser("describe", help="print a scenario's fully resolved parameters")
     d.add_argument("scenario", nargs="?", default="baseline", help="preset name or path to a .toml file")
-    d.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    add_set_option(d)
     d.add_argument("--markdown", action="store_true", help="print the parameter registry as a Markdown table")
     d.set_defaults(func=describe)
 
@@ -37,8 +38,7 @@ def describe(args: argparse.Namespace) -> int:
         print(markdown_table())
         return 0
     sc = load_scenario(args.scenario)
-    if args.sets:
-        sc = sc.replace(origin="--set", **dict(parse_assignment(s) for s in args.sets))
+    sc = apply_sets(sc, args.sets)
     print(f"# {sc.name}  ({sc.source})")
     if len(sc.chain) > 1:
         print(f"# extends: {' -> '.join(sc.chain)}")

@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from ..results import atomic_folder, environment, free_default_folder, package_versions, write_json
-from ..scenario import ScenarioError, parse_assignment
+from ..scenario import ScenarioError
 from ..validation import NOT_EXPRESSIBLE, limit_curves, run_validation
+from . import add_set_option, parse_sets
 
 FULL_REPLICATES, QUICK_REPLICATES = 30, 10
 
@@ -35,14 +36,7 @@ def register(sub) -> None:
         help="fewer replicates, 90%% intervals, half margins, bands widened by half their width",
     )
     p.add_argument("--seed", type=int, default=20260101, help="root seed")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a parameter in every scenario arm (e.g. trust_gain=0 to break a mechanism)",
-    )
+    add_set_option(p, "override a parameter in every scenario arm (e.g. trust_gain=0 to break a mechanism)")
     p.add_argument("--workers", type=int, default=None, help="processes to use (default: all cores)")
     p.add_argument("--out", type=Path, default=None, help="report folder (default results/validation)")
     p.add_argument("--force", action="store_true", help="replace a non-empty report folder")
@@ -198,7 +192,7 @@ def validate(args: argparse.Namespace) -> int:
     replicates = args.replicates or (QUICK_REPLICATES if args.quick else FULL_REPLICATES)
     if replicates < 3:
         raise ScenarioError(f"--replicates {replicates}: out of range; allowed: int >= 3")
-    overrides = dict(parse_assignment(s) for s in args.sets)
+    overrides = parse_sets(args.sets)
     if overrides:  # validate the overrides once, up front, with the usual one-line errors
         from ..scenario import load_scenario
 
