@@ -10,7 +10,7 @@ from .metrics import SUMMARY_METRICS
 
 
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t ``level`` interval of the mean of ``x`` (NaNs dropped)."""
+    """Mean and Student-t ``level`` interval of the mean of ``x`` (NaNs dropped), clipped to the observed range."""
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x)]
     if x.size == 0:
@@ -19,7 +19,8 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     if x.size < 2:
         return (m, np.nan, np.nan)
     h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return (m, m - h, m + h)
+    # a mean cannot lie outside the observed values (e.g. a negative count of dropouts)
+    return (m, max(m - h, float(x.min())), min(m + h, float(x.max())))
 
 
 def summary_table(summary: pd.DataFrame, metrics=SUMMARY_METRICS) -> pd.DataFrame:
