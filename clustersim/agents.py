@@ -114,8 +114,7 @@ class BSO(Agent):
 
     def regional_exchange(self) -> None:
         """Seeing other islands' clusters: officers learn from peers (000 §Regional Ecosystem; SF18)."""
-        self.competence += 0.1 * (1.0 - self.competence) * (self.competence > self.UNTRAINED)
-        self.competence = np.maximum(self.competence, self.UNTRAINED + 0.05)
+        self.competence += 0.1 * (1.0 - self.competence) * (self.competence > self.UNTRAINED + 1e-9)
         self.model.counters["services"] += 1
 
     def turnover(self) -> None:

@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # e.g. an output folder that cannot be created
+        print(f"clustersim: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -72,51 +72,40 @@ class ActionBook:
     start: np.ndarray
     end: np.ndarray
     size: np.ndarray
-    weight_sum: np.ndarray
     contributions: np.ndarray
-    facilitated: np.ndarray
+    facilitated: np.ndarray  # facilitation level in [0, 1] (0 = self-organised)
     running: np.ndarray
     succeeded: np.ndarray
     count: int = 0
 
+    DTYPES = {
+        "kind": np.int64,
+        "start": np.int64,
+        "end": np.int64,
+        "size": np.int64,
+        "contributions": float,
+        "facilitated": float,
+        "running": bool,
+        "succeeded": bool,
+    }
+
     @classmethod
     def empty(cls, capacity: int = 64) -> ActionBook:
-        z = np.zeros
-        return cls(
-            z(capacity, np.int64),
-            z(capacity, np.int64),
-            z(capacity, np.int64),
-            z(capacity, np.int64),
-            z(capacity),
-            z(capacity),
-            z(capacity, bool),
-            z(capacity, bool),
-            z(capacity, bool),
-        )
+        return cls(**{name: np.zeros(capacity, dtype=dt) for name, dt in cls.DTYPES.items()})
 
-    def add(self, kind, start, end, size, weight_sum, facilitated) -> np.ndarray:
+    def add(self, kind, start, end, size, facilitated) -> np.ndarray:
         k = kind.size
         need = self.count + k
         if need > self.kind.size:
             cap = max(need, 2 * self.kind.size)
-            for name in (
-                "kind",
-                "start",
-                "end",
-                "size",
-                "weight_sum",
-                "contributions",
-                "facilitated",
-                "running",
-                "succeeded",
-            ):
+            for name in self.DTYPES:
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
         ids = np.arange(self.count, need)
         self.kind[ids], self.start[ids], self.end[ids] = kind, start, end
-        self.size[ids], self.weight_sum[ids], self.facilitated[ids] = size, weight_sum, facilitated
+        self.size[ids], self.facilitated[ids] = size, facilitated
         self.contributions[ids] = 0.0
         self.running[ids] = True
         self.count = need

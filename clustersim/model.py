@@ -116,7 +116,7 @@ class ClusterModel(Model):
         revenue = domestic + exports
         jobs = f.size * (revenue / f.revenue0) ** self.params.jobs_elasticity
         new_jobs = np.maximum(jobs - f.size, 0.0)
-        women_jobs = f.size * f.female_job_share + new_jobs * f.female_job_share
+        women_jobs = jobs * f.female_job_share
         managers = 1.0 + f.size / 15.0
         women_managers = f.female_owner * 1.0 + (managers - 1.0) * f.female_job_share * 0.5
         return {
@@ -182,8 +182,12 @@ class ClusterModel(Model):
         f = self.firms
         if cal.firm_training == m:
             chosen = np.flatnonzero(f.engaged & (self.rng.random(f.n) < p.firm_training_share))
-            affordable = int(self.ledger.bso_cash // p.firm_training_cost) if p.firm_training_cost > 0 else chosen.size
-            chosen = chosen[:affordable]
+            cost = p.firm_training_cost
+            affordable = (
+                chosen.size if cost * chosen.size <= self.ledger.bso_cash else int(self.ledger.bso_cash // cost)
+            )
+            if chosen.size > affordable:  # cash for only some: a random subset, not the first on the ring
+                chosen = self.rng.permutation(chosen)[:affordable]
             self.ledger.pay_from_account("spent_firm_training", chosen.size * p.firm_training_cost)
             f.trained[chosen] = True
             f.capability[chosen] += 0.2 * (1.0 - f.capability[chosen])
@@ -231,7 +235,8 @@ class ClusterModel(Model):
         f.state[joins] = MEMBER
         f.joined_later[joins] = True
         idle_member = f.state == MEMBER
-        drops = idle_member & (f.motivation < p.dropout_threshold) & (r < 0.25) & ~f.leader
+        # this month's joiners drew r below their join probability, so they are not also tested for dropping out
+        drops = idle_member & ~joins & (f.motivation < p.dropout_threshold) & (r < 0.25) & ~f.leader
         f.state[drops] = DROPPED
         f.motivation_base[drops] *= 0.7  # disillusion sticks: re-engaging them costs effort (SF3)
         back = (f.state == DROPPED) & self.contacted & (f.motivation > p.reengagement_threshold)
@@ -239,7 +244,7 @@ class ClusterModel(Model):
 
     def success_signal(self) -> float:
         """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect)."""
-        recent = float(self.success_stories[max(0, self.month - 11) : self.month + 1].sum())
+        recent = float(self.success_stories[max(0, self.month - 12) : self.month].sum())  # the 12 months before
         return 1.0 - np.exp(-recent / max(1.0, 0.05 * self.firms.n))
 
     def _own_cost_share(self) -> np.ndarray:
@@ -291,8 +296,9 @@ class ClusterModel(Model):
         # facilitators push the common strategy; self-organised groups follow the seed's preference
         kind = np.where(facilitated, common, np.argmax(gain[seeds], axis=1))
         manager_skill = self.manager.skill if (self.manager and self.manager.active) else 0.0
-        # a facilitated proposal carries the manager's skill and the BSO's service quality
-        facilitation = np.where(facilitated, 0.5 * manager_skill + 0.5 * self.bso.capacity, 0.0)
+        # a facilitated proposal is supported by the manager or the BSO: the chance that either of them
+        # gets it right, so a skilled manager or a capable BSO each lift it, and both together most
+        facilitation = np.where(facilitated, 1.0 - (1.0 - manager_skill) * (1.0 - self.bso.capacity), 0.0)
 
         # candidates: idle neighbours of each seed (over active ties), plus matchmaking for facilitated proposals
         prop_of = np.full(f.n, -1, dtype=np.int64)
@@ -345,12 +351,8 @@ class ClusterModel(Model):
         if not start.any():
             return
         go = np.flatnonzero(start)
-        wsum = (
-            f.weights[seeds[go], kind[go]]
-            + np.bincount(cand_p, weights=f.weights[cand_f, kind[cand_p]], minlength=n_prop)[go]
-        )
         ids = self.actions.add(
-            kind[go], np.full(go.size, self.month), self.month + ja.DURATION[kind[go]], size[go], wsum, facilitation[go]
+            kind[go], np.full(go.size, self.month), self.month + ja.DURATION[kind[go]], size[go], facilitation[go]
         )
         action_of_prop = np.full(n_prop, -1, dtype=np.int64)
         action_of_prop[go] = ids
@@ -560,7 +562,9 @@ class ClusterModel(Model):
         np.add.at(f.experience, (won, k_won), 1.0)
         f.capability[won] += ja.CAPABILITY_GAIN[k_won] * (1.0 - f.capability[won])
         f.export_readiness[won] += ja.EXPORT_GAIN[k_won] * p.export_gain_scale * (1.0 - f.export_readiness[won])
-        bonus = ja.MULTIPLIER[k_won] * ja.COST[k_won] * p.joint_action_cost * f.weights[won, k_won]
+        bonus = (
+            ja.MULTIPLIER[k_won] * p.benefit_multiplier * ja.COST[k_won] * p.joint_action_cost * f.weights[won, k_won]
+        )
         f.payoff[won] += bonus
         f.motivation[won] += 0.2 * (1.0 - f.motivation[won])
         f.motivation[lost] -= 0.1 * f.motivation[lost]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .scenario import Scenario
 
@@ -97,7 +97,6 @@ class Ledger:
     spent_firm_training: float = 0.0
     paid_to_firms: float = 0.0
     firm_own_contributions: float = 0.0  # firms' private money (co-funding and unfunded actions)
-    history: list = field(default_factory=list)
 
     def disburse(self, amount: float) -> None:
         self.disbursed += amount

@@ -124,8 +124,46 @@ def test_invariants_hold_for_any_valid_parameters(p, seed):
         assert np.isclose(led.funder_paid, led.disbursed + led.spent_bso_training + led.spent_manager)
         assert np.isclose(led.programme_cost, led.funder_paid - led.bso_cash)
     s = m.series()
+    shares = [
+        "share_cooperating",
+        "women_share_jobs",
+        "women_share_new_jobs",
+        "women_share_management",
+        "giant_component",
+        "mean_trust",
+        "mean_motivation",
+        "alignment",
+        "contribution_rate",
+        "reported_cooperation",
+        "bso_capacity",
+        "export_share",
+    ]
+    for col in shares:
+        vals = s[col].dropna()
+        assert ((vals >= -1e-12) & (vals <= 1 + 1e-12)).all(), col
     numeric = s.drop(
         columns=["alignment", "contribution_rate", "reported_cooperation", "women_share_new_jobs", "exports_index"]
     )
     assert not numeric.isna().any().any()
     assert np.isfinite(numeric.to_numpy(dtype=float)).all()
+
+
+def test_regional_exchange_only_strengthens_trained_officers():
+    untrained = ClusterModel(
+        "funded_programme", seed=1, bso_training_staff=0, bso_turnover_rate=0.0, regional_exchange_interval_months=6
+    ).run(30)
+    assert untrained.bso.trained_staff == 0 and untrained.series()["bso_capacity"].max() == 0.25
+    trained = ClusterModel("funded_programme", seed=1, bso_turnover_rate=0.0, regional_exchange_interval_months=6)
+    before = ClusterModel("funded_programme", seed=1, bso_turnover_rate=0.0).run(30).bso.capacity
+    assert trained.run(30).bso.capacity > before + 0.01
+
+
+def test_a_hurricane_keeps_every_share_in_range():
+    s = (
+        ClusterModel("funded_programme", seed=1, hurricane_capital_loss=0.9, hurricane_month=2, female_job_share=0.8)
+        .run(24)
+        .series()
+    )
+    assert s["jobs_index"].min() < 0.8  # the hurricane bites
+    for col in ("women_share_jobs", "women_share_management", "share_cooperating", "giant_component"):
+        assert s[col].between(0, 1).all(), col

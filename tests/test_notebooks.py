@@ -144,7 +144,9 @@ def test_compare_policy_mixes_runs_every_mix_on_the_same_seeds():
     extra = (row["final_cooperation_mean"] - base["final_cooperation_mean"]) * 60
     assert row["additional_cooperating_firms"] == pytest.approx(extra)
     assert row["cost_per_additional_cooperating_firm"] == pytest.approx((row["cost_mean"] - base["cost_mean"]) / extra)
-    assert row["committed: total"] == pytest.approx(698.0) and base["committed: total"] == 0.0  # 400 grant + 288 manager + 10 training
+    assert (
+        row["committed: total"] == pytest.approx(698.0) and base["committed: total"] == 0.0
+    )  # 400 grant + 288 manager + 10 training
 
 
 def _toy_model(params, seed):

@@ -116,3 +116,10 @@ def test_cli_subprocess_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "clustersim.cli", "run", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_negative_seed_and_unwritable_output_are_one_line_errors(capsys):
+    assert main(["run", "baseline", "--seed", "-1"]) == 2
+    assert main(["run", "baseline", "--replicates", "1", "--months", "2", "--out", "/proc/no/such"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("clustersim: error:") for line in err)

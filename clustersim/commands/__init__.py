@@ -5,7 +5,14 @@ Options shared by several subcommands are defined here once.
 
 from __future__ import annotations
 
-from ..scenario import Scenario, parse_assignment
+from ..scenario import Scenario, ScenarioError, parse_assignment
+
+
+def check_seed(seed: int) -> int:
+    """Root seeds feed ``numpy.random.SeedSequence``, which needs a non-negative integer."""
+    if seed < 0:
+        raise ScenarioError(f"--seed {seed}: out of range; allowed: int >= 0")
+    return seed
 
 
 def add_set_option(parser, help: str = "override a parameter, e.g. --set disbursement_delay_months=12 (repeatable)"):

@@ -28,7 +28,9 @@ def compare(args: argparse.Namespace) -> int:
     from ..experiments.analysis import markdown_table
     from ..experiments.mixes import KPIS
     from ..results import atomic_folder, check_output_folder
+    from . import check_seed
 
+    check_seed(args.seed)
     if args.out is not None:
         check_output_folder(args.out, args.force)  # fail before running, not after
     table, runs = compare_scenarios(

@@ -9,10 +9,10 @@ from pathlib import Path
 from ..plots import plot_runs
 from ..policy import PolicyCalendar
 from ..report import summary_table, to_markdown
-from ..results import atomic_folder, environment, free_default_folder, package_versions, write_json
+from ..results import atomic_folder, check_output_folder, environment, free_default_folder, package_versions, write_json
 from ..runner import run_scenario
 from ..scenario import load_scenario
-from . import add_set_option, apply_sets
+from . import add_set_option, apply_sets, check_seed
 
 
 def register(sub) -> None:
@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     scenario = apply_sets(load_scenario(args.scenario), args.sets)
     if args.months is not None:
         scenario = scenario.replace(origin="--months", months=args.months)
+    check_seed(args.seed)
     out = args.out if args.out is not None else free_default_folder(Path("results") / scenario.name)
+    check_output_folder(out, args.force)  # refuse before simulating, not after
     t0 = time.perf_counter()
     series, summary = run_scenario(scenario, seed=args.seed, replicates=args.replicates)
     elapsed = time.perf_counter() - t0

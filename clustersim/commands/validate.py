@@ -12,7 +12,7 @@ from pathlib import Path
 from ..results import atomic_folder, environment, free_default_folder, package_versions, write_json
 from ..scenario import ScenarioError
 from ..validation import NOT_EXPRESSIBLE, limit_curves, run_validation
-from . import add_set_option, parse_sets
+from . import add_set_option, check_seed, parse_sets
 
 FULL_REPLICATES, QUICK_REPLICATES = 30, 10
 
@@ -189,6 +189,7 @@ def plot_figures(results, curves, folder: Path) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    check_seed(args.seed)
     replicates = args.replicates or (QUICK_REPLICATES if args.quick else FULL_REPLICATES)
     if replicates < 3:
         raise ScenarioError(f"--replicates {replicates}: out of range; allowed: int >= 3")
