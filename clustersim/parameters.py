@@ -951,7 +951,7 @@ PARAMETERS: tuple[Param, ...] = (
         "export_gain_scale",
         "economy",
         "float",
-        0.45,
+        0.6,
         "Scales export gains from successful joint export actions",
         "-",
         0.0,

@@ -106,7 +106,7 @@ def report_markdown(results, curves, replicates: int, quick: bool, seed: int, se
         "",
         "## Calibration",
         "",
-        "`revenue_gain_scale = 2.5`, `export_gain_scale = 0.45` and the joint-export success threshold (0.8) were "
+        "`revenue_gain_scale = 2.5`, `export_gain_scale = 0.6` and the joint-export success threshold (0.8) were "
         "calibrated to the CCPF revenue and export figures and UNIDO's Colombia consortia "
         '(`experiments/calibration.toml`; provenance in docs/ODD.md, "Calibration"). Tolerance bands: revenue '
         "index 1.25-1.55 (target 1.40), exports 1.10-1.40 (target 1.23), joint-export success 0.45-0.80 "
