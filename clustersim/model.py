@@ -247,11 +247,13 @@ class ClusterModel(Model):
         recent = float(self.success_stories[max(0, self.month - 12) : self.month].sum())  # the 12 months before
         return 1.0 - np.exp(-recent / max(1.0, 0.05 * self.firms.n))
 
+    def _cofinanced(self) -> np.ndarray:
+        """Which action types the grant co-finances this month (it must be running and hold cash)."""
+        return ja.NEEDS_FUNDING & (self.programme_on and self.ledger.bso_cash > 0)
+
     def _own_cost_share(self) -> np.ndarray:
-        """Share of each action type's cost a firm expects to pay itself (grant co-finances funded types)."""
-        p = self.params
-        funded = self.programme_on and self.ledger.bso_cash > 0
-        return np.where(ja.NEEDS_FUNDING & funded, p.cofunding_share, 1.0)
+        """Share of each action type's cost a firm expects to pay itself."""
+        return np.where(self._cofinanced(), self.params.cofunding_share, 1.0)
 
     def _form_joint_actions(self) -> None:
         """Facilitators and self-organising firms propose joint actions; neighbours decide to join."""
@@ -408,8 +410,8 @@ class ClusterModel(Model):
             kind = self.actions.kind[group]
             w = f.weights[players, kind]
             wsum = np.bincount(group, weights=w, minlength=n_groups)
-            funded = ja.NEEDS_FUNDING[kind] & (self.ledger.bso_cash > 0) & self.programme_on
-            own = np.where(funded, p.cofunding_share, 1.0)
+            funded = self._cofinanced()[kind]
+            own = self._own_cost_share()[kind]
         else:
             w = np.ones(players.size)
             wsum = gsize.astype(float)
