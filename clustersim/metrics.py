@@ -13,6 +13,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .joint_actions import ACTION_TYPES, EXPORT
+from .processes.economy import economy_totals
+from .processes.information import monitoring_responders
+from .queries import cooperating
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 
 #: name -> (level, meaning)
@@ -77,15 +80,11 @@ def monthly_metrics(model) -> dict[str, float]:
     act = t.active
     tr = model.trust
     trusted = act & (tr >= p.trusted_threshold)
-    econ = model._economy_totals()
+    state = model.state
+    econ = economy_totals(state)
     base = model.baseline
-    coop = model.cooperating()
-    engaged = f.engaged
-    responders = (
-        engaged & (model.rng_monitoring.random(n) < (0.2 + 0.8 * p.monitoring_intensity) * f.motivation)
-        if model.programme_on and p.monitoring_intensity > 0
-        else np.zeros(n, dtype=bool)
-    )
+    coop = cooperating(state)
+    responders = monitoring_responders(state)
     season = 1.0 + p.seasonality * math.sin(2 * math.pi * model.month / 12)
     a = model.actions
     return {

@@ -31,6 +31,39 @@ class TieArrays:
         return int(self.u.size)
 
 
+@dataclass
+class TrustNetwork:
+    """Owner of the trust network's arrays: the ties, the trust on each, its floor and this month's contact.
+
+    ``trust[e]`` is the trust on tie ``e`` (0 on latent ties); ``floor[e]`` is the level idle trust decays
+    towards (the partners' propensity, or the prior cooperative's trust); ``contact[e]`` marks ties
+    whose partners met this month (a meeting, a joint action, informal contact or mentoring), which
+    protects them from decay. Every array is updated in place, so views of it stay valid.
+    """
+
+    ties: TieArrays
+    trust: np.ndarray
+    floor: np.ndarray
+    contact: np.ndarray
+
+    def activate(self, mask: np.ndarray) -> None:
+        """Turn latent ties on; a new tie starts at its floor (the partners' propensity)."""
+        self.ties.active |= mask
+        self.trust[mask] = self.floor[mask]
+
+    def sum_over_firms(self, mask: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+        """For each firm, the sum of ``weights`` (or the count) over its ties selected by ``mask``."""
+        t = self.ties
+        w = None if weights is None else weights[mask]
+        return np.bincount(t.u[mask], weights=w, minlength=n) + np.bincount(t.v[mask], weights=w, minlength=n)
+
+    def mean_trust_of(self, mask: np.ndarray, n: int, default: np.ndarray) -> np.ndarray:
+        """Each firm's mean trust over its ties in ``mask``; ``default`` for firms with none."""
+        s = self.sum_over_firms(mask, n, self.trust)
+        c = self.sum_over_firms(mask, n)
+        return np.where(c > 0, s / np.maximum(c, 1), default)
+
+
 def acquaintance_graph(kind: str, n: int, mean_degree: int, rewiring_prob: float, rng: np.random.Generator) -> nx.Graph:
     """Build the structural network with networkx, seeded from ``rng``.
 

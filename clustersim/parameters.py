@@ -10,44 +10,8 @@ Sources are cited as ``000 §Section`` for Rabellotti & Conz (2023) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Param:
-    """One scenario parameter.
-
-    ``kind`` is one of ``int``, ``float``, ``bool`` or ``choice``. Numeric
-    parameters carry an inclusive ``low``..``high`` range; choices carry
-    ``choices``.
-    """
-
-    name: str
-    section: str
-    kind: str
-    default: object
-    meaning: str
-    unit: str = "-"
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-    source: str = ""
-    lever: bool = False  # a policy lever (as opposed to a behavioural/structural parameter)
-
-    def allowed(self) -> str:
-        """Human-readable description of the allowed values."""
-        if self.kind == "bool":
-            return "true or false"
-        if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        return f"{self.kind} in {_fmt(self.low)}..{_fmt(self.high)}"
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
+from .coefficients import ACTION_TYPE_PARAMS, COEFFICIENTS
+from .parameters_base import Param, _fmt  # noqa: F401  (re-exported)
 
 S000 = "000"  # Rabellotti & Conz (2023), CCPF Cluster Capacity Building Initiative
 S004 = "004"  # UNIDO (2020), The UNIDO Approach to Cluster Development
@@ -971,7 +935,11 @@ PARAMETERS: tuple[Param, ...] = (
     ),
 )
 
+# every behavioural and initialisation coefficient, and the per-type joint-action table
+PARAMETERS = PARAMETERS + COEFFICIENTS + ACTION_TYPE_PARAMS
+
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+assert len(BY_NAME) == len(PARAMETERS), "duplicate registry names"
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMETERS))
 
 

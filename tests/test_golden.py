@@ -29,12 +29,11 @@ def test_series_bit_identical_to_golden_fixture():
     assert len(actual) == len(expected)
     for col in expected.columns:
         a, e = actual[col].to_numpy(), expected[col].to_numpy()
-        if a.dtype.kind == "f":
-            same = (a == e) | (np.isnan(a) & np.isnan(e))
-        else:
-            same = a == e
+        same = (a == e) | np.isnan(a) & np.isnan(e) if a.dtype.kind == "f" else a == e
         if not same.all():
             bad = np.flatnonzero(~same)[0]
             row = expected.iloc[bad]
-            pytest.fail(f"{col} differs first at case={row['case']} seed={row['seed']} month={row['month']}: "
-                        f"{a[bad]!r} != {e[bad]!r}")
+            pytest.fail(
+                f"{col} differs first at case={row['case']} seed={row['seed']} month={row['month']}: "
+                f"{a[bad]!r} != {e[bad]!r}"
+            )

@@ -1,0 +1,96 @@
+"""Calendar and programme (docs/ODD.md, "Process overview": steps 1-2).
+
+The month's conditions (is the programme running? can people meet face to face?) and the
+scheduled events: grant tranches, BSO training blocks, regional exchanges, firm training and a
+hurricane (000 Tables 4-7; 000 §Regional Ecosystem; 000 §The Environmental Dimension).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+
+
+def begin_month(s: ClusterState) -> None:
+    """Set this month's conditions and clear last month's facilitation record."""
+    s.programme_on = s.calendar.programme_active(s.month)
+    s.face_to_face = not s.calendar.pandemic_active(s.month)
+    s.activity.reset()
+    s.network.contact[:] = False
+
+
+def disburse_tranche(s: ClusterState) -> None:
+    """The funder pays one tranche of the grant into the BSO's cluster account."""
+    s.ledger.disburse(s.coef.grant_amount / s.coef.grant_tranches)
+
+
+def train_bso_block(s: ClusterState) -> None:
+    """One training block for the designated BSO trainees (SF7).
+
+    Each block closes a share ``retention * (1 - exp(-intensity per block))`` of the trainees'
+    competence gap: diminishing returns within a block, so spreading the same content over more
+    blocks teaches more (000 Tables 4-7).
+    """
+    c, bso = s.coef, s.bso
+    per_block = c.bso_training_intensity / max(c.bso_training_blocks, 1)
+    gain = c.bso_training_retention * (1.0 - np.exp(-per_block))
+    slots = slice(0, bso.trainees)
+    bso.competence[slots] += (1.0 - bso.competence[slots]) * gain
+    s.ledger.pay_direct("spent_bso_training", c.bso_training_cost * bso.trainees / max(c.bso_training_blocks, 1))
+    s.counters["services"] += bso.trainees
+
+
+def regional_exchange(s: ClusterState) -> None:
+    """Trained officers learn from peers in other islands' clusters (000 §Regional Ecosystem; SF18)."""
+    bso = s.bso
+    bso.competence += s.coef.regional_exchange_gain * (1.0 - bso.competence) * bso.trained
+    s.counters["services"] += 1
+
+
+def train_firms(s: ClusterState) -> None:
+    """Firm training for a random share of engaged firms, as far as the cluster account can pay (000 Table 6)."""
+    c, f, rng = s.coef, s.firms, s.rng
+    chosen = np.flatnonzero(f.engaged & (rng.random(f.n) < c.firm_training_share))
+    cost = c.firm_training_cost
+    cash = s.ledger.bso_cash
+    affordable = chosen.size if cost * chosen.size <= cash else int(cash // cost)
+    if chosen.size > affordable:  # cash for only some: a random subset, not the first on the ring
+        chosen = rng.permutation(chosen)[:affordable]
+    s.ledger.pay_from_account("spent_firm_training", chosen.size * cost)
+    f.trained[chosen] = True
+    f.capability[chosen] += c.firm_training_capability_gain * (1.0 - f.capability[chosen])
+    f.trust_propensity[chosen] += c.firm_training_trust_gain * (1.0 - f.trust_propensity[chosen])
+    f.disposition[chosen] += c.firm_training_disposition_gain * (1.0 - f.disposition[chosen])
+    f.motivation[chosen] += c.firm_training_motivation_gain * (1.0 - f.motivation[chosen])
+    s.counters["services"] += int(chosen.size)
+
+
+def hurricane(s: ClusterState) -> None:
+    """A hurricane destroys a share of each firm's capital, and with it some motivation."""
+    c, f = s.coef, s.firms
+    spread = c.hurricane_loss_dispersion
+    loss = np.clip(c.hurricane_capital_loss * s.rng.uniform(1.0 - spread, 1.0 + spread, f.n), 0.0, 1.0)
+    f.capital *= 1.0 - loss
+    f.motivation -= c.hurricane_motivation_loss * loss * f.motivation
+
+
+def apply_events(s: ClusterState) -> None:
+    """This month's scheduled events, in a fixed order."""
+    m, cal = s.month, s.calendar
+    if m in cal.disbursements:
+        disburse_tranche(s)
+    if m in cal.training_blocks:
+        train_bso_block(s)
+    if m in cal.regional_exchanges:
+        regional_exchange(s)
+    if cal.firm_training == m:
+        train_firms(s)
+    if cal.hurricane == m:
+        hurricane(s)
+
+
+def end_month(s: ClusterState) -> None:
+    """Tally the month's services and advance the clock."""
+    s.cumulative["services"] += s.counters["services"]
+    s.month += 1

@@ -1,0 +1,115 @@
+"""Completion (docs/ODD.md, "Process overview": step 9; SF2, SF12, SF16).
+
+Joint actions that reach their end succeed or fail, with a chance that rises with the share of
+contributions made, the participants' capability, facilitation and the BSO's support. Outcomes
+feed the evidence firms use to judge joint actions, success stories, productivity, capability,
+export readiness, motivation, dispositions and trust among co-participants; then the
+participants are released (000 §Success Factors; 000 Table 6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+from ..state import ACTIVE, MEMBER
+from .economy import refresh_benefit_weights
+from .rules import logistic_trust_growth, success_probability
+
+
+def decide_outcomes(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
+    """Success (True) or failure of each ending action ``ids``."""
+    c, f, book = s.coef, s.firms, s.actions
+    n_a = book.count
+    cap_mean = np.bincount(aid, weights=f.capability[part_idx], minlength=n_a) / np.maximum(book.size[:n_a], 1)
+    completion = book.contributions[ids] / (book.size[ids] * s.types.duration_months[book.kind[ids]])
+    # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
+    support = book.facilitated[ids] + (c.bso_success_support * s.bso.capacity if s.programme_on else 0.0)
+    prob = success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
+    return s.rng.random(ids.size) < prob
+
+
+def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray) -> None:
+    """Book the outcomes; success stories (a leader's counts extra, SF2) and the evidence tally."""
+    c, book = s.coef, s.actions
+    book.running[ids] = False
+    book.succeeded[ids] = success
+    s.cumulative["succeeded"] += int(success.sum())
+    s.cumulative["failed"] += int((~success).sum())
+    if s.month >= s.success_stories.size:  # stepping beyond the scenario's horizon
+        s.success_stories = np.concatenate([s.success_stories, np.zeros(s.success_stories.size)])
+    s.success_stories[s.month] += success.sum() + c.leader_story_bonus * (success & led).sum()
+    # evidence about joint actions: a running tally with a decaying memory
+    m = c.evidence_memory
+    s.outcomes_recent = [m * s.outcomes_recent[0] + int(success.sum()), m * s.outcomes_recent[1] + int(ids.size)]
+
+
+def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind_won: np.ndarray) -> None:
+    """Winners gain productivity, capability, export readiness, a bonus and motivation; losers lose motivation."""
+    c, f, types = s.coef, s.firms, s.types
+    w = f.weights[won, kind_won]
+    f.productivity[won] += types.revenue_gain[kind_won] * c.revenue_gain_scale * w
+    f.export_productivity[won] += types.export_revenue_gain[kind_won] * c.export_gain_scale * w
+    np.add.at(f.experience, (won, kind_won), 1.0)
+    f.capability[won] += types.capability_gain[kind_won] * (1.0 - f.capability[won])
+    f.export_readiness[won] += (
+        types.export_readiness_gain[kind_won] * c.export_gain_scale * (1.0 - f.export_readiness[won])
+    )
+    f.payoff[won] += types.multiplier[kind_won] * c.benefit_multiplier * types.cost[kind_won] * c.joint_action_cost * w
+    f.motivation[won] += c.success_motivation_gain * (1.0 - f.motivation[won])
+    f.motivation[lost] -= c.failure_motivation_loss * f.motivation[lost]
+
+
+def reinforce_dispositions(s, part_idx, out, won, lost) -> None:
+    """Shared success strengthens the contributors' cooperative values; failure weakens them."""
+    c, f = s.coef, s.firms
+    duration = s.types.duration_months[s.actions.kind[f.action[part_idx]]]
+    contributed = f.action_contributions[part_idx] >= c.contributor_share * duration
+    f.disposition[won] += (
+        c.trust_weight * c.success_disposition_gain * (1.0 - f.disposition[won]) * contributed[out == 1]
+    )
+    f.disposition[lost] -= c.trust_weight * c.failure_disposition_loss * f.disposition[lost] * contributed[out == -1]
+
+
+def trust_from_outcomes(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray, outcome: np.ndarray) -> None:
+    """Trust among co-participants reflects the shared outcome."""
+    c, net = s.coef, s.network
+    t, tr = net.ties, net.trust
+    gid = np.full(s.firms.n, -1, dtype=np.int64)
+    gid[part_idx] = aid
+    same = t.active & (gid[t.u] >= 0) & (gid[t.u] == gid[t.v])
+    res = np.where(same, outcome[np.maximum(gid[t.u], 0)], 0)
+    won_tie = res == 1
+    tr[won_tie] += logistic_trust_growth(c, c.success_trust_multiplier * c.trust_gain, tr[won_tie])
+    tr[res == -1] -= c.failure_trust_loss_factor * c.trust_loss * tr[res == -1]
+
+
+def complete_joint_actions(s: ClusterState) -> None:
+    """Finish the joint actions that end this month and release their participants."""
+    book, f = s.actions, s.firms
+    n_a = book.count
+    if n_a == 0:
+        return
+    ending = book.running[:n_a] & (book.end[:n_a] <= s.month + 1)
+    if not ending.any():
+        return
+    ids = np.flatnonzero(ending)
+    part_idx = np.flatnonzero(f.action >= 0)
+    aid = f.action[part_idx]
+    success = decide_outcomes(s, ids, part_idx, aid)
+    outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure
+    outcome[ids] = np.where(success, 1, -1)
+    led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0
+    record_outcomes(s, ids, success, led)
+    out = outcome[aid]
+    won, lost = part_idx[out == 1], part_idx[out == -1]
+    kind_won = book.kind[f.action[won]]
+    reward_participants(s, won, lost, kind_won)
+    reinforce_dispositions(s, part_idx, out, won, lost)
+    if kind_won.size:
+        refresh_benefit_weights(s)
+    trust_from_outcomes(s, part_idx, aid, outcome)
+    done = part_idx[out != 0]
+    f.action[done] = -1
+    f.action_contributions[done] = 0.0
+    f.state[done] = np.where(f.state[done] == ACTIVE, MEMBER, f.state[done])

@@ -1,0 +1,118 @@
+"""Facilitation (docs/ODD.md, "Process overview": steps 4-5; SF6, SF9).
+
+How the BSO and the cluster manager spend their limited monthly contacts. One contact is a
+meeting with one firm: it lifts the firm's motivation, and firms met in the same month build
+trust on their ties, have latent ties brokered, and outsiders and dropped-out firms are invited
+(000 §Cluster managers; 004 §Cluster Development Agents). The BSO's trained officers leave at the
+turnover rate and are replaced by untrained hires (000 §BSOs' future objectives).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+from ..queries import manager_active, manager_mode_factor, manager_online, reachable
+from ..state import DROPPED, OUTSIDE
+
+
+def contact_need(c, state: np.ndarray, motivation: np.ndarray) -> np.ndarray:
+    """How much a firm needs a visit: a sagging member's motivation gap, or a fixed weight for
+    outsiders (recruits) and dropped-out firms (000 §Monitoring and Evaluation)."""
+    need = np.where(state == OUTSIDE, c.outsider_contact_need, 1.0 - motivation)
+    return np.where(state == DROPPED, c.dropout_contact_need, need)
+
+
+def choose_contacts(s: ClusterState, n_contacts: int, can_reach: np.ndarray) -> np.ndarray:
+    """Up to ``n_contacts`` reachable firms: uniform without information, targeted by need with it.
+
+    Weighted sampling without replacement uses the Gumbel top-k trick, so the cost is O(n_firms).
+    """
+    idx = np.flatnonzero(can_reach)
+    if n_contacts <= 0 or idx.size == 0:
+        return idx[:0]
+    f, q = s.firms, s.information_quality
+    need = contact_need(s.coef, f.state[idx], f.motivation[idx])
+    weight = (1.0 - q) + q * s.coef.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
+    if n_contacts >= idx.size:
+        return idx
+    keys = np.log(weight) - np.log(-np.log(s.rng.random(idx.size)))
+    return idx[np.argpartition(-keys, n_contacts - 1)[:n_contacts]]
+
+
+def facilitate(s: ClusterState, contacts: np.ndarray, skill: float, mode_factor: float) -> None:
+    """Apply one facilitator's contacts for this month: motivation, then a meeting among those met."""
+    if contacts.size == 0 or skill <= 0 or mode_factor <= 0:
+        return
+    c, f, act = s.coef, s.firms, s.activity
+    effect = skill * mode_factor
+    dropped = f.state[contacts] == DROPPED
+    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect
+    f.motivation[contacts] += lift * (1.0 - f.motivation[contacts])
+    act.contacted[contacts] = True
+    act.contact_effect[contacts] = np.maximum(act.contact_effect[contacts], effect)
+    act.counters["contacts"] += int(contacts.size)
+    if contacts.size >= c.meeting_min_firms:
+        act.counters["meetings"] += 1
+    hold_meeting(s, contacts, effect)
+
+
+def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float) -> None:
+    """Trust grows on ties among firms met in the same month, and latent ties among them are brokered."""
+    c, net = s.coef, s.network
+    ties = net.ties
+    met = np.zeros(s.firms.n, dtype=bool)
+    met[contacts] = True
+    both = met[ties.u] & met[ties.v]
+    if not both.any():
+        return
+    broker = both & ~ties.active & (s.rng.random(ties.n_ties) < c.brokerage_chance * effect)
+    net.activate(broker)  # a brokered tie starts at the partners' propensity
+    s.counters["ties_brokered"] += int(broker.sum())
+    grow = both & ties.active
+    net.trust[grow] += c.meeting_trust_gain * effect * (1.0 - net.trust[grow])
+    net.contact |= grow
+
+
+def bso_turnover(s: ClusterState) -> None:
+    """Officers leave at the turnover rate and are replaced by untrained hires (SF6). Own random stream."""
+    bso = s.bso
+    leave = s.rng_turnover.random(bso.staff) < s.coef.bso_turnover_rate
+    bso.officers_lost += int((leave & bso.trained).sum())
+    bso.competence[leave] = bso.untrained
+
+
+def bso_month(s: ClusterState) -> None:
+    """Turnover, then the BSO's meetings and matchmaking while the programme runs."""
+    bso, c = s.bso, s.coef
+    if bso.staff == 0:
+        return
+    bso_turnover(s)
+    bso.contacts_this_month = 0
+    bso.contacted = np.zeros(0, dtype=np.int64)
+    if not s.programme_on:
+        return
+    mode = 1.0 if s.face_to_face else c.online_effectiveness
+    n = int(round(c.bso_contacts_per_officer * bso.staff * bso.capacity))
+    contacts = choose_contacts(s, n, reachable(s))
+    facilitate(s, contacts, skill=c.bso_facilitation_skill * bso.capacity, mode_factor=mode)
+    bso.contacted = contacts
+    bso.contacts_this_month = int(contacts.size)
+    s.counters["services"] += int(contacts.size)
+
+
+def manager_month(s: ClusterState) -> None:
+    """The manager, while paid, meets at most ``manager_contacts_per_month`` firms (SF9)."""
+    mgr = s.manager
+    if mgr is None:
+        return
+    mgr.contacts_this_month = 0
+    mgr.contacted = np.zeros(0, dtype=np.int64)
+    if not manager_active(s):
+        return
+    s.ledger.pay_direct("spent_manager", s.coef.manager_cost_per_month)
+    contacts = choose_contacts(s, mgr.contacts_per_month, reachable(s, online=manager_online(s)))
+    facilitate(s, contacts, skill=mgr.skill, mode_factor=manager_mode_factor(s))
+    mgr.contacted = contacts
+    mgr.contacts_this_month = int(contacts.size)
+    s.counters["services"] += int(contacts.size)

@@ -1,0 +1,197 @@
+"""Formation of joint actions (docs/ODD.md, "Process overview": step 7; SF2, SF5, SF9-SF11).
+
+Facilitators (the BSO and the manager) and self-organising firms propose joint actions; a proposal
+has an initiator and a type; idle acquaintances of the initiator, plus firms a facilitator
+introduces, decide whether to join; a proposal that gathers its type's minimum starts, one that
+does not costs the initiator some motivation (000 §Success Factors; 004 §Cluster Development
+Agents; 004 §The intervention logic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+from ..queries import (
+    bso_proposal_rate,
+    manager_active,
+    manager_proposal_rate,
+    own_cost_share,
+    reputation,
+    success_signal,
+)
+from ..state import ACTIVE
+from .rules import common_strategy, expected_cooperation, expected_gain, expected_return
+
+
+@dataclass
+class Proposals:
+    """This month's calls for partners: initiator, type and facilitation level of each."""
+
+    seeds: np.ndarray  # initiating firm
+    kind: np.ndarray  # action type
+    facilitated: np.ndarray  # bool: brokered by the BSO or the manager
+    facilitation: np.ndarray  # facilitation level in [0, 1]
+
+    @property
+    def count(self) -> int:
+        return int(self.seeds.size)
+
+
+def idle_members(s: ClusterState, rep: np.ndarray) -> np.ndarray:
+    """Engaged firms not in a joint action; in a pandemic only the digitally connected and firms with
+    trusted partners take part (SF8)."""
+    f = s.firms
+    idle = f.engaged & (f.action < 0)
+    if not s.face_to_face:
+        idle &= f.digital_access | (rep >= s.coef.trusted_threshold)
+    return idle
+
+
+def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: int) -> tuple[int, int]:
+    """Poisson numbers of facilitated and self-organised proposals, capped by the idle members."""
+    c, f, net = s.coef, s.firms, s.network
+    act = net.ties.active
+    mean_trust = float(net.trust[act].mean()) if act.any() else 0.0
+    facilitated_rate = bso_proposal_rate(s) + manager_proposal_rate(s)
+    # leading firms are the bedrock of engaged entrepreneurs: they call for partners themselves
+    self_rate = c.self_organisation_rate * n_idle * mean_trust + c.leader_call_rate * float((f.leader & idle).sum())
+    n_fac, n_self = s.rng.poisson(facilitated_rate), s.rng.poisson(self_rate)
+    n_prop = min(n_fac + n_self, n_idle // c.idle_firms_per_proposal)
+    return min(n_fac, n_prop), n_prop
+
+
+def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: int) -> np.ndarray:
+    """Initiators drawn without replacement, weighted by motivation (leaders weigh more); Gumbel top-k."""
+    f, c = s.firms, s.coef
+    weight = f.motivation[idle_idx] * (1.0 + c.leader_seed_weight * f.leader[idle_idx]) + 1e-9  # no log(0)
+    keys = np.log(weight) - np.log(-np.log(s.rng.random(idle_idx.size)))
+    seeds = idle_idx[np.argpartition(-keys, n_prop - 1)[:n_prop]]
+    s.rng.shuffle(seeds)
+    return seeds
+
+
+def make_proposals(s: ClusterState, seeds: np.ndarray, n_fac: int, common: int, gain: np.ndarray) -> Proposals:
+    """Facilitators push the common strategy; self-organised groups follow the initiator's preference.
+
+    A facilitated proposal is supported by the manager or the BSO: the chance that either gets it
+    right, ``1 - (1 - manager skill)(1 - BSO capacity)``.
+    """
+    facilitated = np.arange(seeds.size) < n_fac
+    kind = np.where(facilitated, common, np.argmax(gain[seeds], axis=1))
+    manager_skill = s.manager.skill if manager_active(s) else 0.0
+    facilitation = np.where(facilitated, 1.0 - (1.0 - manager_skill) * (1.0 - s.bso.capacity), 0.0)
+    return Proposals(seeds, kind, facilitated, facilitation)
+
+
+def candidates(s: ClusterState, props: Proposals, idle: np.ndarray, rep: np.ndarray):
+    """Who is asked: idle neighbours of each initiator over active ties, plus firms a facilitator
+    introduces (matchmaking). A firm asked twice answers its first call, in random order.
+
+    Returns (proposal index, firm, trust in the initiator) per candidate.
+    """
+    c, f, net, rng = s.coef, s.firms, s.network, s.rng
+    t = net.ties
+    prop_of = np.full(f.n, -1, dtype=np.int64)
+    prop_of[props.seeds] = np.arange(props.count)
+    eligible = idle & (prop_of < 0)
+    act = t.active
+    a = act & (prop_of[t.u] >= 0) & eligible[t.v]
+    b = act & (prop_of[t.v] >= 0) & eligible[t.u]
+    cand_p = np.concatenate([prop_of[t.u[a]], prop_of[t.v[b]]])
+    cand_f = np.concatenate([t.v[a], t.u[b]])
+    cand_tr = np.concatenate([net.trust[a], net.trust[b]])
+    n_fac = int(props.facilitated.sum())
+    if n_fac:
+        pool = np.flatnonzero(eligible)
+        k = min(pool.size, c.matchmaking_candidates_per_proposal * n_fac)
+        if k:
+            extra = rng.choice(pool, size=k, replace=False)
+            extra_p = np.flatnonzero(props.facilitated)[np.arange(k) % n_fac]
+            cand_p = np.concatenate([cand_p, extra_p])
+            cand_f = np.concatenate([cand_f, extra])
+            cand_tr = np.concatenate([cand_tr, rep[props.seeds[extra_p]]])
+    if cand_f.size == 0:
+        return cand_p, cand_f, cand_tr
+    order = rng.permutation(cand_f.size)
+    cand_p, cand_f, cand_tr = cand_p[order], cand_f[order], cand_tr[order]
+    _, first = np.unique(cand_f, return_index=True)
+    return cand_p[first], cand_f[first], cand_tr[first]
+
+
+def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share, evidence, signal):
+    """Expected return, minus coordination costs, plus motivation and facilitation (SF9, SF11).
+
+    Coordination costs buy nothing; a facilitator who breaks the work into doable parts removes a
+    share ``facilitated_coordination_relief`` of them (004 §Cluster Development Agents).
+    """
+    c, f, types = s.coef, s.firms, s.types
+    k_c = props.kind[cand_p]
+    expect = expected_cooperation(c, cand_tr, evidence, signal)
+    ret = expected_return(
+        types, c, k_c, f.weights[cand_f, k_c], f.capability[cand_f], f.capital[cand_f], own_share[k_c], expect
+    )
+    relief = 1.0 - c.facilitated_coordination_relief * (props.facilitation[cand_p] > 0)
+    coordination = c.transaction_cost * relief / (types.cost[k_c] * c.joint_action_cost + 1e-9)  # no 0/0
+    return (
+        ret
+        - coordination
+        + c.trust_weight * (f.motivation[cand_f] - c.neutral_motivation)
+        + c.facilitation_join_bonus * props.facilitation[cand_p]
+    )
+
+
+def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f: np.ndarray) -> None:
+    """Proposals that reach their type's minimum start; failed calls cost the initiator motivation."""
+    f, types = s.firms, s.types
+    size = np.bincount(cand_p, minlength=props.count) + 1
+    start = size >= types.min_participants[props.kind]
+    # a failed call for partners costs the initiator some motivation (coordination cost, SF11)
+    f.motivation[props.seeds[~start]] *= s.coef.failed_call_motivation_factor
+    if not start.any():
+        return
+    go = np.flatnonzero(start)
+    kind = props.kind[go]
+    ids = s.actions.add(
+        kind, np.full(go.size, s.month), s.month + types.duration_months[kind], size[go], props.facilitation[go]
+    )
+    action_of_prop = np.full(props.count, -1, dtype=np.int64)
+    action_of_prop[go] = ids
+    members = np.concatenate([props.seeds[go], cand_f[start[cand_p]]])
+    f.action[members] = action_of_prop[np.concatenate([go, cand_p[start[cand_p]]])]
+    f.state[members] = ACTIVE
+    s.cumulative["started"] += int(go.size)
+
+
+def form_joint_actions(s: ClusterState) -> None:
+    """Propose joint actions, ask candidates, start those that gather enough partners."""
+    c, f, types = s.coef, s.firms, s.types
+    rep = reputation(s)
+    idle = idle_members(s, rep)
+    n_idle = int(idle.sum())
+    if n_idle < c.idle_firms_per_proposal:
+        s.alignment = np.nan
+        return
+    own_share = own_cost_share(s)
+    idle_idx = np.flatnonzero(idle)
+    evidence, signal = s.outcomes_recent[0] / s.outcomes_recent[1], success_signal(s)
+    expect = expected_cooperation(c, rep[idle_idx], evidence, signal)
+    w, cap, capital = f.weights[idle_idx], f.capability[idle_idx], f.capital[idle_idx]
+    gain = np.zeros((f.n, types.count))
+    gain[idle_idx] = expected_gain(types, c, w, cap, capital, own_share, expect)
+    common, _ = common_strategy(c, gain[idle_idx])
+    # alignment is about goals, so it is measured at a neutral expectation of partners
+    neutral = expected_gain(types, c, w, cap, capital, own_share, c.alignment_reference_expectation)
+    _, s.alignment = common_strategy(c, neutral)
+    n_fac, n_prop = proposal_counts(s, idle, n_idle)
+    if n_prop == 0:
+        return
+    props = make_proposals(s, choose_initiators(s, idle_idx, n_prop), n_fac, common, gain)
+    cand_p, cand_f, cand_tr = candidates(s, props, idle, rep)
+    if cand_f.size == 0:
+        return
+    score = join_score(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
+    joined = s.rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
+    start_actions(s, props, cand_p[joined], cand_f[joined])

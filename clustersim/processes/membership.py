@@ -1,0 +1,59 @@
+"""Membership (docs/ODD.md, "Process overview": step 6; SF2, SF3).
+
+Outsiders join, discouraged idle members drop out, and contacted dropouts whose motivation has
+recovered return (000 §Success Factors; 000 §Difficulties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+from ..queries import success_signal
+from ..state import ACTIVE, DROPPED, MEMBER, OUTSIDE
+
+
+def join_probability(c, contact_effect, signal: float, active_share, motivation) -> np.ndarray:
+    """Monthly chance that an outsider joins: a base rate plus pulls from a facilitator's contact,
+    visible success stories (demonstration effect, SF2) and active acquaintances, scaled by the
+    cluster's openness and the firm's motivation."""
+    pull = (
+        c.join_base_rate
+        + c.join_contact_weight * contact_effect
+        + c.join_demonstration_weight * c.demonstration_effect * signal
+        + c.join_neighbour_weight * active_share
+    )
+    return c.openness * pull * (c.join_motivation_offset + motivation)
+
+
+def active_neighbour_share(s: ClusterState) -> np.ndarray:
+    """Each firm's share of acquaintances (active ties) now in a joint action."""
+    net, f = s.network, s.firms
+    act = net.ties.active
+    degree = net.sum_over_firms(act, f.n)
+    active_firm = (f.state == ACTIVE).astype(float)
+    t = net.ties
+    active_nb = np.bincount(t.u[act], weights=active_firm[t.v[act]], minlength=f.n) + np.bincount(
+        t.v[act], weights=active_firm[t.u[act]], minlength=f.n
+    )
+    return active_nb / np.maximum(degree, 1)
+
+
+def update_membership(s: ClusterState) -> None:
+    """Join, drop out, return. One uniform draw per firm decides both joining and dropping out."""
+    f, c = s.firms, s.coef
+    signal = success_signal(s)
+    active_share = active_neighbour_share(s)
+    r = s.rng.random(f.n)
+    joins = (f.state == OUTSIDE) & (
+        r < join_probability(c, s.activity.contact_effect, signal, active_share, f.motivation)
+    )
+    f.state[joins] = MEMBER
+    f.joined_later[joins] = True
+    idle_member = f.state == MEMBER
+    # this month's joiners drew r below their join probability, so they are not also tested for dropping out
+    drops = idle_member & ~joins & (f.motivation < c.dropout_threshold) & (r < c.dropout_hazard) & ~f.leader
+    f.state[drops] = DROPPED
+    f.motivation_base[drops] *= c.dropout_base_motivation_factor  # disillusion sticks (SF3)
+    back = (f.state == DROPPED) & s.activity.contacted & (f.motivation > c.reengagement_threshold)
+    f.state[back] = MEMBER

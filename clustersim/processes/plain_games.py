@@ -1,0 +1,98 @@
+"""The plain public goods game, a limit case kept apart from the cluster model (docs/ODD.md,
+"Limit cases"; Santos, Santos & Pacheco 2008).
+
+Two variants: random groups re-drawn each month (well mixed), and every firm playing the game
+centred on itself and on each neighbour (network reciprocity). They reuse the cluster model's
+decision, trust and imitation rules, but not its projects, funding or facilitation, and the
+model runs them as their own schedules (clustersim.model.VARIANTS).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cluster_state import ClusterState
+from ..network import random_incident_partner
+from .learning import adopt_if_better, leader_floor
+from .play import co_player_ties, trust_in_co_players
+from .rules import contribution_probability
+from .trust import trust_from_play
+
+
+def play_random_groups(s: ClusterState) -> None:
+    """Firms are shuffled into groups of ``game_group_size`` each month and play one round."""
+    c, f, net = s.coef, s.firms, s.network
+    players = s.rng.permutation(f.n)
+    n_groups = max(1, f.n // c.game_group_size)
+    players = players[: n_groups * c.game_group_size]
+    group = np.arange(players.size) // c.game_group_size
+    r = np.full(n_groups, c.game_multiplier)
+    wsum = np.bincount(group, minlength=n_groups).astype(float)
+    _, same = co_player_ties(s, players, group)
+    inside = same & net.ties.active
+    private_return = r[group] / wsum[group]
+    prob = contribution_probability(
+        c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
+    )
+    contrib = s.rng.random(players.size) < prob
+    pot = np.bincount(group, weights=contrib * 1.0, minlength=n_groups) * r  # unit cost 1
+    monthly_payoff = np.zeros(f.n)
+    monthly_payoff[players] = pot[group] / wsum[group] - contrib
+    f.payoff = c.payoff_memory * f.payoff + monthly_payoff
+    f.last_contribution[players[contrib]] = s.month
+    s.cumulative["contributions"] += int(contrib.sum())
+    s.contribution_rate = float(contrib.mean())
+    contributed = np.zeros(f.n, dtype=bool)
+    contributed[players] = contrib
+    trust_from_play(s, inside, contributed, np.ones(net.ties.n_ties))
+
+
+def play_neighbourhoods(s: ClusterState) -> None:
+    """Every firm plays the game centred on itself and one centred on each neighbour; a fresh round
+    each month (the canonical game has no memory)."""
+    c, f, net = s.coef, s.firms, s.network
+    t = net.ties
+    act = t.active
+    u, v = t.u[act], t.v[act]
+    n = f.n
+    deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    trust_in = net.mean_trust_of(act, n, f.trust_propensity)
+    group_size = deg + 1.0  # a firm and its neighbours
+    prob = contribution_probability(c, f.disposition, trust_in, f.motivation, c.game_multiplier / group_size)
+    contrib = s.rng.random(n) < prob
+    x = contrib.astype(float)
+    contributors = x + np.bincount(u, weights=x[v], minlength=n) + np.bincount(v, weights=x[u], minlength=n)
+    share = c.game_multiplier * contributors / group_size  # each member's share of the game centred at i
+    received = share + np.bincount(u, weights=share[v], minlength=n) + np.bincount(v, weights=share[u], minlength=n)
+    f.payoff = received - x * group_size
+    f.last_contribution[contrib] = s.month
+    s.contribution_rate = float(x.mean())
+    s.cumulative["contributions"] += int(contrib.sum())
+
+
+def imitate_well_mixed(s: ClusterState) -> None:
+    """Any firm may copy any other (random groups)."""
+    c, f, rng = s.coef, s.firms, s.rng
+    if c.imitation_rate <= 0:
+        return
+    learners = np.flatnonzero(rng.random(f.n) < c.imitation_rate)
+    if learners.size == 0:
+        return
+    partner = rng.integers(0, f.n, size=learners.size)
+    ok = partner != learners
+    adopt_if_better(s, learners[ok], partner[ok])
+    leader_floor(s)
+
+
+def imitate_any_neighbour(s: ClusterState) -> None:
+    """Any firm may copy a neighbour over an active tie (neighbourhood games)."""
+    c, f, rng = s.coef, s.firms, s.rng
+    if c.imitation_rate <= 0:
+        return
+    learners = np.flatnonzero(rng.random(f.n) < c.imitation_rate)
+    if learners.size == 0:
+        return
+    tie, partner = random_incident_partner(s.network.ties, learners, rng)
+    ok = (tie >= 0) & s.network.ties.active[np.maximum(tie, 0)]
+    adopt_if_better(s, learners[ok], partner[ok])
+    leader_floor(s)

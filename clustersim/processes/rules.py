@@ -1,0 +1,135 @@
+"""Pure rules over arrays, shared by several processes. Each takes the coefficient namespace ``c``
+(registry names) and cites its source; each has a unit test on hand-built arrays
+(tests/test_processes.py). docs/ODD.md, "Submodels", gives the equations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray):
+    """Benefit profile: who gains from each action type, shape (n_firms, types).
+
+    ``w_k = base_k + export_slope_k * readiness + size_slope_k * size_score``, divided by
+    ``1 + benefit_saturation * experience_k``: small firms gain most from shared production,
+    export-ready firms from joint export, and returns to repeating one type saturate (000
+    §Heterogeneity among cluster members; §Benefits of the Cluster Approach).
+    """
+    w = (
+        types.benefit_base[None, :]
+        + export_readiness[:, None] * types.benefit_export_slope[None, :]
+        + size_rank[:, None] * types.benefit_size_slope[None, :]
+    )
+    w /= 1.0 + c.benefit_saturation * experience
+    return w
+
+
+def expected_cooperation(c, trust, evidence: float, signal: float):
+    """How much a firm expects its partners to contribute, in [0, 1] (SF2, SF12).
+
+    A weighted sum of trust in the partners, evidence on how joint actions turned out lately and
+    visible success stories (000 §Success Factors).
+    """
+    return np.clip(
+        c.expectation_trust_weight * trust
+        + c.expectation_evidence_weight * evidence
+        + c.expectation_demonstration_weight * c.demonstration_effect * signal,
+        0.0,
+        1.0,
+    )
+
+
+def expected_return(types, c, kind, weight, capability, capital, own_share, expect):
+    """Expected net return per unit of cost of joining an action of type ``kind`` (element-wise).
+
+    Value ``r_k * benefit_multiplier * w * (offset + capability)``, discounted by the expected
+    cooperation compounded over the action's duration in units of the risk horizon: long, costly
+    actions expose a firm to free riding for longer (004 §The intervention logic). Cost is the
+    firm's own share, heavier after capital losses (floored at ``capital_floor``).
+    """
+    value = (
+        types.multiplier[kind]
+        * c.benefit_multiplier
+        * weight
+        * (c.return_capability_offset + capability)
+        * expect ** (types.duration_months[kind] / c.risk_horizon_months)
+    )
+    return value - own_share / np.maximum(capital, c.capital_floor)
+
+
+def expected_gain(types, c, weights, capability, capital, own_cost_share, expect) -> np.ndarray:
+    """Expected net monthly gain of each action type for each firm, shape (n, types)."""
+    kinds = np.arange(types.count)[None, :]
+    ret = expected_return(
+        types,
+        c,
+        kinds,
+        weights,
+        capability[:, None],
+        capital[:, None],
+        own_cost_share[None, :],
+        np.asarray(expect, dtype=float).reshape(-1, 1),
+    )
+    return types.cost[None, :] * ret
+
+
+def contribution_probability(c, disposition, trust_in_partners, motivation, private_return) -> np.ndarray:
+    """Probability that each participant contributes this month (004 §The intervention logic).
+
+    The learned disposition is the anchor; trust in co-players and motivation move it (times
+    ``trust_weight``; 0 gives the plain game); the free-riding temptation bites when the private
+    return of contributing is below one (000 §Success Factors).
+    """
+    social = c.trust_weight * (
+        c.contribution_trust_slope * (trust_in_partners - c.contribution_trust_reference)
+        + c.contribution_motivation_slope * (motivation - c.neutral_motivation)
+    )
+    temptation = c.free_riding_temptation * np.clip(1.0 - private_return, 0.0, 1.0)
+    return np.clip(disposition + social - temptation, 0.0, 1.0)
+
+
+def success_probability(c, completion, capability, facilitation, threshold) -> np.ndarray:
+    """Chance that a finished joint action succeeds: logistic in its delivered effort (SF12).
+
+    Effort is the share of contributions made, credited more for capable participants, plus
+    facilitation and BSO support (000 §Success Factors; 004 §Cluster Development Agents).
+    """
+    effort = (
+        completion * (c.success_completion_weight + c.success_capability_weight * capability)
+        + c.success_facilitation_weight * facilitation
+    )
+    return 1.0 / (1.0 + np.exp(-c.success_slope * (effort - threshold)))
+
+
+def logistic_trust_growth(c, rate, trust) -> np.ndarray:
+    """Logistic trust growth: trust begets trust, so it builds slowly from a low start (SF1).
+
+    ``rate * scale * (T + seed) * (1 - T)``; with scale 4, ``rate`` is the growth at T = 0.5.
+    """
+    return rate * c.trust_logistic_scale * (trust + c.trust_growth_seed) * (1.0 - trust)
+
+
+def fermi_adoption(selection_intensity: float, payoff_difference) -> np.ndarray:
+    """Chance of copying a peer with a higher payoff (Fermi rule; Szabo & Toke 1998; Santos et al. 2008)."""
+    # the clip only keeps exp() finite; at |x| = 50 the chance is already 0 or 1 to double precision
+    return 1.0 / (1.0 + np.exp(-np.clip(selection_intensity * payoff_difference, -50, 50)))
+
+
+def common_strategy(c, gain: np.ndarray) -> tuple[int, float]:
+    """The action type most firms prefer, and how aligned the firms' preferences are (SF5).
+
+    Preferences are a softmax over expected gains (sharpness ``preference_sharpness``). Alignment
+    is one minus the mean total-variation distance between a firm's preferences and the cluster
+    mean: 1 when all want the same (000 §Heterogeneity among cluster members).
+    """
+    g = np.ascontiguousarray(gain.T)  # action types as rows: reductions become sums of contiguous rows
+    pref = np.exp(c.preference_sharpness * (g - np.maximum.reduce(g)))
+    pref /= np.add.reduce(pref)
+    dist = np.add.reduce(np.abs(pref - pref.mean(axis=1, keepdims=True)))
+    alignment = 1.0 - 0.5 * float(dist.mean())  # 0.5: total variation is half the L1 distance
+    return int(np.argmax(np.bincount(np.argmax(g, axis=0), minlength=g.shape[0]))), alignment
+
+
+def export_share(c, export_readiness: np.ndarray) -> np.ndarray:
+    """Share of a firm's sales exported, rising with export readiness above the onset."""
+    return c.export_share_slope * np.clip(export_readiness - c.export_share_onset, 0.0, None)
