@@ -60,6 +60,19 @@ def initial_export_readiness(c, size_rank: np.ndarray, rng: np.random.Generator)
     return np.clip(c.exporter_threshold + score - cut, 0.0, 1.0)
 
 
+def initial_attitudes(c, prior: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Trust propensity and motivation; experience of collaboration raises both (000 "Cultural
+    attitude towards collaboration")."""
+    n = prior.size
+    trust_propensity = np.clip(
+        rng.normal(c.trust_propensity_mean, c.trust_propensity_sd, n) + c.prior_trust_bonus * prior, 0.0, 1.0
+    )
+    motivation = np.clip(
+        rng.normal(c.initial_motivation, c.initial_motivation_sd, n) + c.prior_motivation_bonus * prior, 0.0, 1.0
+    )
+    return trust_propensity, motivation
+
+
 def initial_firms(c, types: ActionTypes, rng: np.random.Generator, draw_disposition: Callable) -> FirmArrays:
     """Draw a heterogeneous population of firms (ODD "Initialisation")."""
     n = c.n_firms
@@ -71,13 +84,7 @@ def initial_firms(c, types: ActionTypes, rng: np.random.Generator, draw_disposit
     )
     export_readiness = initial_export_readiness(c, size_rank, rng)
     prior = rng.random(n) < c.prior_cooperative_share
-    # experience of collaboration makes firms readier to trust (000 "Cultural attitude towards collaboration")
-    trust_propensity = np.clip(
-        rng.normal(c.trust_propensity_mean, c.trust_propensity_sd, n) + c.prior_trust_bonus * prior, 0.0, 1.0
-    )
-    motivation = np.clip(
-        rng.normal(c.initial_motivation, c.initial_motivation_sd, n) + c.prior_motivation_bonus * prior, 0.0, 1.0
-    )
+    trust_propensity, motivation = initial_attitudes(c, prior, rng)
     leader = np.zeros(n, dtype=bool)
     if c.leader_firms:
         leader[np.argsort(-size)[: c.leader_firms]] = True
@@ -109,25 +116,32 @@ def initial_firms(c, types: ActionTypes, rng: np.random.Generator, draw_disposit
         motivation_base=motivation.copy(),
         disposition=disposition,
         state=state,
-        joined_later=np.zeros(n, dtype=bool),
         female_owner=female_owner,
         digital_access=digital,
         leader=leader,
-        trained=np.zeros(n, dtype=bool),
-        action=np.full(n, -1, dtype=np.int64),
-        last_contribution=np.full(n, -10_000, dtype=np.int64),  # "never": far beyond any window
-        action_contributions=np.zeros(n),
-        payoff=np.zeros(n),
         revenue0=revenue0,
-        productivity=np.ones(n),
-        export_productivity=np.ones(n),
         export_share0=export_share(c, export_readiness),
         experience=experience,
-        capital=np.ones(n),
         female_job_share=fjs,
         weights=benefit_weights(types, c, size_rank, export_readiness, experience),
         exporter_threshold=c.exporter_threshold,
+        **_fresh_dynamic_state(n),
     )
+
+
+def _fresh_dynamic_state(n: int) -> dict[str, np.ndarray]:
+    """Variables every firm starts with at the same value."""
+    return {
+        "joined_later": np.zeros(n, dtype=bool),
+        "trained": np.zeros(n, dtype=bool),
+        "action": np.full(n, -1, dtype=np.int64),
+        "last_contribution": np.full(n, -10_000, dtype=np.int64),  # "never": far beyond any window
+        "action_contributions": np.zeros(n),
+        "payoff": np.zeros(n),
+        "productivity": np.ones(n),
+        "export_productivity": np.ones(n),
+        "capital": np.ones(n),
+    }
 
 
 def initial_network(c, firms: FirmArrays, rng: np.random.Generator) -> TrustNetwork:
