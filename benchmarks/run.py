@@ -190,6 +190,41 @@ def bench_peer(reps: int, boltzmann_steps: int) -> dict:
     }
 
 
+def bench_versus(other_tree: Path, rounds: int) -> dict:
+    """This tree against another checkout, side by side in one run (issue 10's bar: within 10%).
+
+    Each round runs, in fresh interpreters and in alternating order, 10 single ``funded_programme``
+    runs (60 firms) and one 10,000-firm run from each tree; ratios are new/old per round, and the
+    median ratio is reported, so that drift in machine speed cancels pair by pair.
+    """
+    here_tree = HERE.parent.resolve()
+    trees = {"new": here_tree, "old": other_tree.resolve()}
+    out: dict = {"trees": {k: str(v) for k, v in trees.items()}, "rounds": rounds, "cases": {}}
+    for label, n_firms, reps in (("single_60", 60, 10), ("firms_10k", 10_000, 1)):
+        times: dict[str, list[float]] = {"new": [], "old": []}
+        for r in range(rounds):
+            order = ("new", "old") if r % 2 == 0 else ("old", "new")
+            for which in order:
+                proc = subprocess.run(
+                    [sys.executable, str(HERE / "versus_worker.py"), str(trees[which]), str(n_firms), str(reps)],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if proc.returncode != 0:
+                    raise RuntimeError(f"versus worker ({which}) failed: {proc.stderr.strip().splitlines()[-1:]}")
+                times[which].append(median(json.loads(proc.stdout.strip().splitlines()[-1])["total_s"]))
+        ratios = [a / b for a, b in zip(times["new"], times["old"], strict=True)]
+        out["cases"][label] = {
+            "n_firms": n_firms,
+            "new_median_s": median(times["new"]),
+            "old_median_s": median(times["old"]),
+            "ratio_new_over_old": median(ratios),
+            "ratios": ratios,
+        }
+    return out
+
+
 def with_load(section, *args, **kw) -> dict:
     """Run a section and record the 1-minute load average before and after it (other work skews timings)."""
     before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
@@ -313,6 +348,18 @@ def figures(res: dict) -> list[dict]:
                 add("dask sweep", None, f"not measured: {sw['dask_error']}")
             same = sw["identical_results"]
             add("  same results from every executor", float(same), "yes" if same else "NO")
+    if "versus" in res:
+        for label, case in res["versus"]["cases"].items():
+            what = "one funded_programme run (60 firms)" if label == "single_60" else "10,000 firms x 120 months"
+            ratio = case["ratio_new_over_old"]
+            add(
+                f"{what}: this tree / other tree",
+                ratio,
+                f"{ratio:.3f} ({case['new_median_s']:.3f} s vs {case['old_median_s']:.3f} s)",
+                1.10,
+                "<= 1.10",
+                higher=False,
+            )
     return rows
 
 
@@ -345,6 +392,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--force", action="store_true", help="replace an existing --json file")
     ap.add_argument("--workers", type=int, default=2, help="workers for the parallel sweeps (default 2)")
     ap.add_argument("--check", action="store_true", help="exit with status 1 if any target is missed")
+    ap.add_argument(
+        "--against",
+        metavar="TREE",
+        help="also time this tree against another checkout (e.g. a `git worktree` of the previous commit), "
+        "side by side in alternating fresh processes",
+    )
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds for --against (default 5)")
     return ap.parse_args(argv)
 
 
@@ -371,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         if not 1 <= args.workers <= 64:
             raise UsageError(f"--workers = {args.workers} is out of range; allowed: int in 1..64")
+        if args.against and not (Path(args.against) / "clustersim" / "__init__.py").is_file():
+            raise UsageError(
+                f"--against = {args.against!r} is not a clustersim source tree; allowed: a checkout holding clustersim/"
+            )
+        if not 1 <= args.rounds <= 50:
+            raise UsageError(f"--rounds = {args.rounds} is out of range; allowed: int in 1..50")
         out = resolve_output(args)
     except UsageError as exc:
         print(f"benchmarks/run.py: {exc}", file=sys.stderr)
@@ -401,12 +461,16 @@ def main(argv: list[str] | None = None) -> int:
         import sweep
 
         res["sweep"] = with_load(sweep.bench_sweep, runs=64 if q else 256, workers=args.workers, reps=1 if q else 3)
+    if args.against:
+        print(f"  versus: this tree against {args.against}, {args.rounds} alternating rounds ...", flush=True)
+        res["versus"] = with_load(bench_versus, Path(args.against), rounds=args.rounds)
     res["elapsed_s"] = time.perf_counter() - t_start
     rows = figures(res)
     res["figures"] = [{k: r[k] for k in ("figure", "value", "shown", "target", "verdict")} for r in rows]
     print_table(rows)
-    loads = [f"{k} {res[k]['load_average'][0]:.1f}->{res[k]['load_average'][1]:.1f}" for k in SECTIONS if k in res]
-    if loads and all(res[k]["load_average"][0] is not None for k in SECTIONS if k in res):
+    shown = [k for k in (*SECTIONS, "versus") if k in res]
+    loads = [f"{k} {res[k]['load_average'][0]:.1f}->{res[k]['load_average'][1]:.1f}" for k in shown]
+    if loads and all(res[k]["load_average"][0] is not None for k in shown):
         print(
             f"\n1-minute load average before->after each section (the benchmark adds 1 serially, {info['usable_cores']} in parallel sections): "
             + ", ".join(loads)
