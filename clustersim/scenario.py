@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from .coefficients import ACTION_TYPE_TABLE, ACTION_TYPES, action_type_key
 from .parameters import BY_NAME, PARAMETERS, SECTIONS, Param, defaults
 
 TOP_LEVEL_KEYS = ("name", "extends", "description", "lesson")
@@ -162,6 +163,25 @@ def check_consistency(origin: str, params: Mapping[str, object]) -> None:
         )
 
 
+def _flatten_action_types(origin: str, table: dict) -> dict:
+    """``[action_types.joint_export] success_threshold = 0.7`` -> ``joint_export_success_threshold = 0.7``.
+
+    Flat keys (``joint_export_success_threshold = 0.7``) are accepted too.
+    """
+    flat: dict = {}
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            flat[key] = value
+            continue
+        if key not in ACTION_TYPES:
+            raise _unknown_key(origin, key, "[action_types]", list(ACTION_TYPES))
+        for field, v in value.items():
+            if field not in ACTION_TYPE_TABLE:
+                raise _unknown_key(origin, field, f"[action_types.{key}]", list(ACTION_TYPE_TABLE))
+            flat[action_type_key(key, field)] = v
+    return flat
+
+
 def _read_toml(path: Path, origin: str) -> dict:
     if not path.is_file():
         raise ScenarioError(f"{origin}: file not found")
@@ -225,6 +245,8 @@ def _load_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict, st
         table = data[section]
         if not isinstance(table, dict):
             raise ScenarioError(f"{origin}: [{section}] must be a table of parameters; allowed: key = value lines")
+        if section == "action_types":
+            table = _flatten_action_types(origin, table)
         for key, value in table.items():
             if key not in BY_NAME or BY_NAME[key].section != section:
                 if key in BY_NAME:

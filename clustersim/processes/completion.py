@@ -17,16 +17,15 @@ from .economy import refresh_benefit_weights
 from .rules import logistic_trust_growth, success_probability
 
 
-def decide_outcomes(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
-    """Success (True) or failure of each ending action ``ids``."""
+def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
+    """Chance of success of each ending action ``ids`` (rules.success_probability with its inputs)."""
     c, f, book = s.coef, s.firms, s.actions
     n_a = book.count
     cap_mean = np.bincount(aid, weights=f.capability[part_idx], minlength=n_a) / np.maximum(book.size[:n_a], 1)
     completion = book.contributions[ids] / (book.size[ids] * s.types.duration_months[book.kind[ids]])
     # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
     support = book.facilitated[ids] + (c.bso_success_support * s.bso.capacity if s.programme_on else 0.0)
-    prob = success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
-    return s.rng.random(ids.size) < prob
+    return success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
 
 
 def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray) -> None:
@@ -96,7 +95,7 @@ def complete_joint_actions(s: ClusterState) -> None:
     ids = np.flatnonzero(ending)
     part_idx = np.flatnonzero(f.action >= 0)
     aid = f.action[part_idx]
-    success = decide_outcomes(s, ids, part_idx, aid)
+    success = s.rng.random(ids.size) < success_chance(s, ids, part_idx, aid)
     outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure
     outcome[ids] = np.where(success, 1, -1)
     led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0

@@ -30,6 +30,15 @@ def trust_in_co_players(s: ClusterState, players: np.ndarray, inside: np.ndarray
     return s.network.mean_trust_of(inside, f.n, f.trust_propensity)[players]
 
 
+def contribution_chance(s: ClusterState, players, group, inside, private_return) -> np.ndarray:
+    """The decision rule (rules.contribution_probability) plus the facilitation bonus of the action."""
+    c, f = s.coef, s.firms
+    prob = contribution_probability(
+        c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
+    )
+    return np.clip(prob + c.facilitation_contribution_bonus * s.actions.facilitated[group], 0.0, 1.0)
+
+
 def grant_cover(s: ClusterState, contrib, funded, unit_cost, own) -> np.ndarray:
     """Pay the grant's share of funded contributions from the cluster account; returns each player's
     own share after the payment (a shortfall falls on the firm)."""
@@ -64,10 +73,7 @@ def play_joint_actions(s: ClusterState) -> None:
     net.activate(same & ~net.ties.active)  # working together creates a tie
     inside = same & net.ties.active
     private_return = r[group] * w / np.maximum(wsum[group], 1e-9) / np.maximum(own, 1e-9)  # 1e-9: no 0/0
-    prob = contribution_probability(
-        c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
-    )
-    prob = np.clip(prob + c.facilitation_contribution_bonus * book.facilitated[group], 0.0, 1.0)
+    prob = contribution_chance(s, players, group, inside, private_return)
     contrib = s.rng.random(players.size) < prob
     if funded.any():
         own = grant_cover(s, contrib, funded, unit_cost[group], own)

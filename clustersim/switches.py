@@ -1,0 +1,98 @@
+"""Mechanism switches: each mechanism a stylized fact is attributed to can be switched off on its own
+by one registry value (docs/ODD.md, "Mechanism switches").
+
+Declared once, as typed objects: the ODD table is generated from ``SWITCHES``, the paired-run
+tests (tests/test_switches.py) run every one, and knock-out experiments read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .parameters import BY_NAME
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One mechanism and the registry value that turns it off."""
+
+    mechanism: str
+    parameter: str
+    off: object
+    facts: str  # the stylized facts it is invoked for (docs/BRIEF numbering)
+    process: str  # the process module that applies it
+    preset: str = "funded_programme"  # a preset in which the mechanism is at work
+    months: int = 72  # long enough for it to show
+
+    def __post_init__(self):
+        if self.parameter not in BY_NAME:
+            raise ValueError(f"switch {self.mechanism!r}: {self.parameter!r} is not a registry entry")
+
+
+SWITCHES: tuple[Switch, ...] = (
+    Switch(
+        "demonstration effect of success stories",
+        "demonstration_effect",
+        0.0,
+        "SF2",
+        "membership, formation, motivation",
+    ),
+    Switch("leaders' successes are more visible", "leader_story_bonus", 0.0, "SF2", "completion", "leader_firms"),
+    Switch(
+        "leader floors on motivation and disposition",
+        "leader_commitment",
+        0.0,
+        "SF5",
+        "motivation, learning",
+        "leader_firms",
+    ),
+    Switch("leaders call for partners", "leader_call_rate", 0.0, "SF5", "formation", "leader_firms"),
+    Switch("leaders mentor small neighbours", "leader_mentoring", 0.0, "SF5", "learning", "leader_firms"),
+    Switch(
+        "disillusion while nothing is disbursed", "disillusion_rate", 0.0, "SF3, SF4", "motivation", "delayed_funding"
+    ),
+    Switch("dropping out", "dropout_hazard", 0.0, "SF3", "membership", "delayed_funding"),
+    Switch(
+        "disillusion of dropouts sticks", "dropout_base_motivation_factor", 1.0, "SF3", "membership", "delayed_funding"
+    ),
+    Switch("failed calls cost the initiator", "failed_call_motivation_factor", 1.0, "SF11", "formation", "baseline"),
+    Switch("transaction (coordination) costs", "transaction_cost", 0.0, "SF11", "formation, play"),
+    Switch("free-riding temptation", "free_riding_temptation", 0.0, "SF11", "play (rules)"),
+    Switch("informal contact among acquaintances", "informal_contact_chance", 0.0, "SF1, SF8", "trust"),
+    Switch("reputation spreading", "reputation_weight", 0.0, "SF1", "trust"),
+    Switch("trusted ties carry on online", "trusted_ties_online", False, "SF8", "trust", "pandemic_shock"),
+    Switch(
+        "isolation without face-to-face contact",
+        "isolation_motivation_loss",
+        0.0,
+        "SF8",
+        "motivation",
+        "pandemic_shock",
+    ),
+    Switch("shared success builds trust", "success_trust_multiplier", 0.0, "SF1, SF12", "completion"),
+    Switch("success reinforces cooperative values", "success_disposition_gain", 0.0, "SF12", "completion"),
+    Switch("facilitation: join bonus", "facilitation_join_bonus", 0.0, "SF9", "formation"),
+    Switch("facilitation: coordination relief", "facilitated_coordination_relief", 0.0, "SF9, SF11", "formation, play"),
+    Switch("facilitation: contribution bonus", "facilitation_contribution_bonus", 0.0, "SF9", "play"),
+    Switch("facilitation: success support", "success_facilitation_weight", 0.0, "SF9, SF12", "completion"),
+    Switch("BSO technical support of every action", "bso_success_support", 0.0, "SF6, SF7", "completion"),
+    Switch("facilitation: conflict damping", "facilitation_conflict_damping", 0.0, "SF9", "play"),
+    Switch("tie brokering at meetings", "brokerage_chance", 0.0, "SF9", "facilitation"),
+    Switch("meetings build trust", "meeting_trust_gain", 0.0, "SF1, SF9", "facilitation"),
+    Switch("matchmaking beyond acquaintances", "matchmaking_candidates_per_proposal", 0, "SF9", "formation"),
+    Switch("monitoring burden", "monitoring_burden", 0.0, "SF15", "motivation"),
+    Switch("monitoring-informed targeting", "targeting_strength", 0.0, "SF15", "facilitation"),
+    Switch("BSO staff turnover", "bso_turnover_rate", 0.0, "SF6", "facilitation", "bso_turnover"),
+    Switch("regional exchange of BSO officers", "regional_exchange_gain", 0.0, "SF18", "calendar", "innovative"),
+    Switch("pull of active acquaintances on joining", "join_neighbour_weight", 0.0, "SF2", "membership"),
+    Switch("saturating benefits of repeated action types", "benefit_saturation", 0.0, "SF10", "formation, completion"),
+)
+
+
+def markdown_table() -> str:
+    """The ODD's switch table, generated from ``SWITCHES``."""
+    rows = ["| mechanism | switch off | stylized facts | process module |", "|---|---|---|---|"]
+    for s in SWITCHES:
+        off = str(s.off).lower() if isinstance(s.off, bool) else s.off
+        rows.append(f"| {s.mechanism} | `{s.parameter} = {off}` | {s.facts} | {s.process} |")
+    return "\n".join(rows)
