@@ -69,6 +69,16 @@ BAD = {
     "bad toml": ("[programme\ngrant_amount = 1\n", ["not valid TOML"]),
     "missing parent": ('extends = "no_such_preset"\n', ["extends", "no_such_preset"]),
     "section not table": ("programme = 3\n", ["[programme]", "table"]),
+    "unknown action type": ("[action_types.joint_exprt]\nmultiplier = 3.0\n", ["joint_exprt", "joint_export"]),
+    "unknown action field": (
+        "[action_types.joint_export]\nsuccess_treshold = 0.7\n",
+        ["success_treshold", "[action_types.joint_export]", "did you mean 'success_threshold'"],
+    ),
+    "action value out of range": (
+        "[action_types.joint_export]\nsuccess_threshold = 3\n",
+        ["joint_export_success_threshold", "float in 0..1.5"],
+    ),
+    "action bool wrong type": ("[action_types.lobbying]\ncofinanced = 1\n", ["lobbying_cofinanced", "true or false"]),
 }
 
 
@@ -123,3 +133,30 @@ def test_negative_seed_and_unwritable_output_are_one_line_errors(capsys):
     assert main(["run", "baseline", "--replicates", "1", "--months", "2", "--out", "/proc/no/such"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("clustersim: error:") for line in err)
+
+
+def test_action_type_table_can_be_overridden_per_type(tmp_path):
+    """[action_types.<type>] sub-tables and flat <type>_<field> keys both reach the model's table."""
+    from clustersim import ClusterModel
+
+    path = write(
+        tmp_path,
+        'extends = "funded_programme"\n[action_types.joint_export]\nsuccess_threshold = 0.7\nduration_months = 9\n'
+        "[action_types]\nlobbying_cofinanced = true\n",
+        "ok.toml",
+    )
+    s = load_scenario(path)
+    assert s.joint_export_success_threshold == 0.7 and s.joint_export_duration_months == 9 and s.lobbying_cofinanced
+    types = ClusterModel(s, seed=0).types
+    assert types.success_threshold[3] == 0.7 and types.duration_months[3] == 9 and types.cofinanced.all()
+    assert types.success_threshold[0] == load_scenario("baseline").knowledge_sharing_success_threshold
+
+
+def test_summary_outputs_are_declared_once():
+    from clustersim import ClusterModel
+    from clustersim.metrics import SUMMARY_INFO, SUMMARY_METRICS
+
+    assert SUMMARY_METRICS == tuple(SUMMARY_INFO)
+    assert all(unit and meaning for unit, meaning in SUMMARY_INFO.values())
+    summary = ClusterModel("funded_programme", seed=0).run(40).summary()
+    assert set(summary) - {"typology"} == set(SUMMARY_METRICS)
