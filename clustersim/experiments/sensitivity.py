@@ -5,6 +5,13 @@ computed twice: on the replicate mean (what drives the expected outcome) and
 on the replicate standard deviation (what drives the run-to-run spread).
 SALib's analysers rely on row order, so the per-point statistics are sorted
 by design-point id before analysis, whatever order the runs finished in.
+
+Only SALib's public API is used (``SALib.sample.sobol/morris.sample``,
+``SALib.analyze.sobol/morris.analyze``). The one thing it does not give, a
+bootstrap interval for the Morris sigma, needs the elementary effects
+themselves; :func:`elementary_effects` and :func:`bootstrap_conf` compute them
+here, and tests/test_sensitivity_estimators.py checks both against SALib's
+public results on deterministic functions.
 """
 
 from __future__ import annotations
@@ -19,6 +26,12 @@ from ..scenario import ScenarioError
 from .design import Experiment, load_experiment
 
 STATISTICS = ("mean", "std")
+#: statistics of a factor's elementary effects (axis -1) that :func:`bootstrap_conf` can resample
+EFFECT_STATISTICS = {
+    "mu": lambda ee: ee.mean(axis=-1),
+    "mu_star": lambda ee: np.abs(ee).mean(axis=-1),
+    "sigma": lambda ee: ee.std(axis=-1, ddof=1),
+}
 
 
 def _outputs(exp: Experiment, outputs) -> list[str]:
@@ -146,6 +159,91 @@ def sobol_convergence(
     return table
 
 
+def elementary_effects(x: np.ndarray, y: np.ndarray, trajectory_size: int, num_levels: int) -> np.ndarray:
+    """Morris elementary effects of a one-at-a-time trajectory design, shape ``(factors, trajectories)``.
+
+    Each trajectory has ``k + 1`` points and moves one factor between consecutive
+    points by a grid step of ``delta = p / (2 (p - 1))`` of its range (``p`` =
+    ``num_levels``). The effect of factor ``i`` in trajectory ``t`` is
+    ``(y(after) - y(before)) / delta`` if the step raised ``x_i`` and
+    ``(y(before) - y(after)) / delta`` if it lowered it (Morris 1991, eq. 2), so it is per
+    unit of the factor's range; mu, mu* (Campolongo et al. 2007) and sigma are its mean,
+    mean absolute value and standard deviation over trajectories. This is the
+    convention of ``SALib.analyze.morris.analyze`` (unscaled), which returns only those
+    summaries; the effects themselves are needed for a bootstrap of sigma.
+
+    ``x`` is the design matrix as sampled (``SALib.sample.morris.sample``, no groups),
+    ``y`` the output per row, both in design order.
+
+    References
+    ----------
+    1. Morris, M. D. (1991). Factorial sampling plans for preliminary computational
+       experiments. Technometrics, 33(2), 161-174. doi:10.1080/00401706.1991.10484804
+    2. Campolongo, F., Cariboni, J., Saltelli, A. (2007). An effective screening design
+       for sensitivity analysis of large models. Environmental Modelling & Software,
+       22(10), 1509-1518. doi:10.1016/j.envsoft.2006.10.004
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    k = x.shape[1]
+    if trajectory_size != k + 1 or x.shape[0] != y.size or y.size % trajectory_size:
+        raise ValueError(
+            f"a Morris design of {k} factors has trajectories of {k + 1} rows; got {x.shape[0]} rows, "
+            f"{y.size} outputs and trajectory_size {trajectory_size}"
+        )
+    r = y.size // trajectory_size
+    dx = np.diff(x.reshape(r, trajectory_size, k), axis=1)  # (trajectory, step, factor)
+    dy = np.diff(y.reshape(r, trajectory_size), axis=1)  # (trajectory, step)
+    moved = dx != 0
+    factor = moved.argmax(axis=2)  # the factor each step moves
+    if not (moved.sum(axis=2) == 1).all() or not (np.sort(factor, axis=1) == np.arange(k)).all():
+        raise ValueError("not a Morris trajectory design: each step must move exactly one factor, each factor once")
+    sign = np.sign(np.take_along_axis(dx, factor[..., None], axis=2)[..., 0])
+    delta = num_levels / (2.0 * (num_levels - 1))
+    ee = np.empty((k, r))
+    ee[factor, np.arange(r)[:, None]] = sign * dy / delta
+    return ee
+
+
+def bootstrap_conf(
+    effects: np.ndarray,
+    statistic: str,
+    num_resamples: int = 1000,
+    conf_level: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Half-width of the bootstrap ``conf_level`` interval of a statistic of each factor's elementary effects.
+
+    For each factor (a row of ``effects``), in turn, ``num_resamples`` resamples of its
+    effects are drawn with replacement over trajectories, the statistic
+    (``"mu"``, ``"mu_star"`` or ``"sigma"``, see :data:`EFFECT_STATISTICS`) is taken of
+    each, and the half-width is ``z * sd`` of those values, ``z`` the normal quantile of
+    ``conf_level`` (the normal-approximation bootstrap interval, Efron & Tibshirani 1993,
+    ch. 13). The draws follow ``SALib.analyze.morris.analyze``'s interval for mu*: with
+    ``rng = numpy.random.default_rng(seed)`` and ``statistic = "mu_star"`` the result is
+    SALib's ``mu_star_conf`` for the same ``seed``, and with ``"sigma"`` it is sigma's
+    interval from the very same resamples.
+
+    References
+    ----------
+    Efron, B., Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
+    if not 0 < conf_level < 1:
+        raise ValueError(f"conf_level = {conf_level!r}; allowed: a number between 0 and 1")
+    if statistic not in EFFECT_STATISTICS:
+        raise ValueError(f"statistic = {statistic!r}; allowed: {', '.join(EFFECT_STATISTICS)}")
+    stat = EFFECT_STATISTICS[statistic]
+    rng = np.random.default_rng(rng)
+    effects = np.asarray(effects, dtype=float)
+    r = effects.shape[1]
+    z = norm.ppf(0.5 + conf_level / 2)
+    conf = np.empty(effects.shape[0])
+    for j, ee in enumerate(effects):
+        idx = rng.integers(r, size=(num_resamples, r))
+        conf[j] = z * stat(ee[idx]).std(ddof=1)
+    return conf
+
+
 def morris_indices(
     results: pd.DataFrame,
     experiment,
@@ -160,10 +258,12 @@ def morris_indices(
     sorted by mu* (largest first) within each output and statistic. Elementary
     effects are per unit of the factor's range (SALib's convention), so mu* values
     are comparable across factors.
+
+    mu, mu*, sigma and mu*'s interval come from ``SALib.analyze.morris.analyze``;
+    sigma's interval from :func:`bootstrap_conf` on the same resamples of the same
+    :func:`elementary_effects`.
     """
     from SALib.analyze import morris
-    from SALib.analyze.morris import _compute_elementary_effects
-    from SALib.sample.morris import _compute_delta
 
     exp = load_experiment(experiment)
     if exp.method != "morris":
@@ -172,8 +272,6 @@ def morris_indices(
     x = exp.design().matrix
     problem = {"num_vars": len(exp.factors), "names": exp.factor_names, "bounds": exp.problem()["bounds"]}
     levels = exp.settings["levels"]
-    rng = np.random.default_rng(exp.seed)
-    z = norm.ppf(0.5 + conf_level / 2)
     records, skipped = [], {}
     for out in _outputs(exp, outputs):
         for stat in statistics:
@@ -187,11 +285,11 @@ def morris_indices(
             si = morris.analyze(
                 problem, x, y, num_resamples=num_resamples, conf_level=conf_level, num_levels=levels, seed=exp.seed
             )
-            # SALib gives an interval for mu* only; sigma's comes from the same bootstrap over trajectories
-            ee = _compute_elementary_effects(x, y, exp.group_size, _compute_delta(levels))
-            r = ee.shape[1]
-            idx = rng.integers(r, size=(num_resamples, r))
-            sigma_conf = z * ee[:, idx].std(axis=2, ddof=1).std(axis=1, ddof=1)
+            # SALib gives an interval for mu* only; sigma's comes from the same resamples of the same effects
+            ee = elementary_effects(x, y, exp.group_size, levels)
+            if not np.allclose(ee.std(axis=1, ddof=1), np.asarray(si["sigma"], dtype=float), rtol=1e-9, atol=1e-12):
+                raise RuntimeError("elementary effects disagree with SALib's sigma; see elementary_effects()")
+            sigma_conf = bootstrap_conf(ee, "sigma", num_resamples, conf_level, np.random.default_rng(exp.seed))
             for j, f in enumerate(exp.factor_names):
                 records.append(
                     (
