@@ -193,5 +193,6 @@ def form_joint_actions(s: ClusterState) -> None:
     if cand_f.size == 0:
         return
     score = join_score(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
-    joined = s.rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
+    with np.errstate(over="ignore"):  # a steep slope overflows exp() to inf: a join chance of exactly 0
+        joined = s.rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
     start_actions(s, props, cand_p[joined], cand_f[joined])
