@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -331,11 +332,11 @@ def test_pareto_efficient():
 
 
 def test_shipped_experiments_load_and_cover_what_they_promise():
-    from clustersim.parameters import levers, numeric_parameters
+    from clustersim.parameters import levers
 
     root = Path(__file__).resolve().parent.parent / "experiments"
     morris = load_experiment(root / "morris_screening.toml")
-    assert set(morris.factor_names) == {p.name for p in numeric_parameters()}
+    assert morris.method == "morris" and morris.exclude
     sobol = load_experiment(root / "sobol_levers.toml")
     wanted = {p.name for p in levers() if p.kind in ("int", "float")}
     wanted |= {"trust_propensity_mean", "free_riding_temptation", "trust_decay"}
@@ -351,7 +352,60 @@ def test_shipped_experiments_load_and_cover_what_they_promise():
         (heat, "delay_vs_funding"),
     ):
         header = (root / f"{path}.toml").read_text().split("\n\n")[0]
+        if exp is morris:  # its factors follow the registry: the stated count may lag a new entry or two
+            stated = [int(m.replace(",", "")) for m in re.findall(r"= ([\d,]+) runs", header)]
+            assert stated and abs(stated[0] - exp.n_runs) <= 0.1 * exp.n_runs, (
+                f"{path}: the header states {stated} runs, the design has {exp.n_runs:,}; update the comment"
+            )
+            continue
         assert f"{exp.n_runs:,}" in header, path  # the comment header states the run count
+
+
+def test_morris_screening_covers_every_numeric_registry_entry_but_the_excluded():
+    """The screening's factors are the registry's numeric entries minus [exclude], so coverage cannot drift."""
+    from clustersim.parameters import numeric_parameters
+
+    morris = load_experiment(Path(__file__).resolve().parent.parent / "experiments" / "morris_screening.toml")
+    numeric = [p.name for p in numeric_parameters()]
+    assert set(morris.exclude) <= set(numeric)
+    assert morris.factor_names == [n for n in numeric if n not in morris.exclude]  # registry order, none twice
+    assert all(isinstance(why, str) and len(why.split()) >= 3 for why in morris.exclude.values())
+    # each factor spans its registry range unless the file narrows it; narrowed ones stay inside it
+    by_name = {p.name: p for p in numeric_parameters()}
+    for f in morris.factors:
+        p = by_name[f.name]
+        assert p.low <= f.low < f.high <= p.high and f.kind == p.kind, f.name
+    assert {"n_firms", "months"} <= set(morris.exclude)
+    assert morris.spec()["exclude"] == morris.exclude  # the reasons go into the results' manifest
+
+
+def test_registry_factors_follow_the_registry(monkeypatch):
+    """A new numeric registry entry becomes a factor without touching the experiment file."""
+    from clustersim import parameters
+    from clustersim.parameters_base import Param
+    from clustersim.scenario import ScenarioError
+
+    spec = {
+        "scenario": "funded_programme",
+        "design": {"method": "lhs", "samples": 3},
+        "fixed": {"n_firms": 10},
+        "exclude": {
+            p.name: "not part of this test" for p in parameters.numeric_parameters() if p.name != "trust_decay"
+        },
+        "factors": {"from": "registry", "trust_decay": {"range": [0.01, 0.05]}},
+    }
+    spec["exclude"].pop("n_firms")
+    with pytest.raises(ScenarioError, match="both in \\[fixed\\] and \\[factors\\].*\\[exclude\\]"):
+        load_experiment(spec)
+    spec["exclude"]["n_firms"] = "held fixed at 10 firms"
+    exp = load_experiment(spec)
+    assert exp.factor_names == ["trust_decay"] and (exp.factors[0].low, exp.factors[0].high) == (0.01, 0.05)
+    extra = Param("new_coefficient", "trust", "float", 0.5, "A coefficient added later", low=0.25, high=0.75)
+    monkeypatch.setattr(parameters, "PARAMETERS", (*parameters.PARAMETERS, extra))
+    monkeypatch.setitem(parameters.BY_NAME, "new_coefficient", extra)
+    exp = load_experiment(spec)
+    assert exp.factor_names == ["trust_decay", "new_coefficient"]
+    assert (exp.factors[1].low, exp.factors[1].high) == (0.25, 0.75)
 
 
 # ----------------------------------------------------------------------------- bad experiment files
@@ -367,6 +421,18 @@ months = 12
 mean_degree = 4
 [factors]
 grant_amount = { levels = [100.0, 400.0] }
+"""
+
+REGISTRY_BASE = """
+scenario = "funded_programme"
+seed = 1
+[design]
+method = "lhs"
+samples = 4
+[factors]
+from = "registry"
+[exclude]
+months = "horizon"
 """
 
 BAD = {
@@ -417,6 +483,28 @@ BAD = {
         "both in [fixed] and [factors]",
     ),
     "factor_not_a_table": (BASE + "leader_firms = [0, 2]\n", "allowed: a table"),
+    # [factors] from = "registry" with [exclude]
+    "registry_from_typo": (
+        REGISTRY_BASE.replace('from = "registry"', 'from = "registy"'),
+        "from = 'registy' is not allowed",
+    ),
+    "registry_in_a_grid": (
+        REGISTRY_BASE.replace('method = "lhs"\nsamples = 4', 'method = "grid"'),
+        "a grid cannot use",
+    ),
+    "exclude_unknown_name": (REGISTRY_BASE + 'n_frims = "typo"\n', "[exclude] n_frims: unknown parameter"),
+    "exclude_without_reason": (REGISTRY_BASE.replace('months = "horizon"', 'months = ""'), "gives no reason"),
+    "exclude_reason_not_text": (REGISTRY_BASE.replace('months = "horizon"', "months = true"), "gives no reason"),
+    "exclude_not_numeric": (REGISTRY_BASE + 'manager_present = "a switch"\n', "never a factor"),
+    "exclude_not_a_table": (
+        'exclude = ["months"]\n' + REGISTRY_BASE.split("[exclude]")[0],
+        "[exclude] = ['months'] is not allowed",
+    ),
+    "exclude_without_registry": (BASE + '[exclude]\nmonths = "horizon"\n', "[exclude] needs [factors] from"),
+    "excluded_and_narrowed": (
+        REGISTRY_BASE.replace('from = "registry"', 'from = "registry"\nmonths = { range = [12, 24] }'),
+        "narrows the range of an excluded parameter",
+    ),
 }
 
 

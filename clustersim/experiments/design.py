@@ -19,6 +19,22 @@ An experiment file looks like::
     disbursement_delay_months = { levels = [0, 12, 24] }
     grant_amount = { range = [100.0, 800.0] }     # sampled designs use ranges
 
+A sampled design (lhs, sobol, morris) can take its factors from the parameter
+registry instead of a list: every int and float parameter of
+:data:`clustersim.parameters.PARAMETERS`, over its allowed range, except those
+named in ``[exclude]``, each with the reason. Entries next to ``from`` only
+narrow a factor's range::
+
+    [factors]
+    from = "registry"
+    grant_amount = { range = [200.0, 800.0] }     # optional: narrower than the registry's range
+
+    [exclude]
+    months = "horizon: the analyst's choice of when to read the outcome"
+
+A parameter added to the registry thereby becomes a factor without editing the
+file, and one left out is left out on purpose, with the reason on record.
+
 Everything is validated before any run starts. Problems raise
 :class:`clustersim.scenario.ScenarioError` with a one-line message naming the
 file, the key and what is allowed; the CLI prints it and exits with status 2.
@@ -44,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import parameters as registry
 from ..metrics import SUMMARY_METRICS
 from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
@@ -62,7 +79,10 @@ TOP_KEYS = (
     "design",
     "fixed",
     "factors",
+    "exclude",
 )
+#: ``[factors] from = REGISTRY``: every numeric registry parameter not in ``[exclude]`` is a factor
+REGISTRY = "registry"
 #: keys of the [design] table per method, with their defaults (None = required)
 DESIGN_KEYS: dict[str, dict[str, object]] = {
     "grid": {},
@@ -139,6 +159,7 @@ class Experiment:
     model: Callable | None = None
     model_ref: str | None = None
     series: bool = False
+    exclude: dict = field(default_factory=dict)  # registry parameters left out of [factors], with the reason
     _design: Design | None = field(default=None, repr=False)
     _params: list | None = field(default=None, repr=False)
 
@@ -146,6 +167,14 @@ class Experiment:
     @property
     def factor_names(self) -> list[str]:
         return [f.name for f in self.factors]
+
+    def factor_table(self) -> dict[str, dict]:
+        """The factors as an explicit ``[factors]`` table (``{name: {"range": [low, high]}}`` or levels).
+
+        Handy to build a follow-up experiment on some of the factors with the same
+        ranges, e.g. a Sobol' analysis of the factors a registry-wide Morris screening ranks highest.
+        """
+        return {f.name: ({"levels": list(f.levels)} if f.levels else {"range": [f.low, f.high]}) for f in self.factors}
 
     def problem(self) -> dict:
         """The SALib problem specification of the sampled factors."""
@@ -237,6 +266,7 @@ class Experiment:
             "seed": self.seed,
             "outputs": list(self.outputs),
             "series": self.series,
+            "exclude": dict(self.exclude),
         }
 
     def fingerprint(self) -> str:
@@ -364,6 +394,84 @@ def _parse_factor(origin: str, name: str, spec, method: str, scenario_mode: bool
     return Factor(name, kind, low=low, high=high)
 
 
+def _registry_factors(origin: str, table: Mapping, exclude, method: str, scenario_mode: bool) -> tuple[list, dict]:
+    """Factors of ``[factors] from = "registry"``: every numeric registry parameter not in ``[exclude]``.
+
+    Each factor spans the parameter's allowed range unless ``[factors]`` narrows it.
+    Returns the factors (in registry order) and the validated exclusions.
+    """
+    source = table["from"]
+    if source != REGISTRY:
+        raise _err(
+            origin,
+            f"[factors] from = {source!r} is not allowed; allowed: {REGISTRY!r} (every numeric parameter of the registry)",
+        )
+    if not scenario_mode:
+        raise _err(
+            origin,
+            f"[factors] from = {REGISTRY!r} needs a base scenario; allowed: scenario = ... (or list the factors)",
+        )
+    if method == "grid":
+        raise _err(
+            origin,
+            f"[factors] from = {REGISTRY!r} gives ranges, which a grid cannot use; allowed: method lhs, sobol or morris",
+        )
+    numeric = {p.name: p for p in registry.numeric_parameters()}
+    if exclude is None:
+        exclude = {}
+    if not isinstance(exclude, Mapping):
+        raise _err(origin, f'[exclude] = {exclude!r} is not allowed; allowed: a table of parameter = "reason"')
+    for name, reason in exclude.items():
+        if name not in numeric:
+            import difflib
+
+            if name in BY_NAME:
+                why = f"{BY_NAME[name].kind} parameter '{name}' is never a factor"
+            else:
+                close = difflib.get_close_matches(name, list(numeric), n=1)
+                why = f"unknown parameter '{name}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+            raise _err(
+                origin,
+                f"[exclude] {name}: {why}; allowed: an int or float parameter of the registry (see clustersim describe)",
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise _err(
+                origin,
+                f"[exclude] {name} = {reason!r} gives no reason; allowed: a non-empty string saying why it is not a factor",
+            )
+    factors_by_name = {}
+    for name, spec in table.items():
+        if name == "from":
+            continue
+        if name in exclude:
+            raise _err(
+                origin,
+                f"[factors] {name} narrows the range of an excluded parameter; allowed: either [exclude] or [factors]",
+            )
+        if name not in numeric and name in BY_NAME:
+            raise _err(
+                origin,
+                f"[factors] {name}: {BY_NAME[name].kind} parameter cannot be sampled by {method}; "
+                f"allowed: a narrower {{ range = [low, high] }} of an int or float parameter",
+            )
+        factors_by_name[name] = _parse_factor(origin, name, spec, method, scenario_mode)
+    factors = []
+    for name, p in numeric.items():
+        if name in exclude:
+            continue
+        if name in factors_by_name:
+            factors.append(factors_by_name[name])
+        elif p.low is None or p.high is None or not p.low < p.high:
+            raise _err(
+                origin,
+                f"[factors] {name}: the registry gives no range ({p.allowed()}); "
+                "allowed: a { range = [low, high] } in [factors] or an entry in [exclude]",
+            )
+        else:
+            factors.append(Factor(name, p.kind, low=p.low, high=p.high))
+    return factors, {k: " ".join(v.split()) for k, v in exclude.items()}
+
+
 def _parse_design(origin: str, data) -> tuple[str, dict]:
     if not isinstance(data, Mapping):
         raise _err(origin, f"[design] = {data!r} is not allowed; allowed: a table with method = {' | '.join(METHODS)}")
@@ -460,10 +568,17 @@ def experiment_from_dict(
             origin,
             "[factors] is missing or empty; allowed: a table of parameter = { range = [...] } or { levels = [...] }",
         )
-    factors = [_parse_factor(origin, k, v, method, scenario_mode) for k, v in factors_raw.items()]
+    exclude: dict = {}
+    if "from" in factors_raw:
+        factors, exclude = _registry_factors(origin, factors_raw, data.get("exclude"), method, scenario_mode)
+    elif "exclude" in data:
+        raise _err(origin, f"[exclude] needs [factors] from = {REGISTRY!r}; allowed: [exclude] with a registry design")
+    else:
+        factors = [_parse_factor(origin, k, v, method, scenario_mode) for k, v in factors_raw.items()]
     both = set(fixed) & {f.name for f in factors}
     if both:
-        raise _err(origin, f"'{sorted(both)[0]}' is both in [fixed] and [factors]; allowed: one of them")
+        hint = " (a registry factor held fixed goes into [exclude] with the reason)" if "from" in factors_raw else ""
+        raise _err(origin, f"'{sorted(both)[0]}' is both in [fixed] and [factors]{hint}; allowed: one of them")
     if method in ("sobol", "morris") and len(factors) < 2:
         raise _err(origin, f"[factors] has {len(factors)} factor; allowed: at least 2 for a {method} design")
     outputs = data.get("outputs", list(DEFAULT_OUTPUTS) if scenario_mode and model is None else None)
@@ -500,6 +615,7 @@ def experiment_from_dict(
         model=model,
         model_ref=model_ref,
         series=data.get("series", False),
+        exclude=exclude,
     )
     exp.point_params()  # validate every design point now, before any output exists
     return exp
