@@ -113,6 +113,7 @@ class ClusterManager(Agent):
     mode = property(lambda self: self._mgr().mode)
     contacts_this_month = property(lambda self: self._mgr().contacts_this_month)
     contacted = property(lambda self: self._mgr().contacted)
+    funded_share = property(lambda self: self._mgr().funded_share, doc="Share of this month's salary paid.")
     active = property(lambda self: manager_active(self.model.state))
     mode_factor = property(lambda self: manager_mode_factor(self.model.state))
     proposal_rate = property(lambda self: manager_proposal_rate(self.model.state))

@@ -95,6 +95,34 @@ class ManagerState:
     mode: str  # "face_to_face" or "online"
     contacts_this_month: int = 0
     contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    funded_share: float = 0.0  # share of this month's salary someone paid (the programme, the association)
+    months_unpaid: int = 0  # programme months in which nobody could pay the manager
+
+
+@dataclass
+class Association:
+    """The cluster association (governance body), once members found it (SF12, SF14)."""
+
+    formed_month: int | None = None
+    months_above: int = 0  # consecutive months above both founding thresholds
+    cash: float = 0.0  # k$ from fees, not yet spent
+    fees_collected: float = 0.0
+    manager_paid: float = 0.0  # k$ of the manager's salary it paid
+    copay_months: int = 0  # months it co-paid the manager (learning by doing)
+    paying_members: int = 0  # this month
+
+    @property
+    def formed(self) -> bool:
+        return self.formed_month is not None
+
+
+@dataclass
+class FunderState:
+    """The funder's tranche decisions (SF15): each records the report it saw and the truth behind it."""
+
+    next_tranche: int = 0  # index into calendar.disbursements of the next tranche to release
+    leader_incentive_paid: bool = False  # this month
+    decisions: list = field(default_factory=list)  # dicts: month, tranche, indicator, reported, true, released
 
 
 @dataclass
@@ -129,6 +157,10 @@ class ClusterState:
     rng_turnover: np.random.Generator  # BSO turnover: common random numbers across levers
     rng_monitoring: np.random.Generator  # monitoring responses: measuring never perturbs dynamics
     actions: ActionBook = field(default_factory=ActionBook.empty)
+    association: Association = field(default_factory=Association)
+    funder: FunderState = field(default_factory=FunderState)
+    report: dict = field(default_factory=dict)  # the latest monitoring report (what responders said)
+    typology_path: list = field(default_factory=list)  # (month, class) every 12 months (SF13)
     month: int = 0
     programme_on: bool = False
     face_to_face: bool = True
@@ -140,6 +172,7 @@ class ClusterState:
     alignment: float = np.nan
     contribution_rate: float = np.nan
     information_quality: float = 0.0
+    monitoring_on: bool = False  # monitoring ran (and was paid for) this month
 
     @property
     def counters(self) -> dict[str, int]:

@@ -22,12 +22,17 @@ NOISE = "assumption: idiosyncratic spread among firms, small against the range o
 ODD = "assumption: kept from the model's first version (docs/ODD.md); no source gives a value"
 
 
-def _c(name, section, default, low, high, unit, meaning, source, kind=None, switch=""):
+def _c(name, section, default, low, high, unit, meaning, source, kind=None, switch="", lever=False, choices=()):
     kind = kind or ("int" if isinstance(default, int) and not isinstance(default, bool) else "float")
     if isinstance(default, bool):
         kind = "bool"
+    if choices:
+        kind = "choice"
     meaning = meaning + (f" (switch: {switch})" if switch else "")
-    return Param(name, section, kind, default, meaning, unit, low, high, source=source)
+    return Param(name, section, kind, default, meaning, unit, low, high, tuple(choices), source=source, lever=lever)
+
+
+BUDGET = "000 §The Compete Caribbean Cluster Program (one programme budget pays every component)"
 
 
 COEFFICIENTS: tuple[Param, ...] = (
@@ -1084,6 +1089,49 @@ COEFFICIENTS: tuple[Param, ...] = (
         "Women's share of hired managers relative to their job share",
         "000 §The Gender Dimension (women under-represented in management)",
     ),
+)
+
+MONEY: tuple[Param, ...] = (
+    # ---------------------------------------------------------------- budget lines (levers)
+    _c("programme_budget", "budget", 0.0, 0.0, 1e7, "k$", "The programme's whole budget; the lines below must fit in it (0 = the sum of the lines)", BUDGET, lever=True),
+    _c("budget_manager", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: the cluster manager's salary", BUDGET + "; 004 §Cluster Development Agents", lever=True),
+    _c("budget_bso_training", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: training of BSO officers", "000 Tables 4-7", lever=True),
+    _c("budget_firm_training", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: training of firms", "000 Table 6", lever=True),
+    _c("budget_monitoring", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: monitoring (data collection)", "000 §Monitoring and Evaluation", lever=True),
+    _c("budget_regional_exchange", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: regional exchange visits of BSO officers", "000 §Regional Ecosystem", lever=True),
+    _c("budget_leader_incentive", "budget", 0.0, 0.0, 1e7, "k$", "Budget line: incentives paid to leader firms for their commitment", "000 §Cultural attitude towards collaboration (lead firms)", lever=True),
+    _c("monitoring_cost_per_month", "budget", 1.0, 0.0, 50.0, "k$/month", "Cost of a month of monitoring at full intensity", "assumption: a part-time data officer"),
+    _c("regional_exchange_cost", "budget", 5.0, 0.0, 100.0, "k$", "Cost of one regional exchange visit", "assumption: travel for two officers within the Caribbean"),
+    _c("leader_incentive_per_month", "budget", 0.5, 0.0, 20.0, "k$/leader/month", "Incentive paid to each leader firm while its line lasts", "assumption"),
+    _c("leader_incentive_commitment", "budget", 0.1, 0.0, 0.5, "-", "Rise in a leader's commitment floor while it is paid an incentive", "assumption: paid commitment is firmer"),
+    _c("manager_waits_for_first_tranche", "budget", False, None, None, "-", "The manager is hired only once the first grant tranche has arrived", "000 §Cluster Development as a Long-Term Goal (programmes that hire once money flows)", lever=True),
+    # ---------------------------------------------------------------- expectations (SF3, SF4)
+    _c("plan_funded", "programme", True, None, None, "-", "The funder pays what it approved; false = an approved plan that is never funded", "000 §Lack of resources (CED)", lever=True),
+    _c("promised_disbursement_delay_months", "programme", 0, 0, 120, "months", "Months from approval to the first tranche, as the approved plan promised", "000 §Cluster Development as a Long-Term Goal", lever=True),
+    _c("expectation_patience_months", "motivation", 3.0, 0.1, 24.0, "months", "Lateness at which a support gap bites 63% of its full weight", "assumption: a quarter's grace before members lose faith"),
+    # ---------------------------------------------------------------- affordability (SF5, SF11)
+    _c("liquidity_share", "formation", 0.15, 0.01, 1.0, "share of monthly revenue", "Share of its monthly revenue (times intact capital) a firm can put into joint actions", "000 §Lack of resources (small firms' limited means); assumption for the value"),
+    _c("unaffordable_motivation_loss", "motivation", 0.01, 0.0, 0.1, "1/month", "Monthly motivation loss of an idle member who can afford no joint action", "000 §Heterogeneity among cluster members; assumption: membership without use loses its point", switch="0 = membership never loses its point"),
+    # ---------------------------------------------------------------- the cluster association (SF12, SF14)
+    _c("association_trust_threshold", "association", 0.45, 0.0, 1.0, "trust", "Mean trust at which members found a cluster association", "004 key principle 4 (governance follows social capital); assumption for the value"),
+    _c("association_cooperation_threshold", "association", 0.35, 0.0, 1.0, "share", "Share cooperating at which members found a cluster association", "004 key principle 4; assumption for the value"),
+    _c("association_formation_months", "association", 6, 1, 60, "months", "Months both thresholds must hold before the association forms", "assumption: half a year of sustained joint action"),
+    _c("association_fee", "association", 0.1, 0.0, 5.0, "k$/member/month", "Membership fee a member pays while it sees value (cooperated recently)", "000 §BSOs' future objectives (self-financing)", lever=True),
+    _c("association_base_capability", "association", 0.3, 0.0, 1.0, "-", "Share of the manager's role a new association can sustain", "assumption: a young association runs part of the role"),
+    _c("association_learning_months", "association", 12.0, 1.0, 120.0, "months", "Months of co-paying the manager over which the association learns to run the role (63%)", "000 §Cluster Development as a Long-Term Goal; assumption: learning by doing"),
+    _c("association_proposals_per_month", "association", 0.3, 0.0, 5.0, "proposals/month", "Joint actions the association coordinates a month, times its capability", "004 key principle 4 (governance coordinates joint action)", switch="0 = the association does not coordinate"),
+    _c("exit_taper_months", "association", 0, 0, 120, "months", "Months before the programme's end over which its share of the manager's salary tapers to the association (0 = abrupt exit)", "000 §BSOs' future objectives (exit strategy)", lever=True),
+    # ---------------------------------------------------------------- the funder (SF15)
+    _c("tranche_condition", "funder", "none", None, None, "-", "Tranches after the first are released only if the monitoring report meets the milestone", "000 §Monitoring and Evaluation", lever=True, choices=("none", "reported_cooperation")),
+    _c("tranche_milestone", "funder", 0.3, 0.0, 1.0, "share", "Reported share cooperating a conditional tranche requires", "000 §Monitoring and Evaluation", lever=True),
+    # ---------------------------------------------------------------- typology (SF13): output definitions
+    _c("typology_interval_months", "typology", 12, 1, 60, "months", "The cluster is classified every this many months", "000 §Monitoring and Evaluation (yearly reporting)"),
+    _c("innovative_min_cooperation", "typology", 0.45, 0.0, 1.0, "share", "Share cooperating an innovative cluster has at least", "000 §Success Factors (typology); assumption for the value"),
+    _c("innovative_min_innovation", "typology", 0.05, 0.0, 0.5, "capability", "Mean capability gain an innovative cluster has at least", "000 §Success Factors; assumption for the value"),
+    _c("innovative_min_openness", "typology", 0.25, 0.0, 1.0, "share", "Openness index an innovative cluster has at least", "000 §Success Factors; assumption for the value"),
+    _c("sluggish_max_cooperation", "typology", 0.15, 0.0, 1.0, "share", "Below this share cooperating a cluster is sluggish", "000 §Success Factors; assumption for the value"),
+    _c("sluggish_max_innovation", "typology", 0.02, 0.0, 0.5, "capability", "A closed cluster below this capability gain is sluggish", "000 §Success Factors; assumption for the value"),
+    _c("sluggish_max_openness", "typology", 0.15, 0.0, 1.0, "share", "A cluster below this openness is closed", "000 §Success Factors; assumption for the value"),
 )
 
 # ---------------------------------------------------------------- the joint-action table (SF10)

@@ -7,6 +7,7 @@ the DataCollector's reporters only read a dict (cheap at any scale).
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -14,7 +15,8 @@ from scipy.sparse.csgraph import connected_components
 
 from .joint_actions import ACTION_TYPES, EXPORT
 from .processes.economy import economy_totals
-from .processes.information import monitoring_responders
+from .processes.information import classify as _classify
+from .processes.information import openness_index
 from .queries import cooperating
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 
@@ -29,6 +31,13 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "bso_officers_lost": ("organisation", "Trained BSO officers lost to turnover so far"),
     "money_disbursed": ("organisation", "Grant disbursed so far (k$)"),
     "programme_spend": ("organisation", "Programme money spent so far (k$)"),
+    "association": ("organisation", "1 once the cluster association has formed (SF12)"),
+    "association_cash": ("organisation", "The association's fee income not yet spent (k$)"),
+    "manager_funded_share": (
+        "organisation",
+        "Share of the manager's salary paid this month (programme or association)",
+    ),
+    "cofinancing_left": ("organisation", "Co-financing line not yet spent (k$)"),
     # cluster actors
     "share_cooperating": ("actors", "Share of firms that contributed to a joint action in the last 6 months"),
     "contribution_rate": ("actors", "Share of this month's joint-action participants who contributed"),
@@ -84,7 +93,6 @@ def monthly_metrics(model) -> dict[str, float]:
     econ = economy_totals(state)
     base = model.baseline
     coop = cooperating(state)
-    responders = monitoring_responders(state)
     season = 1.0 + p.seasonality * math.sin(2 * math.pi * model.month / 12)
     a = model.actions
     return {
@@ -112,7 +120,11 @@ def monthly_metrics(model) -> dict[str, float]:
         "joint_actions_started": model.cumulative["started"],
         "joint_actions_completed": model.cumulative["succeeded"],
         "joint_actions_failed": model.cumulative["failed"],
-        "reported_cooperation": float(coop[responders].mean()) if responders.any() else np.nan,
+        "reported_cooperation": state.report.get("reported_cooperation", np.nan),
+        "association": float(state.association.formed),
+        "association_cash": state.association.cash,
+        "manager_funded_share": state.manager.funded_share if state.manager is not None else 0.0,
+        "cofinancing_left": model.ledger.remaining("cofinancing"),
         "revenue_index": econ["revenue"] / base["revenue"],
         "reported_revenue_index": season * econ["revenue"] / base["revenue"],
         "exports_index": econ["exports"] / base["exports"] if base["exports"] > 0 else np.nan,
@@ -129,18 +141,12 @@ def monthly_metrics(model) -> dict[str, float]:
 TAKEOFF_LEVEL = 0.3  # share cooperating that marks take-off
 
 
-def classify(cooperation: float, innovation: float, openness: float) -> str:
-    """Typology of clusters (000 §Success Factors; SF13).
+def classify(cooperation: float, innovation: float, openness: float, coef=None) -> str:
+    """Typology of clusters (SF13), with the registered thresholds (``processes.information.classify``)."""
+    from .parameters import defaults
 
-    Innovative: high cooperation, innovation and openness. Sluggish: low
-    cooperation with weak innovation, or closed. Rising: everything between
-    (an early-stage, open cluster).
-    """
-    if cooperation >= 0.45 and innovation >= 0.05 and openness >= 0.25:
-        return "innovative"
-    if cooperation < 0.15 or (innovation < 0.02 and openness < 0.15):
-        return "sluggish"
-    return "rising"
+    c = coef if coef is not None else SimpleNamespace(**defaults())
+    return _classify(c, cooperation, innovation, openness)
 
 
 def run_summary(series, model) -> dict[str, float | str]:
@@ -168,8 +174,9 @@ def run_summary(series, model) -> dict[str, float | str]:
     last = s.iloc[-1]
     f = model.firms
     innovation = float(last["innovation_index"])
-    openness = 0.5 * float(f.exporter.mean()) + 0.5 * float(f.joined_later.mean())
+    openness = openness_index(model.state)
     cost = model.ledger.programme_cost
+    assoc, decisions, path = model.state.association, model.state.funder.decisions, model.state.typology_path
     n_coop = final * f.n
     book = model.actions
     kinds, starts = book.kind[: book.count], book.start[: book.count]
@@ -206,6 +213,17 @@ def run_summary(series, model) -> dict[str, float | str]:
         "programme_cost": cost,
         "firm_cofunding": model.ledger.firm_own_contributions,
         "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
+        "firm_fees": model.ledger.firm_fees,
+        "budget_shortfall": float(sum(model.ledger.shortfall.values())),
+        "manager_months_unpaid": float(model.state.manager.months_unpaid) if model.state.manager else 0.0,
+        "association_formed_month": float(assoc.formed_month) if assoc.formed else math.nan,
+        "association_fees": assoc.fees_collected,
+        "association_manager_paid": assoc.manager_paid,
+        "tranches_withheld": float(len({d["tranche"] for d in decisions if not d["released"]})),
+        "tranches_withheld_above_milestone": float(
+            len({d["tranche"] for d in decisions if not d["released"] and d["true"] >= d["milestone"]})
+        ),
+        "typology_transitions": float(sum(a != b for (_, a), (_, b) in zip(path, path[1:], strict=False))),
         "revenue_index_at_programme_end": at_end("revenue_index"),
         "exports_index_at_programme_end": at_end("exports_index"),
         "jobs_index_at_programme_end": at_end("jobs_index"),
@@ -226,7 +244,8 @@ def run_summary(series, model) -> dict[str, float | str]:
             float((reported[observed] - coop[observed]).mean()) if observed.any() else math.nan
         ),
         **first,
-        "typology": classify(final, innovation, openness),
+        "typology": classify(final, innovation, openness, model.state.coef),
+        "typology_path": ">".join(cls for _, cls in model.state.typology_path),
     }
 
 
@@ -253,6 +272,18 @@ SUMMARY_INFO: dict[str, tuple[str, str]] = {
     "firm_cofunding": ("k$", "Firms' own money spent on joint actions (co-funding and unfunded actions)"),
     "programme_cost": ("k$", "Programme money actually spent"),
     "cost_per_cooperating_firm": ("k$/firm", "Programme cost per firm cooperating at the horizon"),
+    "firm_fees": ("k$", "Membership fees firms paid to the cluster association"),
+    "budget_shortfall": ("k$", "Services wanted but not delivered for lack of money on their line (or no line)"),
+    "manager_months_unpaid": ("months", "Programme months in which nobody could pay the cluster manager"),
+    "association_formed_month": ("month", "Month the cluster association formed (SF12)"),
+    "association_fees": ("k$", "Fees the association collected"),
+    "association_manager_paid": ("k$", "Manager's salary the association paid (SF14)"),
+    "tranches_withheld": ("tranches", "Conditional tranches withheld at least once (SF15)"),
+    "tranches_withheld_above_milestone": (
+        "tranches",
+        "Tranches withheld at least once while the true share cooperating met the milestone",
+    ),
+    "typology_transitions": ("transitions", "Changes of class in the yearly typology path (SF13)"),
     "revenue_index_at_programme_end": ("index", "Revenue against month 0 when the programme ends"),
     "exports_index_at_programme_end": ("index", "Exports against month 0 when the programme ends"),
     "jobs_index_at_programme_end": ("index", "Employment against month 0 when the programme ends"),
@@ -274,3 +305,5 @@ SUMMARY_INFO: dict[str, tuple[str, str]] = {
     },
 }
 SUMMARY_METRICS: tuple[str, ...] = tuple(SUMMARY_INFO)
+#: categorical summaries (strings): the final class and the yearly path, e.g. "rising>rising>innovative"
+CATEGORICAL_SUMMARY: tuple[str, ...] = ("typology", "typology_path")

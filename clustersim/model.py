@@ -20,11 +20,13 @@ from .cluster_state import ClusterState
 from .metrics import MONTHLY_METRICS, monthly_metrics
 from .network import to_networkx
 from .processes import (
+    association,
     calendar,
     completion,
     economy,
     facilitation,
     formation,
+    funder,
     information,
     learning,
     membership,
@@ -54,20 +56,25 @@ PROJECTS = Variant(
     disposition_projects,
     (
         calendar.begin_month,  # 1. programme running? face to face? clear last month's contacts
-        calendar.apply_events,  # 2. tranches, BSO training, regional exchange, firm training, hurricane
-        information.update_information,  # 3. monitoring informs targeting (SF15)
-        facilitation.bso_month,  # 4. BSO turnover, meetings and matchmaking (SF6, SF7)
-        facilitation.manager_month,  # 5. the cluster manager's contacts (SF9)
-        membership.update_membership,  # 6. join, drop out, return (SF2, SF3)
-        formation.form_joint_actions,  # 7. proposals, candidates, join decisions (SF5, SF10, SF11)
-        play.play_joint_actions,  # 8. public goods games, co-financing, trust from play (SF1)
-        completion.complete_joint_actions,  # 9. success or failure and their consequences (SF12)
-        learning.imitate,  # 10. payoff-biased imitation of dispositions
-        learning.mentor,  # 11. leaders mentor small neighbours (SF5)
-        trust.update_trust,  # 12. informal contact, decay, reputation (SF8)
-        motivation.update_motivation,  # 13. relaxation, disillusion, demonstration, burdens (SF3, SF4)
-        economy.recover_capital,  # 14. capital rebuilt after a hurricane
-        calendar.end_month,  # services tallied, clock advanced
+        funder.release_tranches,  # 2. due tranches paid, conditional ones on last month's report (SF15)
+        calendar.apply_events,  # 3. BSO training, regional exchange, firm training, hurricane (paid by lines)
+        calendar.pay_leader_incentives,  # 4. leader incentives while their line lasts
+        information.update_information,  # 5. paid monitoring informs targeting (SF15)
+        facilitation.bso_month,  # 6. BSO turnover, meetings and matchmaking (SF6, SF7)
+        facilitation.manager_month,  # 7. the manager, as far as the programme or association pays (SF9)
+        membership.update_membership,  # 8. join, drop out, return (SF2, SF3)
+        formation.form_joint_actions,  # 9. proposals, candidates, affordable join decisions (SF5, SF10, SF11)
+        play.play_joint_actions,  # 10. public goods games, co-financing, trust from play (SF1)
+        completion.complete_joint_actions,  # 11. success or failure and their consequences (SF12)
+        learning.imitate,  # 12. payoff-biased imitation of dispositions
+        learning.mentor,  # 13. leaders mentor small neighbours (SF5)
+        trust.update_trust,  # 14. informal contact, decay, reputation (SF8)
+        association.found_or_collect,  # 15. members found the association; it collects fees (SF12, SF14)
+        motivation.update_motivation,  # 16. relaxation, expectation gap, demonstration, burdens (SF3, SF4)
+        economy.recover_capital,  # 17. capital rebuilt after a hurricane
+        calendar.end_month,  # 18. services tallied, clock advanced
+        information.report_monitoring,  # 19. responders report the month (the funder reads it next month)
+        information.classify_yearly,  # 20. typology every 12 months (SF13)
     ),
 )
 
@@ -75,6 +82,13 @@ PROJECTS = Variant(
 def _swap(schedule: tuple[Process, ...], changes: dict[Process, Process | None]) -> tuple[Process, ...]:
     return tuple(changes.get(p, p) for p in schedule if changes.get(p, p) is not None)
 
+
+# the plain games have no programme money and no governance: the funder and association steps go
+PROGRAMME_ONLY: dict[Process, None] = {
+    funder.release_tranches: None,
+    calendar.pay_leader_incentives: None,
+    association.found_or_collect: None,
+}
 
 #: Limit cases: the plain public goods game in random groups and in neighbourhoods (Santos et al. 2008)
 RANDOM_GROUPS = Variant(
@@ -87,6 +101,7 @@ RANDOM_GROUPS = Variant(
             play.play_joint_actions: plain_games.play_random_groups,
             completion.complete_joint_actions: None,
             learning.imitate: plain_games.imitate_well_mixed,
+            **PROGRAMME_ONLY,
         },
     ),
 )
@@ -100,6 +115,7 @@ NEIGHBOURHOODS = Variant(
             play.play_joint_actions: plain_games.play_neighbourhoods,
             completion.complete_joint_actions: None,
             learning.imitate: plain_games.imitate_any_neighbour,
+            **PROGRAMME_ONLY,
         },
     ),
 )
@@ -154,6 +170,8 @@ class ClusterModel(Model):
         self.manager = ClusterManager(self) if self.state.manager is not None else None
         self.firm_agents = Firm.create_agents(self, self.state.firms.n, index=list(range(self.state.firms.n)))
         self.baseline = economy.economy_totals(self.state)
+        information.report_monitoring(self.state)
+        information.classify_yearly(self.state)
         self.current: dict[str, float] = {}
         self.datacollector = DataCollector(
             model_reporters={name: partial(_read_metric, name) for name in MONTHLY_METRICS}

@@ -10,7 +10,7 @@ Sources are cited as ``000 §Section`` for Rabellotti & Conz (2023) and
 
 from __future__ import annotations
 
-from .coefficients import ACTION_TYPE_PARAMS, COEFFICIENTS
+from .coefficients import ACTION_TYPE_PARAMS, COEFFICIENTS, MONEY
 from .parameters_base import Param, _fmt  # noqa: F401  (re-exported)
 
 S000 = "000"  # Rabellotti & Conz (2023), CCPF Cluster Capacity Building Initiative
@@ -289,7 +289,7 @@ PARAMETERS: tuple[Param, ...] = (
         "behaviour",
         "float",
         0.03,
-        "Monthly motivation loss while promised funds have not arrived",
+        "Monthly motivation loss of engaged members at a full, long-late gap between promised and received support",
         "1/month",
         0.0,
         0.3,
@@ -512,7 +512,7 @@ PARAMETERS: tuple[Param, ...] = (
         "programme",
         "float",
         0.0,
-        "Total grant for the cluster plan",
+        "Budget line: the co-financing grant for joint actions, paid in tranches into the cluster account",
         "k$",
         0.0,
         1e7,
@@ -936,7 +936,7 @@ PARAMETERS: tuple[Param, ...] = (
 )
 
 # every behavioural and initialisation coefficient, and the per-type joint-action table
-PARAMETERS = PARAMETERS + COEFFICIENTS + ACTION_TYPE_PARAMS
+PARAMETERS = PARAMETERS + COEFFICIENTS + MONEY + ACTION_TYPE_PARAMS
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
 assert len(BY_NAME) == len(PARAMETERS), "duplicate registry names"

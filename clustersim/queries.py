@@ -45,8 +45,8 @@ def reachable(s: ClusterState, online: bool = False) -> np.ndarray:
 
 
 def manager_active(s: ClusterState) -> bool:
-    """The manager works while the programme runs, once the first tranche has arrived."""
-    return s.manager is not None and s.programme_on and s.ledger.disbursed > 0
+    """The manager works this month if someone paid (part of) the salary: the programme or the association."""
+    return s.manager is not None and s.manager.funded_share > 0
 
 
 def manager_online(s: ClusterState) -> bool:
@@ -69,4 +69,43 @@ def manager_proposal_rate(s: ClusterState) -> float:
     if not manager_active(s):
         return 0.0
     m = s.manager
-    return s.coef.manager_proposals_per_contact * m.contacts_per_month * m.skill * manager_mode_factor(s)
+    contacts = m.contacts_per_month * m.funded_share
+    return s.coef.manager_proposals_per_contact * contacts * m.skill * manager_mode_factor(s)
+
+
+def association_capability(s: ClusterState) -> float:
+    """Share of the manager's role the association can sustain: a base share, growing with the months
+    it has co-paid the manager (learning by doing; 1 - exp(-months / association_learning_months))."""
+    c, a = s.coef, s.association
+    if not a.formed:
+        return 0.0
+    learned = 1.0 - np.exp(-a.copay_months / c.association_learning_months)
+    return c.association_base_capability + (1.0 - c.association_base_capability) * learned
+
+
+def association_proposal_rate(s: ClusterState) -> float:
+    """Joint actions the cluster association coordinates a month (SF12), as far as it can run the role."""
+    return s.coef.association_proposals_per_month * association_capability(s)
+
+
+def liquidity(s: ClusterState) -> np.ndarray:
+    """What each firm can put into joint actions a month (k$): a share of its revenue, times intact capital."""
+    f = s.firms
+    return s.coef.liquidity_share * f.revenue0 * f.capital
+
+
+def own_monthly_cost(s: ClusterState, kinds) -> np.ndarray:
+    """A participant's own monthly cost of each action type in ``kinds`` at this month's co-financing."""
+    return own_cost_share(s)[kinds] * s.types.cost[kinds] * s.coef.joint_action_cost
+
+
+def can_afford_any(s: ClusterState) -> np.ndarray:
+    """Firms that can afford at least one action type this month (SF5: small firms first to be priced out)."""
+    cheapest = float(own_monthly_cost(s, np.arange(s.types.count)).min())
+    return liquidity(s) >= cheapest
+
+
+def leader_floor_level(s: ClusterState) -> float:
+    """Leaders' commitment floor: their own commitment, higher while the programme pays them an incentive."""
+    c = s.coef
+    return c.leader_commitment + (c.leader_incentive_commitment if s.funder.leader_incentive_paid else 0.0)

@@ -146,8 +146,27 @@ def validate_value(origin: str, key: str, value: object, section: str | None = N
     return value
 
 
+BUDGET_LINE_KEYS = (
+    "budget_manager",
+    "budget_bso_training",
+    "budget_firm_training",
+    "grant_amount",
+    "budget_monitoring",
+    "budget_regional_exchange",
+    "budget_leader_incentive",
+)
+
+
 def check_consistency(origin: str, params: Mapping[str, object]) -> None:
     """Cross-parameter rules that single-key checks cannot express."""
+    budget = params["programme_budget"]
+    lines = sum(params[k] for k in BUDGET_LINE_KEYS)
+    if budget > 0 and lines > budget + 1e-9:
+        split = " + ".join(f"{k} {params[k]:g}" for k in BUDGET_LINE_KEYS if params[k])
+        raise ScenarioError(
+            f"{origin}: budget lines exceed programme_budget = {budget:g}: {split} = {lines:g}; "
+            f"allowed: lines summing to at most {budget:g} (or programme_budget = 0 for their sum)"
+        )
     if params["bso_training_staff"] > params["bso_staff"]:
         raise ScenarioError(
             f"{origin}: bso_training_staff = {params['bso_training_staff']} exceeds bso_staff; "

@@ -49,7 +49,12 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("leaders call for partners", "leader_call_rate", 0.0, "SF5", "formation", "leader_firms"),
     Switch("leaders mentor small neighbours", "leader_mentoring", 0.0, "SF5", "learning", "leader_firms"),
     Switch(
-        "disillusion while nothing is disbursed", "disillusion_rate", 0.0, "SF3, SF4", "motivation", "delayed_funding"
+        "disillusion at a gap between promised and received support",
+        "disillusion_rate",
+        0.0,
+        "SF3, SF4",
+        "motivation",
+        "delayed_funding",
     ),
     Switch("dropping out", "dropout_hazard", 0.0, "SF3", "membership", "delayed_funding"),
     Switch(
@@ -86,6 +91,14 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("regional exchange of BSO officers", "regional_exchange_gain", 0.0, "SF18", "calendar", "innovative"),
     Switch("pull of active acquaintances on joining", "join_neighbour_weight", 0.0, "SF2", "membership"),
     Switch("saturating benefits of repeated action types", "benefit_saturation", 0.0, "SF10", "formation, completion"),
+    Switch(
+        "the association coordinates joint actions",
+        "association_proposals_per_month",
+        0.0,
+        "SF12, SF14",
+        "formation",
+        months=120,
+    ),
 )
 
 

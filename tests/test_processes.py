@@ -18,6 +18,7 @@ from clustersim.processes import (
     economy,
     facilitation,
     formation,
+    funder,
     information,
     learning,
     membership,
@@ -61,10 +62,20 @@ def tie_index(s: ClusterState, a: int, b: int) -> int:
 
 
 # ------------------------------------------------------------------------------- calendar (programme)
-def test_disbursement_pays_one_tranche_into_the_cluster_account():
-    s = tiny(grant_amount=300.0, grant_tranches=3)
-    calendar.disburse_tranche(s)
+def test_a_due_tranche_is_paid_into_the_cluster_account_once():
+    s = tiny(grant_amount=300.0, grant_tranches=3, programme_budget=0.0)
+    funder.release_tranches(s)
+    funder.release_tranches(s)
     assert s.ledger.disbursed == pytest.approx(100.0) and s.ledger.bso_cash == pytest.approx(100.0)
+    s.month = 12
+    funder.release_tranches(s)
+    assert s.ledger.disbursed == pytest.approx(200.0)
+
+
+def test_a_late_funder_pays_nothing_before_the_actual_due_month():
+    s = tiny(disbursement_delay_months=6)
+    funder.release_tranches(s)
+    assert s.ledger.disbursed == 0 and funder.support_gap(s)[0] == 1.0
 
 
 def test_firm_training_closes_the_registered_share_of_each_gap():
@@ -77,11 +88,19 @@ def test_firm_training_closes_the_registered_share_of_each_gap():
     np.testing.assert_allclose(f.motivation, mot + c.firm_training_motivation_gain * (1 - mot))
 
 
-def test_firm_training_is_limited_by_the_cash_in_the_account():
-    s = tiny(firm_training_share=1.0, firm_training_cost=10.0)
-    s.ledger.disburse(25.0)  # pays for two of four firms
-    calendar.train_firms(s)
-    assert s.firms.trained.sum() == 2 and s.ledger.bso_cash == pytest.approx(5.0)
+def test_firm_training_is_limited_by_its_budget_line():
+    s = tiny(firm_training_share=1.0, firm_training_cost=10.0, budget_firm_training=25.0, programme_budget=0.0)
+    calendar.train_firms(s)  # the line pays for two of four firms
+    assert s.firms.trained.sum() == 2 and s.ledger.remaining("firm_training") == pytest.approx(5.0)
+    assert s.ledger.shortfall["firm_training"] == pytest.approx(20.0)
+
+
+def test_a_bso_training_block_not_paid_for_is_not_held():
+    s = tiny(bso_staff=2, bso_training_staff=2, budget_bso_training=0.0, programme_budget=0.0)
+    before = s.bso.competence.copy()
+    calendar.train_bso_block(s)
+    np.testing.assert_array_equal(s.bso.competence, before)
+    assert s.ledger.shortfall["bso_training"] > 0 and s.ledger.spent["bso_training"] == 0
 
 
 def test_bso_training_block_has_diminishing_returns_within_a_block():
@@ -95,7 +114,7 @@ def test_bso_training_block_has_diminishing_returns_within_a_block():
 
 
 def test_regional_exchange_teaches_trained_officers_only():
-    s = tiny(bso_staff=3, bso_training_staff=1)
+    s = tiny(bso_staff=3, bso_training_staff=1, budget_regional_exchange=10.0, programme_budget=0.0)
     s.bso.competence[:] = [0.7, s.coef.bso_untrained_competence, s.coef.bso_untrained_competence]
     calendar.regional_exchange(s)
     assert s.bso.competence[0] == pytest.approx(0.7 + s.coef.regional_exchange_gain * 0.3)
@@ -131,10 +150,29 @@ def test_manager_contact_budget_is_respected():
     assert s.ledger.spent_manager == pytest.approx(s.coef.manager_cost_per_month)
 
 
-def test_manager_idle_before_the_first_tranche():
-    s = tiny()
+def test_manager_waits_for_the_first_tranche_only_if_told_to():
+    s = tiny(manager_waits_for_first_tranche=True)
     facilitation.manager_month(s)
     assert s.manager.contacts_this_month == 0 and s.ledger.spent_manager == 0
+    s = tiny(manager_waits_for_first_tranche=False)
+    facilitation.manager_month(s)
+    assert s.manager.contacts_this_month > 0 and s.ledger.spent_manager == s.coef.manager_cost_per_month
+
+
+def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_pay_to_the_association():
+    s = tiny(budget_manager=3.0, programme_budget=0.0)
+    facilitation.manager_month(s)
+    assert s.manager.funded_share == 1.0
+    facilitation.manager_month(s)
+    assert s.manager.funded_share == 0.0 and s.manager.months_unpaid == 1
+    s = tiny(exit_taper_months=10, programme_months=96)
+    s.month = 91  # five months left: the programme pays half
+    assert facilitation.programme_salary_share(s) == pytest.approx(0.5)
+    s.association.formed_month = 0
+    s.association.cash = 100.0
+    s.association.copay_months = 10_000  # fully capable
+    facilitation.manager_month(s)
+    assert s.manager.funded_share == pytest.approx(1.0) and s.association.manager_paid == pytest.approx(1.5)
 
 
 def test_contact_lifts_motivation_by_the_registered_share():
@@ -487,12 +525,19 @@ def test_reputation_spreading_pulls_trust_towards_the_ends_reputation():
 
 
 # ------------------------------------------------------------------------------- motivation
-def test_disillusion_only_while_an_approved_programme_has_disbursed_nothing():
-    for disbursed, rate, drop in ((0.0, 0.02, True), (10.0, 0.02, False), (0.0, 0.0, False)):
-        s = tiny(disillusion_rate=rate, monitoring_intensity=0.0, demonstration_effect=0.0, motivation_decay=0.0)
-        s.ledger.disbursed = disbursed
+def test_disillusion_follows_the_gap_between_promised_and_received_support():
+    kw = dict(
+        monitoring_intensity=0.0, demonstration_effect=0.0, motivation_decay=0.0, unaffordable_motivation_loss=0.0
+    )
+    for disbursed, rate, month in ((0.0, 0.02, 5), (100.0, 0.02, 5), (0.0, 0.0, 5)):
+        s = tiny(disillusion_rate=rate, **kw)
+        s.month = month
+        s.ledger.disbursed = disbursed  # the first of four 100 k$ tranches was promised for month 0
+        gap, late = funder.support_gap(s)
         motivation.update_motivation(s)
-        np.testing.assert_allclose(s.firms.motivation, 0.5 - rate if drop else 0.5)
+        want = rate * gap * (1 - math.exp(-late / s.coef.expectation_patience_months))
+        np.testing.assert_allclose(s.firms.motivation, 0.5 - want)
+        assert (gap == 1.0) is (disbursed == 0.0)
 
 
 def test_monitoring_burden_costs_engaged_firms_unless_switched_off():
@@ -503,8 +548,10 @@ def test_monitoring_burden_costs_engaged_firms_unless_switched_off():
             monitoring_burden=burden,
             motivation_decay=0.0,
             demonstration_effect=0.0,
+            unaffordable_motivation_loss=0.0,
         )
-        s.ledger.disbursed = 1.0
+        information.update_information(s)  # pays for the month's monitoring
+        assert s.monitoring_on
         motivation.update_motivation(s)
         np.testing.assert_allclose(s.firms.motivation, 0.5 - burden * 0.5)
 

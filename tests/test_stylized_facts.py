@@ -85,6 +85,12 @@ def test_sf2_leader_firms_seed_cooperation():
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="not reproduced since issue 11: demonstration_effect 1.5 vs 0 gives +0.012 mean cooperation "
+    "(60 paired replicates, z = 1.1) against the registered 0.02 in funded_programme; with the association's "
+    "coordination switched off it is +0.052 (z = 3.7), so the new association substitutes for success stories",
+)
 def test_sf2_demonstration_effect_draws_in_outsiders():
     strong = summary("funded_programme", demonstration_effect=1.5)["mean_cooperation"]
     none = summary("funded_programme", demonstration_effect=0.0)["mean_cooperation"]
@@ -92,13 +98,22 @@ def test_sf2_demonstration_effect_draws_in_outsiders():
 
 
 def test_sf3_disbursement_delay_lowers_cooperation_and_raises_dropout():
-    coop = [mean(summary("funded_programme", disbursement_delay_months=d)["mean_cooperation"]) for d in (0, 12, 24)]
-    drop = [mean(summary("funded_programme", disbursement_delay_months=d)["peak_dropouts"]) for d in (0, 12, 24)]
+    """The programme waits for the money (the manager is hired at the first tranche), as the model
+    always assumed before issue 11 and as in the cases cited (000 "Cluster Development as a
+    Long-Term Goal"). Since issue 11 a manager in post during the delay is a separate lever that
+    buffers the disillusion (docs/ODD.md, "Expectations")."""
+    waits = {"manager_waits_for_first_tranche": True}
+    coop = [
+        mean(summary("funded_programme", disbursement_delay_months=d, **waits)["mean_cooperation"]) for d in (0, 12, 24)
+    ]
+    drop = [
+        mean(summary("funded_programme", disbursement_delay_months=d, **waits)["peak_dropouts"]) for d in (0, 12, 24)
+    ]
     assert coop[0] > coop[1] + 0.05 and coop[1] > coop[2] + 0.05
     assert drop[0] + 2 < drop[1] and drop[1] + 2 < drop[2]
     assert_greater(
-        summary("funded_programme")["mean_cooperation"],
-        summary("funded_programme", disbursement_delay_months=12)["mean_cooperation"],
+        summary("funded_programme", **waits)["mean_cooperation"],
+        summary("funded_programme", disbursement_delay_months=12, **waits)["mean_cooperation"],
         0.05,
     )
 
@@ -117,13 +132,16 @@ def test_sf5_heterogeneity_lowers_alignment_and_mentoring_offsets_its_cost():
     exporting and capability (000 "Heterogeneity among cluster members"). Mentoring does not restore
     preference alignment itself: mentees start to want export actions too (see docs/ODD.md, SF5)."""
     kw = {"export_orientation": 0.3}
-    homo = summary("funded_programme", size_heterogeneity=0.2, **kw)
-    het = summary("funded_programme", size_heterogeneity=2.0, **kw)
+    # 40 replicates (20 before issue 11): the registered margins are unchanged, but affordability made
+    # exports noisier between runs, and 20 no longer resolve a 0.08 difference at 3 standard errors
+    reps = 40
+    homo = summary("funded_programme", reps, size_heterogeneity=0.2, **kw)
+    het = summary("funded_programme", reps, size_heterogeneity=2.0, **kw)
     assert_greater(homo["mean_alignment"], het["mean_alignment"], 0.05)
     assert_greater(homo["exports_index"], het["exports_index"], 0.2)
     lead = dict(size_heterogeneity=2.0, leader_firms=5, leader_commitment=0.5, **kw)
-    mentored = summary("funded_programme", leader_mentoring=1.0, **lead)
-    unmentored = summary("funded_programme", leader_mentoring=0.0, **lead)
+    mentored = summary("funded_programme", reps, leader_mentoring=1.0, **lead)
+    unmentored = summary("funded_programme", reps, leader_mentoring=0.0, **lead)
     assert_greater(mentored["exports_index"], unmentored["exports_index"], 0.08)
     assert_greater(mentored["innovation_index"], unmentored["innovation_index"], 0.05)
 

@@ -1,4 +1,4 @@
-"""Calendar and programme (docs/ODD.md, "Process overview": steps 1-2).
+"""Calendar and programme (docs/ODD.md, "Process overview": steps 1, 3, 4 and 18).
 
 The month's conditions (is the programme running? can people meet face to face?) and the
 scheduled events: grant tranches, BSO training blocks, regional exchanges, firm training and a
@@ -20,11 +20,6 @@ def begin_month(s: ClusterState) -> None:
     s.network.contact[:] = False
 
 
-def disburse_tranche(s: ClusterState) -> None:
-    """The funder pays one tranche of the grant into the BSO's cluster account."""
-    s.ledger.disburse(s.coef.grant_amount / s.coef.grant_tranches)
-
-
 def train_bso_block(s: ClusterState) -> None:
     """One training block for the designated BSO trainees (SF7).
 
@@ -33,31 +28,41 @@ def train_bso_block(s: ClusterState) -> None:
     blocks teaches more (000 Tables 4-7).
     """
     c, bso = s.coef, s.bso
+    cost = c.bso_training_cost * bso.trainees / max(c.bso_training_blocks, 1)
+    if not s.ledger.can_pay("bso_training", cost):
+        s.ledger.shortfall["bso_training"] += cost  # a block not paid for is not held
+        return
+    s.ledger.pay("bso_training", cost)
     per_block = c.bso_training_intensity / max(c.bso_training_blocks, 1)
     gain = c.bso_training_retention * (1.0 - np.exp(-per_block))
     slots = slice(0, bso.trainees)
     bso.competence[slots] += (1.0 - bso.competence[slots]) * gain
-    s.ledger.pay_direct("spent_bso_training", c.bso_training_cost * bso.trainees / max(c.bso_training_blocks, 1))
     s.counters["services"] += bso.trainees
 
 
 def regional_exchange(s: ClusterState) -> None:
     """Trained officers learn from peers in other islands' clusters (000 §Regional Ecosystem; SF18)."""
     bso = s.bso
+    cost = s.coef.regional_exchange_cost
+    if not s.ledger.can_pay("regional_exchange", cost):
+        s.ledger.shortfall["regional_exchange"] += cost  # the visit does not happen
+        return
+    s.ledger.pay("regional_exchange", cost)
     bso.competence += s.coef.regional_exchange_gain * (1.0 - bso.competence) * bso.trained
     s.counters["services"] += 1
 
 
 def train_firms(s: ClusterState) -> None:
-    """Firm training for a random share of engaged firms, as far as the cluster account can pay (000 Table 6)."""
+    """Firm training for a random share of engaged firms, as far as its budget line pays (000 Table 6)."""
     c, f, rng = s.coef, s.firms, s.rng
     chosen = np.flatnonzero(f.engaged & (rng.random(f.n) < c.firm_training_share))
     cost = c.firm_training_cost
-    cash = s.ledger.bso_cash
-    affordable = chosen.size if cost * chosen.size <= cash else int(cash // cost)
-    if chosen.size > affordable:  # cash for only some: a random subset, not the first on the ring
+    left = s.ledger.remaining("firm_training")
+    affordable = chosen.size if cost * chosen.size <= left + 1e-9 else int(left // cost)  # 1e-9: k$ rounding
+    if chosen.size > affordable:  # money for only some: a random subset, not the first on the ring
+        s.ledger.shortfall["firm_training"] += (chosen.size - affordable) * cost
         chosen = rng.permutation(chosen)[:affordable]
-    s.ledger.pay_from_account("spent_firm_training", chosen.size * cost)
+    s.ledger.pay("firm_training", chosen.size * cost)
     f.trained[chosen] = True
     f.capability[chosen] += c.firm_training_capability_gain * (1.0 - f.capability[chosen])
     f.trust_propensity[chosen] += c.firm_training_trust_gain * (1.0 - f.trust_propensity[chosen])
@@ -78,8 +83,6 @@ def hurricane(s: ClusterState) -> None:
 def apply_events(s: ClusterState) -> None:
     """This month's scheduled events, in a fixed order."""
     m, cal = s.month, s.calendar
-    if m in cal.disbursements:
-        disburse_tranche(s)
     if m in cal.training_blocks:
         train_bso_block(s)
     if m in cal.regional_exchanges:
@@ -88,6 +91,18 @@ def apply_events(s: ClusterState) -> None:
         train_firms(s)
     if cal.hurricane == m:
         hurricane(s)
+
+
+def pay_leader_incentives(s: ClusterState) -> None:
+    """While its line lasts, the programme pays each leader firm an incentive for its commitment."""
+    c = s.coef
+    n_leaders = int(s.firms.leader.sum())
+    cost = c.leader_incentive_per_month * n_leaders
+    s.funder.leader_incentive_paid = (
+        s.programme_on and n_leaders > 0 and cost > 0 and s.ledger.can_pay("leader_incentive", cost)
+    )
+    if s.funder.leader_incentive_paid:
+        s.ledger.pay("leader_incentive", cost)
 
 
 def end_month(s: ClusterState) -> None:

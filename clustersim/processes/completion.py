@@ -1,4 +1,4 @@
-"""Completion (docs/ODD.md, "Process overview": step 9; SF2, SF12, SF16).
+"""Completion (docs/ODD.md, "Process overview": step 11; SF2, SF12, SF16).
 
 Joint actions that reach their end succeed or fail, with a chance that rises with the share of
 contributions made, the participants' capability, facilitation and the BSO's support. Outcomes

@@ -1,4 +1,4 @@
-"""Economy (docs/ODD.md, "Process overview": step 14; SF16, SF17).
+"""Economy (docs/ODD.md, "Process overview": step 17; SF16, SF17).
 
 Successful joint actions raise productivity (domestic and export sales separately), capability
 and export readiness (see completion); here capital recovers after a hurricane, and the cluster's

@@ -1,4 +1,4 @@
-"""Facilitation (docs/ODD.md, "Process overview": steps 4-5; SF6, SF9).
+"""Facilitation (docs/ODD.md, "Process overview": steps 6-7; SF6, SF9).
 
 How the BSO and the cluster manager spend their limited monthly contacts. One contact is a
 meeting with one firm: it lifts the firm's motivation, and firms met in the same month build
@@ -14,6 +14,7 @@ import numpy as np
 from ..cluster_state import ClusterState
 from ..queries import manager_active, manager_mode_factor, manager_online, reachable
 from ..state import DROPPED, OUTSIDE
+from . import association
 
 
 def contact_need(c, state: np.ndarray, motivation: np.ndarray) -> np.ndarray:
@@ -101,17 +102,48 @@ def bso_month(s: ClusterState) -> None:
     s.counters["services"] += int(contacts.size)
 
 
+def programme_salary_share(s: ClusterState) -> float:
+    """Share of the manager's salary the programme means to pay this month: all of it while it runs,
+    tapering linearly over the last ``exit_taper_months`` to nothing in its final month (the exit
+    strategy: with T months the programme pays (T-1)/T, ..., 1/T, 0); nothing before the first
+    tranche if the manager waits for it."""
+    c, cal = s.coef, s.calendar
+    if not s.programme_on or (c.manager_waits_for_first_tranche and s.ledger.disbursed == 0):
+        return 0.0
+    months_left = cal.programme_end - s.month
+    if c.exit_taper_months > 0 and months_left <= c.exit_taper_months:
+        return (months_left - 1) / c.exit_taper_months
+    return 1.0
+
+
+def fund_manager(s: ClusterState) -> float:
+    """Pay this month's salary from the manager's budget line, the association paying the rest it can.
+
+    What nobody pays is not worked: the manager's contacts shrink to the share paid, and a
+    programme month without pay is recorded.
+    """
+    salary = s.coef.manager_cost_per_month
+    share = programme_salary_share(s)
+    if share > 0:
+        share = s.ledger.pay("manager", share * salary) / salary if salary > 0 else share
+    share += association.pay_manager(s, 1.0 - share)
+    if s.programme_on and share <= 0:
+        s.manager.months_unpaid += 1
+    return share
+
+
 def manager_month(s: ClusterState) -> None:
-    """The manager, while paid, meets at most ``manager_contacts_per_month`` firms (SF9)."""
+    """The manager, as far as paid, meets at most ``manager_contacts_per_month`` firms (SF9)."""
     mgr = s.manager
     if mgr is None:
         return
     mgr.contacts_this_month = 0
     mgr.contacted = np.zeros(0, dtype=np.int64)
+    mgr.funded_share = fund_manager(s)
     if not manager_active(s):
         return
-    s.ledger.pay_direct("spent_manager", s.coef.manager_cost_per_month)
-    contacts = choose_contacts(s, mgr.contacts_per_month, reachable(s, online=manager_online(s)))
+    n_contacts = int(round(mgr.contacts_per_month * mgr.funded_share))
+    contacts = choose_contacts(s, n_contacts, reachable(s, online=manager_online(s)))
     facilitate(s, contacts, skill=mgr.skill, mode_factor=manager_mode_factor(s))
     mgr.contacted = contacts
     mgr.contacts_this_month = int(contacts.size)

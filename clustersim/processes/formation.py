@@ -1,4 +1,4 @@
-"""Formation of joint actions (docs/ODD.md, "Process overview": step 7; SF2, SF5, SF9-SF11).
+"""Formation of joint actions (docs/ODD.md, "Process overview": step 9; SF2, SF5, SF9-SF11).
 
 Facilitators (the BSO and the manager) and self-organising firms propose joint actions; a proposal
 has an initiator and a type; idle acquaintances of the initiator, plus firms a facilitator
@@ -15,10 +15,13 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..queries import (
+    association_proposal_rate,
     bso_proposal_rate,
+    liquidity,
     manager_active,
     manager_proposal_rate,
     own_cost_share,
+    own_monthly_cost,
     reputation,
     success_signal,
 )
@@ -55,7 +58,7 @@ def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: int) -> tuple[int
     c, f, net = s.coef, s.firms, s.network
     act = net.ties.active
     mean_trust = float(net.trust[act].mean()) if act.any() else 0.0
-    facilitated_rate = bso_proposal_rate(s) + manager_proposal_rate(s)
+    facilitated_rate = bso_proposal_rate(s) + manager_proposal_rate(s) + association_proposal_rate(s)
     # leading firms are the bedrock of engaged entrepreneurs: they call for partners themselves
     self_rate = c.self_organisation_rate * n_idle * mean_trust + c.leader_call_rate * float((f.leader & idle).sum())
     n_fac, n_self = s.rng.poisson(facilitated_rate), s.rng.poisson(self_rate)
@@ -195,4 +198,6 @@ def form_joint_actions(s: ClusterState) -> None:
     score = join_score(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
     with np.errstate(over="ignore"):  # a steep slope overflows exp() to inf: a join chance of exactly 0
         joined = s.rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
+    # a firm joins only what it can pay its share of (SF5, SF11): small firms are priced out first
+    joined &= own_monthly_cost(s, props.kind[cand_p]) <= liquidity(s)[cand_f]
     start_actions(s, props, cand_p[joined], cand_f[joined])

@@ -1,4 +1,4 @@
-"""Learning (docs/ODD.md, "Process overview": steps 10-11; SF5, SF12).
+"""Learning (docs/ODD.md, "Process overview": steps 12-13; SF5, SF12).
 
 Engaged firms copy the disposition of a better-paid engaged acquaintance (payoff-biased imitation,
 Fermi rule; Santos et al. 2008), leader firms keep their commitment, and leaders mentor small
@@ -11,6 +11,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..network import random_incident_partner
+from ..queries import leader_floor_level
 from .economy import refresh_benefit_weights
 from .rules import fermi_adoption
 
@@ -27,7 +28,7 @@ def leader_floor(s: ClusterState) -> None:
     """Leader firms do not let their disposition fall below their commitment (switch: leader_commitment = 0)."""
     f, c = s.firms, s.coef
     if c.leader_firms:
-        f.disposition[f.leader] = np.maximum(f.disposition[f.leader], c.leader_commitment)
+        f.disposition[f.leader] = np.maximum(f.disposition[f.leader], leader_floor_level(s))
 
 
 def imitate(s: ClusterState) -> None:

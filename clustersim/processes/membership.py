@@ -1,4 +1,4 @@
-"""Membership (docs/ODD.md, "Process overview": step 6; SF2, SF3).
+"""Membership (docs/ODD.md, "Process overview": step 8; SF2, SF3).
 
 Outsiders join, discouraged idle members drop out, and contacted dropouts whose motivation has
 recovered return (000 §Success Factors; 000 §Difficulties).

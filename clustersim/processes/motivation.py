@@ -1,9 +1,11 @@
-"""Motivation (docs/ODD.md, "Process overview": step 13; SF2-SF4, SF8, SF15).
+"""Motivation (docs/ODD.md, "Process overview": step 16; SF2-SF5, SF8, SF15).
 
-Motivation relaxes towards each firm's base level; while an approved programme has disbursed
-nothing, engaged members lose some (disillusion); visible success stories lift everyone but
-dropouts; monitoring costs engaged firms effort; in a pandemic, idle members without trusted
-partners drift away; leaders keep their commitment.
+Motivation relaxes towards each firm's base level. Engaged members lose some while the support
+they were promised by now has not arrived, in proportion to the unpaid share and growing with its
+lateness (an expectation gap, not a switch: a plan promised small and paid as promised costs
+nothing). Visible success stories lift everyone but dropouts; paid monitoring costs engaged firms
+effort; idle members who can afford no joint action lose interest; in a pandemic, idle members
+without trusted partners drift away; leaders keep their commitment.
 """
 
 from __future__ import annotations
@@ -11,8 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import reputation, success_signal
+from ..queries import can_afford_any, leader_floor_level, reputation, success_signal
 from ..state import DROPPED
+from .funder import support_gap
+
+
+def disillusion(c, gap: float, lateness: float) -> float:
+    """Monthly motivation loss from a support gap: ``disillusion_rate * gap * (1 - exp(-lateness / patience))``."""
+    if gap <= 0:
+        return 0.0
+    return c.disillusion_rate * gap * (1.0 - np.exp(-lateness / c.expectation_patience_months))
 
 
 def update_motivation(s: ClusterState) -> None:
@@ -21,17 +31,18 @@ def update_motivation(s: ClusterState) -> None:
     m = f.motivation
     m += c.motivation_decay * (f.motivation_base - m)
     engaged = f.engaged
-    if s.programme_on and s.ledger.disbursed == 0:  # SF3, SF4: approval raised expectations that are not met
-        m[engaged] -= c.disillusion_rate
+    m[engaged] -= disillusion(c, *support_gap(s))
     m += c.demonstration_motivation_gain * c.demonstration_effect * success_signal(s) * (1.0 - m) * (f.state != DROPPED)
-    if s.programme_on and c.monitoring_intensity > 0:
+    if s.monitoring_on:
         m[engaged] -= c.monitoring_burden * c.monitoring_intensity
+    idle = engaged & (f.action < 0)
+    m[idle & ~can_afford_any(s)] -= c.unaffordable_motivation_loss
     if not s.face_to_face and c.isolation_motivation_loss > 0:
         # without meetings, idle members drift away unless they have trusted partners (SF8)
-        idle = engaged & (f.action < 0) & ~s.activity.contacted
-        m[idle] -= c.isolation_motivation_loss * (1.0 - reputation(s)[idle])
+        alone = idle & ~s.activity.contacted
+        m[alone] -= c.isolation_motivation_loss * (1.0 - reputation(s)[alone])
     if c.leader_firms:
-        m[f.leader] = np.maximum(m[f.leader], c.leader_commitment)
+        m[f.leader] = np.maximum(m[f.leader], leader_floor_level(s))
     np.clip(m, 0.0, 1.0, out=m)
     np.clip(f.capability, 0.0, 1.0, out=f.capability)
     np.clip(f.export_readiness, 0.0, 1.0, out=f.export_readiness)

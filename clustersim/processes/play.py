@@ -1,4 +1,4 @@
-"""Play (docs/ODD.md, "Process overview": step 8; SF9, SF11).
+"""Play (docs/ODD.md, "Process overview": step 10; SF9, SF11).
 
 Each running joint action is a public goods game this month: each participant contributes its
 cost share or free-rides; pooled contributions are multiplied by the type's multiplier and shared
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import cofinanced, manager_active, own_cost_share
+from ..queries import cofinanced, liquidity, manager_active, own_cost_share
 from .rules import contribution_probability
 from .trust import trust_from_play
 
@@ -45,7 +45,7 @@ def grant_cover(s: ClusterState, contrib, funded, unit_cost, own) -> np.ndarray:
     c = s.coef
     grant_due = np.where(contrib & funded, (1.0 - c.cofunding_share) * unit_cost, 0.0)
     need = float(grant_due.sum())
-    paid = s.ledger.pay_from_account("paid_to_firms", need)
+    paid = s.ledger.pay("cofinancing", need)
     cover = paid / need if need > 0 else 1.0
     return np.where(funded, c.cofunding_share + (1.0 - c.cofunding_share) * (1.0 - cover), own)
 
@@ -75,6 +75,8 @@ def play_joint_actions(s: ClusterState) -> None:
     private_return = r[group] * w / np.maximum(wsum[group], 1e-9) / np.maximum(own, 1e-9)  # 1e-9: no 0/0
     prob = contribution_chance(s, players, group, inside, private_return)
     contrib = s.rng.random(players.size) < prob
+    # a participant who cannot pay its own share this month free-rides whatever it intends
+    contrib &= own * unit_cost[group] <= liquidity(s)[players]
     if funded.any():
         own = grant_cover(s, contrib, funded, unit_cost[group], own)
     own_paid = contrib * unit_cost[group] * own

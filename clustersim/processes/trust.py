@@ -1,4 +1,4 @@
-"""Trust (docs/ODD.md, "Process overview": steps 8 and 12; SF1, SF8).
+"""Trust (docs/ODD.md, "Process overview": steps 10 and 14; SF1, SF8).
 
 Trust lives on ties (``TrustNetwork``). Co-players who both contribute build it logistically; a
 free rider's partner loses some; ties without contact decay towards their floor, slowly once
