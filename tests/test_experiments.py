@@ -23,6 +23,7 @@ from clustersim.experiments import (
     sobol_indices,
 )
 from clustersim.experiments import runner as runner_mod
+from clustersim.experiments.analysis import dose_response, dose_shape
 from clustersim.experiments.work import clustersim_model
 
 # ----------------------------------------------------------------------------- helpers
@@ -241,6 +242,7 @@ method = "morris"
 trajectories = 4
 [fixed]
 n_firms = 10
+programme_budget = 0.0  # the budget is the sum of its lines, so grant_amount can vary
 months = 12
 mean_degree = 4
 [factors]
@@ -260,12 +262,34 @@ n = 16
 second_order = true
 [fixed]
 n_firms = 10
+programme_budget = 0.0  # the budget is the sum of its lines, so grant_amount can vary
 months = 12
 mean_degree = 4
 [factors]
 trust_propensity_mean = { range = [0.1, 0.5] }
 leader_firms = { range = [0, 3] }
 grant_amount = { range = [100.0, 800.0] }
+"""
+
+
+DOSES_TOML = """
+scenario = "funded_programme"
+baseline = "baseline"
+replicates = 2
+seed = 7
+outputs = ["mean_cooperation", "programme_cost", "coop_24m_after_end"]
+[design]
+method = "doses"
+[fixed]
+n_firms = 10
+months = 24
+mean_degree = 4
+programme_months = 12
+programme_budget = 0.0  # the budget is the sum of its lines, so a line can rise
+leader_firms = 2
+[factors]
+budget_manager = { levels = [0.0, 18.0, 36.0] }
+budget_leader_incentive = { levels = [0.0, 6.0, 12.0], reference = 12.0 }
 """
 
 
@@ -277,6 +301,7 @@ grant_amount = { range = [100.0, 800.0] }
             ["mixes.csv", "mixes.md", "heatmap_final_cooperation.png", "cost_cooperation.png", "kpi_distributions.png"],
         ),
         (MORRIS_TOML, ["morris_indices.csv", "morris_indices.md", "morris_final_cooperation_mean.png"]),
+        (DOSES_TOML, ["dose_response.csv", "dose_response.md", "dose_shape.csv", "dose_shape.md", "dose_response.png"]),
         (
             SOBOL_TOML,
             [
@@ -287,7 +312,7 @@ grant_amount = { range = [100.0, 800.0] }
             ],
         ),
     ],
-    ids=["grid", "morris", "sobol"],
+    ids=["grid", "morris", "doses", "sobol"],
 )
 def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, capsys, toml, expected):
     exp_file = _write(tmp_path / "exp.toml", toml)
@@ -306,6 +331,21 @@ def test_sweep_then_analyze_writes_tables_and_figures(tmp_path, capsys, toml, ex
         table = pd.read_csv(out / "_analysis" / "mixes.csv")
         assert table["baseline"].sum() == 1 and table["pareto"].any()
         assert "Pareto-efficient" in printed
+    if exp.method == "doses":
+        table = pd.read_csv(out / "_analysis" / "dose_response.csv")
+        # a row per factor, level and output with a value; coop_24m_after_end has none on a 24-month horizon
+        assert len(table) == exp.n_points * 2 and set(table["output"]) == {"mean_cooperation", "programme_cost"}
+        assert (table["replicates"] == 2).all()
+        assert ((table["low"] <= table["mean"]) & (table["mean"] <= table["high"])).all()
+        leader = table[(table["factor"] == "budget_leader_incentive") & (table["output"] == "programme_cost")]
+        assert leader["dose"].tolist() == [0.0, 0.5, 1.0]  # level / the file's reference
+        manager = table[(table["factor"] == "budget_manager") & (table["output"] == "programme_cost")]
+        assert manager["dose"].tolist() == pytest.approx([0.0, 18 / 288, 36 / 288])  # / the preset's amount
+        assert manager["mean"].is_monotonic_increasing  # the manager's line is spent as it grows
+        shape = pd.read_csv(out / "_analysis" / "dose_shape.csv")
+        assert len(shape) == 2 * 2 and {"direction", "monotone", "diminishing", "share_at_half"} <= set(shape)
+        assert "Dose-response of mean_cooperation" in printed
+        assert "not analysed: coop_24m_after_end" in printed
     if exp.method == "sobol":
         idx = pd.read_csv(out / "_analysis" / "sobol_indices.csv")
         assert {"S1", "ST", "S2"} <= set(idx["index"]) and {"mean", "std"} <= set(idx["statistic"])
@@ -338,18 +378,46 @@ def test_shipped_experiments_load_and_cover_what_they_promise():
     morris = load_experiment(root / "morris_screening.toml")
     assert morris.method == "morris" and morris.exclude
     sobol = load_experiment(root / "sobol_levers.toml")
-    wanted = {p.name for p in levers() if p.kind in ("int", "float")}
+    # every numeric lever but programme_budget, a cap held at 0 so that the lines can move on their own
+    wanted = {p.name for p in levers() if p.kind in ("int", "float")} - {"programme_budget"}
     wanted |= {"trust_propensity_mean", "free_riding_temptation", "trust_decay"}
     assert set(sobol.factor_names) == wanted and sobol.method == "sobol"
+    assert sobol.fixed == {"programme_budget": 0.0}
+    sobol_header = (root / "sobol_levers.toml").read_text().split("\n\n")[0]
+    for p in levers():  # the levers that cannot be sampled are named, with where to study them
+        assert p.kind in ("int", "float") or p.name in sobol_header, p.name
     mix = load_experiment(root / "intervention_mix.toml")
     assert mix.method == "grid" and mix.baseline is not None and len(mix.factors) == 5
     heat = load_experiment(root / "delay_vs_funding.toml")
     assert heat.method == "grid" and len(heat.factors) == 2
+    calibration = load_experiment(root / "calibration.toml")
+    assert calibration.method == "grid" and len(calibration.factors) == 2
+    dose = load_experiment(root / "budget_dose.toml")
+    assert dose.method == "doses" and dose.baseline is not None
+    # every budget line, from nothing to about twice its reference, in a scenario where each line buys something
+    from clustersim.policy import LINE_KEYS
+
+    assert set(dose.factor_names) == set(LINE_KEYS.values())
+    assert dose.scenario["programme_budget"] == 0
+    assert dose.scenario["leader_firms"] > 0 and dose.scenario["regional_exchange_interval_months"] > 0
+    refs = {f.name: f.reference or dose.scenario[f.name] for f in dose.factors}
+    for f in dose.factors:
+        assert f.levels[0] == 0 and max(f.levels) == pytest.approx(2 * refs[f.name]) and len(f.levels) >= 5, f.name
+    assert set(dose.outputs) >= {
+        "mean_cooperation",
+        "joint_actions_completed",
+        "revenue_index",
+        "exports_index",
+        "jobs_index",
+        "coop_24m_after_end",
+    }
     for exp, path in (
         (morris, "morris_screening"),
         (sobol, "sobol_levers"),
         (mix, "intervention_mix"),
         (heat, "delay_vs_funding"),
+        (calibration, "calibration"),
+        (dose, "budget_dose"),
     ):
         header = (root / f"{path}.toml").read_text().split("\n\n")[0]
         if exp is morris:  # its factors follow the registry: the stated count may lag a new entry or two
@@ -406,6 +474,134 @@ def test_registry_factors_follow_the_registry(monkeypatch):
     exp = load_experiment(spec)
     assert exp.factor_names == ["trust_decay", "new_coefficient"]
     assert (exp.factors[1].low, exp.factors[1].high) == (0.25, 0.75)
+
+
+# ----------------------------------------------------------------------------- doses (dose-response) designs
+def tiny_doses(**extra) -> dict:
+    spec = {
+        "scenario": "funded_programme",
+        "replicates": 1,
+        "seed": 2,
+        "fixed": {**TINY, "programme_budget": 0.0},
+        "design": {"method": "doses"},
+        "factors": {
+            "grant_amount": {"levels": [0.0, 400.0, 800.0]},
+            "budget_manager": {"levels": [0.0, 288.0]},
+            "leader_firms": {"levels": [0, 1, 6]},
+        },
+    }
+    spec.update(extra)
+    return spec
+
+
+def test_doses_design_varies_one_factor_at_a_time_from_the_base_scenario(tmp_path):
+    exp = load_experiment(tiny_doses())
+    base = {"grant_amount": 400.0, "budget_manager": 288.0, "leader_firms": 0}  # the preset's values
+    assert exp.base_values() == base
+    assert exp.n_points == 3 + 2 + 3 and exp.n_runs == 8  # the sum of the level counts, not their product
+    assert exp.doses() == [
+        ("grant_amount", 0.0),
+        ("grant_amount", 400.0),
+        ("grant_amount", 800.0),
+        ("budget_manager", 0.0),
+        ("budget_manager", 288.0),
+        ("leader_firms", 0),
+        ("leader_firms", 1),
+        ("leader_firms", 6),
+    ]
+    for point, (name, level), params in zip(exp.design().points, exp.doses(), exp.point_params(), strict=True):
+        assert point == {**base, name: level}  # this factor at its level, every other at the base
+        assert params[name] == level and all(params[k] == v for k, v in point.items())
+        assert params["programme_budget"] == 0 and params["n_firms"] == 10
+    assert exp.problem() is None and exp.design().matrix is None
+    spec = exp.spec()
+    assert spec["design"] == {"method": "doses", "common_seeds": False} and "reference" not in spec["factors"][0]
+    with_ref = load_experiment(tiny_doses(factors={"leader_firms": {"levels": [0, 3], "reference": 3}}))
+    assert with_ref.factors[0].reference == 3.0 and with_ref.spec()["factors"][0]["reference"] == 3.0
+    assert (
+        with_ref.fingerprint()
+        != load_experiment(tiny_doses(factors={"leader_firms": {"levels": [0, 3]}})).fingerprint()
+    )
+    # the runs carry every factor's value, so a dose-response reads straight off the table
+    runs = run_experiment(exp, executor="serial", progress=False)
+    assert runs[exp.factor_names].to_dict("records") == exp.design().points
+    table = dose_response(runs, exp)
+    assert table["factor"].tolist()[:: len(exp.outputs)] == [name for name, _ in exp.doses()]
+    assert table.loc[table["factor"] == "grant_amount", "dose"].unique().tolist() == [0.0, 1.0, 2.0]
+    # no reference and nothing in the base scenario: no dose, and the figure falls back to the levels
+    assert table.loc[table["factor"] == "leader_firms", "dose"].isna().all()
+    assert table.loc[table["base"], "level"].tolist()[:: len(exp.outputs)] == [400.0, 288.0, 0.0]
+    from clustersim.experiments import plots
+
+    assert plots.plot_dose_response(table, exp.outputs, tmp_path / "levels.png").stat().st_size > 0
+
+
+def test_doses_design_needs_a_base_scenario():
+    from clustersim.scenario import ScenarioError
+
+    spec = {"design": {"method": "doses"}, "factors": {"x": {"levels": [0.0, 1.0]}}, "outputs": ["y"]}
+    with pytest.raises(ScenarioError, match="method 'doses'.*allowed: a base scenario"):
+        load_experiment(spec, model=lambda p, s: {"y": p["x"]})
+
+
+def test_dose_shape_tells_diminishing_from_accelerating_returns():
+    levels = [0.0, 1.0, 2.0, 3.0, 4.0]
+    curves = {
+        "concave": [0.0, 0.5, 0.75, 0.875, 0.9375],  # each step half the last
+        "convex": [0.0, 0.1, 0.3, 0.6, 1.0],
+        "falling": [1.0, 0.5, 0.25, 0.125, 0.0625],  # down, with returns falling off
+        "saturating": [0.0, 1.0, 1.0, 1.0, 1.0],  # a line spent in full at the second level
+        "noise": [0.5, 0.52, 0.49, 0.51, 0.5],
+        "reversal": [0.0, 0.6, 0.3, 0.8, 1.0],
+    }
+    rng = np.random.default_rng(0)
+    rows = []
+    for f, means in curves.items():
+        for x, m in zip(levels, means, strict=True):
+            noise = rng.normal(0, 0.2 if f == "noise" else 0.01, 10)
+            noise -= noise.mean()  # the level means are exactly the curve's
+            rows += [
+                {"factor": f, "level": x, "replicate": r, "output": "y", "value": m + e} for r, e in enumerate(noise)
+            ]
+    shape = dose_shape(pd.DataFrame(rows)).set_index("factor")
+    assert (shape["replicates"] == 10).all() and (shape["levels"] == 5).all()
+    assert shape.loc["concave", "direction"] == "up" and shape.loc["concave", "monotone"]
+    assert shape.loc["concave", "diminishing"] and shape.loc["concave", "share_at_half"] == pytest.approx(0.75 / 0.9375)
+    assert shape.loc["convex", "monotone"] and not shape.loc["convex", "diminishing"]
+    assert not shape.loc["convex", "no_acceleration_95"]  # clearly accelerating, beyond the noise
+    assert shape.loc["falling", "direction"] == "down" and shape.loc["falling", "monotone"]
+    assert shape.loc["falling", "diminishing"]
+    assert shape.loc["saturating", "monotone"] and shape.loc["saturating", "diminishing"]
+    assert shape.loc["noise", "direction"] == "flat" and shape.loc["noise", "no_reversal_95"]
+    assert np.isnan(shape.loc["noise", "share_at_half"])  # no effect, no share of it
+    assert not shape.loc["reversal", "monotone"] and not shape.loc["reversal", "no_reversal_95"]
+    assert shape.loc["concave", "change"] == pytest.approx(0.9375)
+    assert shape.loc["concave", "change_low"] < 0.9375 < shape.loc["concave", "change_high"]
+    # with common seeds the replicates move together across levels: the same means, tighter steps
+    shared = rng.normal(0, 0.3, 10)
+    common = [
+        {"factor": "f", "level": x, "replicate": r, "output": "y", "value": m + shared[r]}
+        for x, m in zip(levels, curves["concave"], strict=True)
+        for r in range(10)
+    ]
+    independent = [dict(row, value=row["value"] - shared[row["replicate"]] + rng.normal(0, 0.3)) for row in common]
+    tight, loose = (dose_shape(pd.DataFrame(rows)).iloc[0] for rows in (common, independent))
+    assert tight["change_high"] - tight["change_low"] < 1e-9 < loose["change_high"] - loose["change_low"]
+
+
+def test_common_seeds_give_every_point_the_same_replicate_seeds():
+    from clustersim.seeds import run_seed
+
+    independent = load_experiment(tiny_doses())
+    common = load_experiment(tiny_doses(design={"method": "doses", "common_seeds": True}))
+    assert independent.settings == {"common_seeds": False} and common.fingerprint() != independent.fingerprint()
+    assert common.run_seed(5, 1) == common.run_seed(0, 1) == run_seed(2, 1) != common.run_seed(5, 0)
+    assert independent.run_seed(5, 1) == run_seed(2, 5, 1) != independent.run_seed(0, 1)
+    runs = run_experiment(common, executor="serial", progress=False)
+    assert runs.groupby("replicate")["seed"].nunique().eq(1).all()
+    # the base scenario's points (grant 400, manager 288) are the same run on the same seed
+    base = runs[runs["point_id"].isin([1, 4])].drop(columns=["point_id"])
+    assert base.drop_duplicates().shape[0] == 1
 
 
 # ----------------------------------------------------------------------------- bad experiment files
@@ -501,6 +697,44 @@ BAD = {
         "[exclude] = ['months'] is not allowed",
     ),
     "exclude_without_registry": (BASE + '[exclude]\nmonths = "horizon"\n', "[exclude] needs [factors] from"),
+    # doses designs
+    "doses_with_a_range": (
+        BASE.replace('method = "grid"', 'method = "doses"').replace(
+            "levels = [100.0, 400.0]", "range = [100.0, 400.0]"
+        ),
+        "a doses design needs levels",
+    ),
+    "doses_one_level": (
+        BASE.replace('method = "grid"', 'method = "doses"').replace("[100.0, 400.0]", "[100.0]"),
+        "at least 2 levels",
+    ),
+    "doses_of_a_switch": (
+        BASE.replace('method = "grid"', 'method = "doses"') + "manager_present = { levels = [false, true] }\n",
+        "cannot be a dose",
+    ),
+    "doses_reference_not_positive": (
+        BASE.replace('method = "grid"', 'method = "doses"').replace(
+            "[100.0, 400.0] }", "[100.0, 400.0], reference = 0 }"
+        ),
+        "reference = 0 is not allowed",
+    ),
+    "reference_in_a_grid": (
+        BASE.replace("[100.0, 400.0] }", "[100.0, 400.0], reference = 400.0 }"),
+        "unknown key 'reference' in [factors] grant_amount",
+    ),
+    "doses_design_key": (BASE.replace('method = "grid"', 'method = "doses"\nn = 4'), "unknown key 'n' in [design]"),
+    "doses_from_registry": (
+        REGISTRY_BASE.replace('method = "lhs"\nsamples = 4', 'method = "doses"'),
+        "a doses design cannot use",
+    ),
+    "doses_common_seeds_not_bool": (
+        BASE.replace('method = "grid"', 'method = "doses"\ncommon_seeds = "yes"'),
+        "common_seeds = 'yes' is not allowed",
+    ),
+    "doses_over_the_budget": (
+        BASE.replace('method = "grid"', 'method = "doses"').replace("[100.0, 400.0]", "[400.0, 800.0]"),
+        "budget lines exceed programme_budget = 760",
+    ),
     "excluded_and_narrowed": (
         REGISTRY_BASE.replace('from = "registry"', 'from = "registry"\nmonths = { range = [12, 24] }'),
         "narrows the range of an excluded parameter",

@@ -9,7 +9,7 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser(
         "analyze",
-        help="analyse a sweep's results folder: tables (CSV, Markdown) and figures",
+        help="analyse a sweep's results folder: indices, mixes or dose-response; tables (CSV, Markdown) and figures",
         description="Analyse RESULTS_DIR (written by clustersim sweep); the design is read from its manifest.",
     )
     p.add_argument("results_dir", type=Path, help="results folder written by clustersim sweep")

@@ -13,7 +13,7 @@ from ..results import free_default_folder
 def register(sub) -> None:
     p = sub.add_parser(
         "sweep",
-        help="run an experiment (parameter sweep, Sobol, Morris, mixes) into a results folder",
+        help="run an experiment (parameter sweep, Sobol, Morris, mixes, dose-response) into a results folder",
         description="Run EXPERIMENT (a .toml file or a shipped experiment name) and store one row per run.",
     )
     p.add_argument("experiment", help="experiment .toml file (see experiments/) or a shipped experiment name")

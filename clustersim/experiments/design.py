@@ -10,7 +10,7 @@ An experiment file looks like::
     baseline = "baseline"              # optional no-programme counterfactual (mix comparison)
 
     [design]
-    method = "grid"                    # grid | lhs | sobol | morris
+    method = "grid"                    # grid | lhs | sobol | morris | doses
 
     [fixed]                            # parameters held at a value in every run
     n_firms = 60
@@ -34,6 +34,20 @@ narrow a factor's range::
 
 A parameter added to the registry thereby becomes a factor without editing the
 file, and one left out is left out on purpose, with the reason on record.
+
+A ``doses`` design is one-factor-at-a-time: each factor runs over its own
+``levels`` while every other factor stays at the base scenario's value, so it
+has as many points as there are levels in all (not their product). It is for
+dose-response curves; the figure's x axis is each level as a share of the
+factor's ``reference`` (by default its value in the base scenario)::
+
+    [design]
+    method = "doses"
+    common_seeds = true                # replicate r of every point runs the same seed
+
+    [factors]
+    budget_manager = { levels = [0.0, 144.0, 288.0, 576.0] }
+    budget_leader_incentive = { levels = [0.0, 120.0, 240.0], reference = 240.0 }
 
 Everything is validated before any run starts. Problems raise
 :class:`clustersim.scenario.ScenarioError` with a one-line message naming the
@@ -64,8 +78,11 @@ from .. import parameters as registry
 from ..metrics import SUMMARY_METRICS
 from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
+from ..seeds import run_seed
 
-METHODS = ("grid", "lhs", "sobol", "morris")
+METHODS = ("grid", "lhs", "sobol", "morris", "doses")
+#: designs whose factors take listed levels (the others sample ranges)
+LEVEL_METHODS = ("grid", "doses")
 TOP_KEYS = (
     "name",
     "description",
@@ -86,6 +103,7 @@ REGISTRY = "registry"
 #: keys of the [design] table per method, with their defaults (None = required)
 DESIGN_KEYS: dict[str, dict[str, object]] = {
     "grid": {},
+    "doses": {"common_seeds": False},
     "lhs": {"samples": None},
     "sobol": {"n": None, "second_order": False},
     "morris": {"trajectories": None, "levels": 4},
@@ -102,6 +120,7 @@ class Factor:
     low: float | None = None
     high: float | None = None
     levels: tuple = ()
+    reference: float | None = None  # doses: the level that counts as 1 (x = level / reference)
 
     def sample_bounds(self) -> tuple[float, float]:
         """Bounds handed to the sampler. Integers get ``[low, high + 1)`` so flooring gives a uniform integer."""
@@ -121,6 +140,8 @@ class Factor:
             d["levels"] = list(self.levels)
         else:
             d["range"] = [self.low, self.high]
+        if self.reference is not None:
+            d["reference"] = self.reference
         return d
 
 
@@ -176,13 +197,27 @@ class Experiment:
         """
         return {f.name: ({"levels": list(f.levels)} if f.levels else {"range": [f.low, f.high]}) for f in self.factors}
 
-    def problem(self) -> dict:
-        """The SALib problem specification of the sampled factors."""
+    def problem(self) -> dict | None:
+        """The SALib problem specification of the sampled factors (None for the level designs: grid, doses)."""
+        if self.method in LEVEL_METHODS:
+            return None
         return {
             "num_vars": len(self.factors),
             "names": self.factor_names,
             "bounds": [list(f.sample_bounds()) for f in self.factors],
         }
+
+    def doses(self) -> list[tuple[str, object]]:
+        """For a doses design, ``(factor varied, its level)`` of every design point, in point order."""
+        if self.method != "doses":
+            raise ValueError(f"{self.name}: a {self.method} design has no doses")
+        return [(f.name, v) for f in self.factors for v in f.levels]
+
+    def base_values(self) -> dict:
+        """Every factor's value in the base scenario (after [fixed]): where a doses design holds it."""
+        if self.scenario is None:
+            return {}
+        return {f.name: self.scenario[f.name] for f in self.factors}
 
     def design(self) -> Design:
         """The design points (computed once; a pure function of the experiment and its seed)."""
@@ -213,6 +248,18 @@ class Experiment:
             return k + 1
         return 1
 
+    def run_seed(self, point_id: int, replicate: int) -> int:
+        """Seed of one run: ``run_seed(seed, point_id, replicate)``, every run its own stream.
+
+        With ``common_seeds = true`` (doses designs) replicate ``r`` of every point (and of the
+        baseline) runs ``run_seed(seed, r)``, the seeds of ``clustersim run`` and ``compare``:
+        common random numbers, so the points differ only by their factor values and the
+        differences between doses are estimated far more precisely than their levels.
+        """
+        if self.settings.get("common_seeds"):
+            return run_seed(self.seed, replicate)
+        return run_seed(self.seed, point_id, replicate)
+
     def point_params(self) -> list:
         """Model input of every design point (plus the baseline): a Scenario, or a dict in plain-function mode.
 
@@ -231,7 +278,8 @@ class Experiment:
                 try:
                     check_consistency(f"{self.source}: design point {pid}", params)
                 except ScenarioError as exc:
-                    raise ScenarioError(f"{exc} (factor ranges of [factors] allow this combination)") from None
+                    what = "levels" if self.method in LEVEL_METHODS else "ranges"
+                    raise ScenarioError(f"{exc} (factor {what} of [factors] allow this combination)") from None
                 s = self.scenario
                 out.append(Scenario(params, s.name, s.description, s.source, s.chain, s.lesson))
             if self.baseline is not None:
@@ -283,6 +331,10 @@ def make_design(exp: Experiment) -> Design:
     if exp.method == "grid":
         combos = itertools.product(*(f.levels for f in exp.factors))
         return Design([dict(zip(exp.factor_names, c, strict=True)) for c in combos], None)
+    if exp.method == "doses":
+        # one factor at a time: its level, every other factor at the base scenario's value
+        base = exp.base_values()
+        return Design([{**base, name: level} for name, level in exp.doses()], None)
     problem = exp.problem()
     if exp.method == "sobol":
         from SALib.sample import sobol
@@ -346,9 +398,10 @@ def _parse_factor(origin: str, name: str, spec, method: str, scenario_mode: bool
             origin,
             f"{where} = {spec!r} is not allowed; allowed: a table {{ range = [low, high] }} or {{ levels = [...] }}",
         )
-    extra = set(spec) - {"range", "levels"}
+    keys = ("levels", "reference") if method == "doses" else ("range", "levels")
+    extra = set(spec) - set(keys) - {"range"}  # a range where levels are due gets its own message below
     if extra:
-        raise _err(origin, f"unknown key '{sorted(extra)[0]}' in {where}; allowed keys: range, levels")
+        raise _err(origin, f"unknown key '{sorted(extra)[0]}' in {where}; allowed keys: {', '.join(keys)}")
     p = BY_NAME.get(name) if scenario_mode else None
     if scenario_mode and p is None:
         import difflib
@@ -360,17 +413,34 @@ def _parse_factor(origin: str, name: str, spec, method: str, scenario_mode: bool
             f"unknown factor '{name}' in [factors]{hint}; allowed: a scenario parameter (see clustersim describe)",
         )
     kind = p.kind if p is not None else "float"
-    if method == "grid":
+    if method == "doses" and kind in ("bool", "choice"):
+        raise _err(
+            origin,
+            f"{where}: {kind} parameter cannot be a dose; allowed: int or float parameters (use a grid for {p.allowed()})",
+        )
+    if method in LEVEL_METHODS:
+        design = "a grid" if method == "grid" else "a doses design"
         if "levels" not in spec or "range" in spec:
-            raise _err(origin, f"{where}: a grid needs levels; allowed: {{ levels = [v1, v2, ...] }}")
+            raise _err(origin, f"{where}: {design} needs levels; allowed: {{ levels = [v1, v2, ...] }}")
         levels = spec["levels"]
-        if not isinstance(levels, list) or not levels:
-            raise _err(origin, f"{where}: levels = {levels!r} is not allowed; allowed: a non-empty list")
+        least = 2 if method == "doses" else 1
+        if not isinstance(levels, list) or len(levels) < least:
+            allowed = "a list of at least 2 levels (a dose-response)" if method == "doses" else "a non-empty list"
+            raise _err(origin, f"{where}: levels = {levels!r} is not allowed; allowed: {allowed}")
         if scenario_mode:
             levels = [validate_value(f"{origin}: {where}", name, v) for v in levels]
         if len(set(map(repr, levels))) != len(levels):
             raise _err(origin, f"{where}: levels = {levels!r} repeat a value; allowed: distinct levels")
-        return Factor(name, kind, levels=tuple(levels))
+        reference = None
+        if "reference" in spec:
+            reference = spec["reference"]
+            if not isinstance(reference, (int, float)) or isinstance(reference, bool) or not reference > 0:
+                raise _err(
+                    origin,
+                    f"{where}: reference = {reference!r} is not allowed; allowed: a number > 0 (the level that counts as 1)",
+                )
+            reference = float(reference)
+        return Factor(name, kind, levels=tuple(levels), reference=reference)
     if "range" not in spec or "levels" in spec:
         raise _err(origin, f"{where}: a {method} design needs a range; allowed: {{ range = [low, high] }}")
     if kind in ("bool", "choice"):
@@ -411,10 +481,11 @@ def _registry_factors(origin: str, table: Mapping, exclude, method: str, scenari
             origin,
             f"[factors] from = {REGISTRY!r} needs a base scenario; allowed: scenario = ... (or list the factors)",
         )
-    if method == "grid":
+    if method in LEVEL_METHODS:
+        design = "a grid" if method == "grid" else "a doses design"
         raise _err(
             origin,
-            f"[factors] from = {REGISTRY!r} gives ranges, which a grid cannot use; allowed: method lhs, sobol or morris",
+            f"[factors] from = {REGISTRY!r} gives ranges, which {design} cannot use; allowed: method lhs, sobol or morris",
         )
     numeric = {p.name: p for p in registry.numeric_parameters()}
     if exclude is None:
@@ -505,6 +576,10 @@ def _parse_design(origin: str, data) -> tuple[str, dict]:
             raise _err(origin, f"[design] levels = {lv!r} is not allowed; allowed: {_design_allowed(method, 'levels')}")
     elif method == "lhs":
         _check_int(origin, "[design] samples", settings["samples"], 2, _design_allowed(method, "samples"))
+    elif method == "doses" and not isinstance(settings["common_seeds"], bool):
+        raise _err(
+            origin, f"[design] common_seeds = {settings['common_seeds']!r} is not allowed; allowed: true or false"
+        )
     return method, settings
 
 
@@ -555,6 +630,11 @@ def experiment_from_dict(
     if "design" not in data:
         raise _err(origin, f"[design] is missing; allowed: a table with method = one of {', '.join(METHODS)}")
     method, settings = _parse_design(origin, data["design"])
+    if method == "doses" and not scenario_mode:
+        raise _err(
+            origin,
+            "method 'doses' holds every other factor at the base scenario's value; allowed: a base scenario = ...",
+        )
     fixed = data.get("fixed", {})
     if not isinstance(fixed, Mapping):
         raise _err(origin, f"[fixed] = {fixed!r} is not allowed; allowed: a table of parameter = value")

@@ -1,4 +1,4 @@
-"""Figures of sweeps: Sobol' bars and convergence, Morris mu*-sigma, grid heat maps, mix comparisons."""
+"""Figures of sweeps: Sobol' bars and convergence, Morris mu*-sigma, grid heat maps, mix comparisons, dose-response."""
 
 from __future__ import annotations
 
@@ -214,3 +214,68 @@ def plot_rank_correlations(corr: pd.DataFrame, output: str, path) -> Path:
     ax.set_xlabel("Spearman rank correlation with the replicate mean")
     ax.set_title(output)
     return _save(fig, path)
+
+
+def plot_dose_response(table: pd.DataFrame, outputs, path, baseline: dict | None = None, ncols: int = 3) -> Path:
+    """One panel per output, one line per factor: replicate mean against the dose, with 95% bands.
+
+    The x axis is the dose as a share of each factor's reference (by default its amount in the base
+    scenario; a dotted line marks 1) when every factor has one, otherwise the factor's own level.
+    A baseline, if given (``{output: (mean, low, high)}``), is a grey band across each panel, or a
+    note in the corner when it lies far from the curves.
+    """
+    outputs = [o for o in outputs if (table["output"] == o).any()]
+    shared = table["dose"].notna().all()
+    x = "dose" if shared else "level"
+    n = max(len(outputs), 1)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.5 * nrows + 0.8), squeeze=False)
+    factors = list(dict.fromkeys(table["factor"]))
+    for ax, o in zip(axes.flat, outputs, strict=False):
+        d = table[table["output"] == o]
+        top = np.nanmax(d[["mean", "high"]].to_numpy(float))
+        bottom = np.nanmin(d[["mean", "low"]].to_numpy(float))
+        span = max(top - bottom, 1e-9)
+        if baseline and o in baseline and not np.isnan(baseline[o][0]):
+            m, lo, hi = baseline[o]
+            if bottom - 0.5 * span <= m <= top + 0.5 * span:  # near the doses: draw it
+                ax.axhline(m, color=BASELINE_COLOR, lw=1, ls="--")
+                if not (np.isnan(lo) or np.isnan(hi)):
+                    ax.axhspan(lo, hi, color=BASELINE_COLOR, alpha=0.12, lw=0)
+            else:  # far off: say where, rather than squash the curves into a corner
+                where = "below" if m < bottom else "above"
+                ax.annotate(
+                    f"baseline (no programme): {m:.3g}, {where}",
+                    xy=(0.98, 0.03 if where == "below" else 0.97),
+                    xycoords="axes fraction",
+                    ha="right",
+                    va="bottom" if where == "below" else "top",
+                    fontsize=7.5,
+                    color=BASELINE_COLOR,
+                )
+        for i, f in enumerate(factors):
+            s = d[d["factor"] == f].sort_values(x)
+            color = scenario_color("", i)
+            ax.plot(s[x], s["mean"], marker="o", ms=3.5, lw=1.4, color=color, label=f)
+            ax.fill_between(s[x], s["low"], s["high"], color=color, alpha=0.13, lw=0)
+        if shared:
+            ax.axvline(1.0, color="black", lw=0.6, ls=":")
+        ax.set_title(o, fontsize=10)
+        ax.set_xlabel("dose (share of each factor's reference amount)" if shared else "level")
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(outputs) :]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if baseline:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color=BASELINE_COLOR, ls="--"))
+        labels.append("baseline (no programme)")
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
+    fig.suptitle("Dose-response: replicate mean and its 95% interval, one factor varied at a time", fontsize=11)
+    legend_rows = -(-len(labels) // 4)
+    fig.tight_layout(rect=(0, (0.1 + 0.22 * legend_rows) / fig.get_figheight(), 1, 1))  # room for the legend
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

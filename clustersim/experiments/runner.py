@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..scenario import ScenarioError
-from ..seeds import run_seed
 from .design import Experiment, load_experiment
 from .executors import default_workers, execute
 from .store import ResultStore, now, read_results, shard_tag
@@ -198,8 +197,9 @@ def run_experiment(
 
     The returned rows are those of the shard (including runs finished earlier
     when resuming), sorted by design point and replicate. Each run's seed is
-    ``run_seed(seed, point_id, replicate)``, so the rows are identical whichever
-    executor, worker count or shard split produced them.
+    ``run_seed(seed, point_id, replicate)`` (``run_seed(seed, replicate)`` with a doses
+    design's ``common_seeds``; :meth:`Experiment.run_seed`), so the rows are identical
+    whichever executor, worker count or shard split produced them.
     """
     exp = load_experiment(experiment)
     shard = parse_shard(shard)
@@ -208,7 +208,7 @@ def run_experiment(
     done = store.finished() if store is not None else set()
     mine = set(runs)
     todo = [r for r in runs if r not in done]
-    seeds = {r: run_seed(exp.seed, *r) for r in runs}
+    seeds = {r: exp.run_seed(*r) for r in runs}
     params = exp.point_params()
     specs = [RunSpec(p, r, seeds[(p, r)], params[p]) for p, r in todo]
     started, t0 = now(), time.perf_counter()
