@@ -16,6 +16,7 @@ from clustersim.cli import main
 from clustersim.commands import dashboard as dashboard_command
 from clustersim.dashboard import app, views
 from clustersim.dashboard.lessons import BY_CODE, LESSONS, lesson_markdown
+from clustersim.policy import LINE_KEYS
 
 PNG = b"\x89PNG"
 
@@ -80,7 +81,12 @@ def test_every_lever_has_a_plain_label_with_unit():
         "pandemic_start_month",
         "pandemic_months",
         "n_firms",
+        "plan_funded",
+        "exit_taper_months",
+        "programme_budget",
+        *app.LINE_CONTROLS,
     } <= levers
+    assert set(app.LINE_CONTROLS) == set(LINE_KEYS.values())  # every budget line of the model is a lever
 
 
 def test_step_button_advances_the_month_and_redraws(monkeypatch):
@@ -210,6 +216,64 @@ def test_bad_lever_setting_keeps_the_old_runs_and_says_why():
     assert dash.reset() is False
     assert "bso_training_staff" in dash.error and "\n" not in dash.error
     assert dash.runs[0].model is old
+
+
+def test_budget_lines_stay_within_the_programme_budget_and_reach_the_model():
+    dash = app.Dashboard("funded_programme")
+    assert dash.budget_readout == ("Lines total 758 of 760 k$ (2 k$ not allocated).", True)
+    assert dash.control_high(app.BY_CONTROL["grant_amount"]) == pytest.approx(402.0)  # what the others leave
+    dash.set_control("grant_amount", 900.0)  # more than the budget leaves: kept within it
+    assert dash.controls["grant_amount"] == pytest.approx(402.0)
+    assert dash.budget_readout == ("Lines total 760 of 760 k$ (0 k$ not allocated).", True)
+    dash.set_control("budget_manager", 144.0)
+    dash.set_control("exit_taper_months", 12)
+    assert dash.reset() and dash.error is None
+    m = dash.runs[0].model
+    assert m.ledger.allocation["cofinancing"] == 402.0 and m.ledger.allocation["manager"] == 144.0
+    assert m.params.exit_taper_months == 12 and m.ledger.budget == 760.0
+    # a budget lowered below its lines: the read-out says so and reset refuses in one line
+    dash.set_control("programme_budget", 500.0)
+    text, fits = dash.budget_readout
+    assert not fits and "over the budget of 500 k$ by 116 k$" in text
+    assert dash.reset() is False and "programme_budget" in dash.error and "\n" not in dash.error
+    assert dash.runs[0].model is m
+    dash.set_control("programme_budget", 0.0)  # 0: the budget is the sum of the lines, nothing caps them
+    assert dash.budget_readout[1] and dash.control_high(app.BY_CONTROL["grant_amount"]) == 1000
+
+
+def test_budget_card_keeps_a_line_slider_within_the_budget(monkeypatch):
+    rc, dash = render_page(monkeypatch, "funded_programme")
+    readout = rc.find(v.Html, class_="budget-readout").widget
+    assert readout.children[0] == "Lines total 758 of 760 k$ (2 k$ not allocated)."
+    grant = next(s for s in rc.find(v.Slider).widgets if s.v_model == 400 and s.max == 402)
+    grant.v_model = 700  # dragged past what the budget leaves
+    assert dash.controls["grant_amount"] == pytest.approx(402.0)
+    assert rc.find(v.Html, class_="budget-readout").widget.children[0].startswith("Lines total 760 of 760 k$")
+    assert any(s.v_model == 402 and s.max == 402 for s in rc.find(v.Slider).widgets), "the slider snaps back"
+    rc.close()
+
+
+def test_money_panel_shows_lines_and_the_association(monkeypatch):
+    rc, dash = render_page(monkeypatch, "tapered_exit")
+    table = rc.find(v.Html, class_="money-view").widget.children[0].unsafe_innerHTML  # the budget-line table
+    assert "Cluster manager" in table and "Co-financing grant" in table and ">288<" in table
+    assert "has not formed yet" in rc.find(v.Html, class_="association-text").widget.children[0]
+    assert views.headline(dash.runs[0].model)["Cluster association"] == "not formed"
+    dash.step(2)
+    assert "paid 100% by the programme" in views.association_text(dash.runs[0].model, dash.runs[0].manager_pay)
+    dash.step(118)
+    m, pay = dash.runs[0].model, dash.runs[0].manager_pay
+    a = m.state.association
+    assert a.formed, "with seed 0 members found the association in the tapered exit"
+    assert views.headline(m)["Cluster association"] == f"since month {a.formed_month}"
+    assert pay.programme == 0.0 and pay.association > 0  # after the programme only the association pays
+    text = views.association_text(m, pay)
+    assert f"formed in month {a.formed_month}" in text and "by the association" in text and "\n" not in text
+    spent = {label: (budget, paid) for label, budget, paid, _ in views.money_rows(m)}
+    assert spent["Cluster manager"] == (288.0, pytest.approx(m.ledger.spent["manager"]))
+    assert m.ledger.spent["manager"] < 288.0  # the taper leaves part of the manager's line to the association
+    assert views.headline(m)["Programme money spent (k$)"] == f"{m.ledger.programme_cost:,.0f} of 760"
+    rc.close()
 
 
 def test_pandemic_switch_sets_length():

@@ -94,49 +94,76 @@ def test_notebook_executes(path, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# clustersim.analysis: the package functions the notebooks rely on (fast checks; the notebooks run them at scale)
+# the package functions the notebooks rely on (clustersim.analysis, clustersim.experiments.mixes): fast checks;
+# the notebooks run them at scale
 
 
-def test_committed_budget_follows_the_model_ledger():
+def test_budget_lines_follow_the_model_ledger():
+    """The split notebook 02 reads (``budget_lines``) is what the model's ledger allocates, and the ledger spends
+    within it: the manager from month 0 (or from the late first tranche when the manager waits for it), the
+    BSO training and the grant in full, and nothing a line does not hold."""
     from clustersim import ClusterModel, load_scenario
-    from clustersim.analysis import committed_budget
+    from clustersim.experiments.mixes import budget_lines, ledger_outputs
+    from clustersim.policy import LINES
 
-    for name, delay in (("funded_programme", 0), ("delayed_funding", 18)):
+    for name, manager in (("funded_programme", 3.0 * 96), ("delayed_funding", 3.0 * (96 - 18))):
         sc = load_scenario(name)
-        lines = committed_budget(sc)
-        assert lines["cluster manager"] == pytest.approx(3.0 * (96 - delay))  # hired when the first tranche arrives
-        assert lines["BSO training"] == pytest.approx(10.0)
-        assert lines["grant for joint actions"] == pytest.approx(400.0)
-        assert lines["total"] == pytest.approx(410.0 + 3.0 * (96 - delay))
+        lines = budget_lines(sc)
+        assert lines["budget"] == pytest.approx(760.0) and lines["unallocated"] == pytest.approx(2.0)
+        assert [lines[k] for k in ("manager", "bso_training", "firm_training", "cofinancing", "monitoring")] == [
+            288.0,
+            10.0,
+            30.0,
+            400.0,
+            30.0,
+        ]
         model = ClusterModel(sc, seed=1)
         model.run()
         ledger = model.ledger
-        assert ledger.funder_paid == pytest.approx(lines["total"])  # every committed k$ reaches the programme
-        assert ledger.disbursed == pytest.approx(lines["grant for joint actions"])
-        assert ledger.spent_bso_training == pytest.approx(lines["BSO training"])
-        assert ledger.spent_manager == pytest.approx(lines["cluster manager"])  # paid in full, directly
-    assert committed_budget("baseline")["total"] == 0.0
+        assert ledger.allocation == {line: lines[line] for line in LINES}
+        assert all(ledger.spent[line] <= ledger.allocation[line] + 1e-9 for line in LINES)
+        assert ledger.spent_manager == pytest.approx(manager)  # 3 k$ a month while the programme pays
+        assert ledger.spent_bso_training == pytest.approx(10.0)  # two officers at 5 k$
+        assert ledger.disbursed == pytest.approx(400.0) and ledger.paid_to_firms == pytest.approx(400.0)
+        assert ledger.spent["monitoring"] == pytest.approx(0.3 * 96)  # intensity 0.3 x 1 k$ a month
+        direct = sum(ledger.spent[line] for line in LINES if line != "cofinancing")
+        assert ledger.funder_paid == pytest.approx(ledger.disbursed + direct)
+        assert ledger.programme_cost <= lines["budget"] and ledger.funder_paid <= lines["budget"]
+        out = ledger_outputs(model)
+        assert out["spent_manager"] == ledger.spent_manager and out["funder_paid"] == ledger.funder_paid
+        assert out["unspent"] == pytest.approx(760.0 - ledger.programme_cost)
+    for name in ("baseline", "unfunded_plan"):  # no programme, or a plan never funded: nothing to spend
+        assert budget_lines(name)["budget"] == 0.0 and sum(budget_lines(name)[line] for line in LINES) == 0.0
 
 
-def test_budget_mix_commits_exactly_the_budget_and_refuses_what_it_cannot_pay():
-    from clustersim.analysis import LEADER_FIRM_COST, budget_mix, committed_budget
+def test_split_budget_allocates_one_total_and_refuses_lines_over_it():
+    from clustersim.experiments.mixes import budget_lines, split_budget
     from clustersim.scenario import ScenarioError
 
-    mix = budget_mix("funded_programme", 410.0, "leaders", manager_present=False, leader_firms=5)
-    assert mix.name == "leaders" and mix.leader_firms == 5
-    assert mix.grant_amount == pytest.approx(410.0 - 10.0 - 5 * LEADER_FIRM_COST)
-    assert committed_budget(mix)["total"] == pytest.approx(410.0)
-    with pytest.raises(ScenarioError, match=r"leaves -98 k\$ for the grant.*allowed: budget > 398 k\$") as err:
-        budget_mix("funded_programme", 300.0, "too small", leader_firms=5)
+    mix = split_budget("funded_programme", 760.0, "manager first", {"manager": 288.0, "monitoring": 30.0})
+    lines = budget_lines(mix)
+    assert mix.name == "manager first" and mix.programme_budget == 760.0
+    assert lines["manager"] == 288.0 and lines["monitoring"] == 30.0 and lines["cofinancing"] == pytest.approx(442.0)
+    assert lines["bso_training"] == lines["firm_training"] == 0.0  # lines not named get nothing
+    assert lines["unallocated"] == pytest.approx(0.0)
+    kept = split_budget("funded_programme", 760.0, "no grant", {"manager": 288.0}, rest=None, leader_firms=2)
+    assert budget_lines(kept)["cofinancing"] == 0.0 and budget_lines(kept)["unallocated"] == pytest.approx(472.0)
+    assert kept.leader_firms == 2
+    with pytest.raises(
+        ScenarioError, match=r"manager 500 \+ bso_training 300 = 800 k\$ exceed the budget of 760"
+    ) as err:
+        split_budget("funded_programme", 760.0, "too much", {"manager": 500.0, "bso_training": 300.0})
     assert "\n" not in str(err.value)
+    with pytest.raises(ScenarioError, match="unknown budget line 'salary'; allowed: manager, "):
+        split_budget("funded_programme", 760.0, "typo", {"salary": 1.0})
 
 
-def test_compare_policy_mixes_runs_every_mix_on_the_same_seeds():
+def test_compare_budget_mixes_reports_money_by_line_on_common_seeds():
     from clustersim import load_scenario
-    from clustersim.analysis import compare_policy_mixes
+    from clustersim.experiments.mixes import compare_budget_mixes
 
     same = load_scenario("funded_programme")
-    table, runs = compare_policy_mixes({"a": same, "b": same}, replicates=2, seed=3, executor="serial")
+    table, runs = compare_budget_mixes({"a": same, "b": same}, replicates=2, seed=3, executor="serial")
     assert list(table["mix"]) == ["a", "b", "baseline"] and table["baseline"].tolist() == [False, False, True]
     a, b = (runs[runs["mix"] == m].drop(columns=["mix", "point_id"]).reset_index(drop=True) for m in "ab")
     assert a.equals(b)  # identical scenarios on common seeds give identical runs
@@ -144,9 +171,12 @@ def test_compare_policy_mixes_runs_every_mix_on_the_same_seeds():
     extra = (row["final_cooperation_mean"] - base["final_cooperation_mean"]) * 60
     assert row["additional_cooperating_firms"] == pytest.approx(extra)
     assert row["cost_per_additional_cooperating_firm"] == pytest.approx((row["cost_mean"] - base["cost_mean"]) / extra)
-    assert (
-        row["committed: total"] == pytest.approx(698.0) and base["committed: total"] == 0.0
-    )  # 400 grant + 288 manager + 10 training
+    assert row["allocated_manager"] == 288.0 and row["budget"] == 760.0 and base["budget"] == 0.0
+    assert row["spent_manager"] == pytest.approx(288.0) and row["cost_mean"] == pytest.approx(
+        runs["programme_cost"][:2].mean()
+    )
+    assert row["unspent"] == pytest.approx(760.0 - row["cost_mean"])
+    assert set(runs["association_formed"]) <= {0.0, 1.0}
 
 
 def _toy_model(params, seed):

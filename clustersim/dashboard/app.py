@@ -29,6 +29,7 @@ import solara.lab
 from clustersim.dashboard import views
 from clustersim.dashboard.lessons import BY_CODE, LESSONS, Lesson
 from clustersim.model import ClusterModel
+from clustersim.policy import LINE_KEYS
 from clustersim.scenario import Scenario, ScenarioError, load_scenario, preset_names
 from clustersim.style import scenario_color
 
@@ -40,7 +41,10 @@ COMPARE_COLOR_B = "#ff7f0e"
 
 @dataclass(frozen=True)
 class Control:
-    """One lever on the control panel. ``name`` is a scenario parameter, except ``pandemic`` (on/off)."""
+    """One lever on the control panel. ``name`` is a scenario parameter, except ``pandemic`` (on/off).
+
+    ``group`` is the card it sits on: ``"budget"`` (the programme budget and its lines) or ``"lever"``.
+    """
 
     name: str
     label: str
@@ -48,11 +52,30 @@ class Control:
     low: float = 0
     high: float = 1
     step: float = 1
+    group: str = "lever"
 
+
+#: the budget lines' controls (scenario keys), in the order of ``policy.LINES``
+LINE_CONTROLS: tuple[str, ...] = tuple(LINE_KEYS.values())
+BUDGET = "programme_budget"
 
 CONTROLS: tuple[Control, ...] = (
-    Control("grant_amount", "Grant size (k$)", "float", 0, 1000, 25),
+    # the programme's one budget and its lines (k$); a line's slider stops at what the budget leaves
+    Control(BUDGET, "Programme budget (k$; 0 = the sum of the lines)", "float", 0, 2000, 10, "budget"),
+    Control("budget_manager", "Cluster manager salary (k$; 3 k$ a month)", "float", 0, 600, 6, "budget"),
+    Control("grant_amount", "Co-financing grant for joint actions (k$)", "float", 0, 1000, 10, "budget"),
+    Control("budget_bso_training", "BSO training (k$; 5 k$ an officer)", "float", 0, 50, 5, "budget"),
+    Control("budget_firm_training", "Firm training (k$; 1 k$ a firm)", "float", 0, 100, 2, "budget"),
+    Control("budget_monitoring", "Monitoring (k$)", "float", 0, 60, 3, "budget"),
+    Control("budget_regional_exchange", "Regional exchange visits (k$; 5 k$ a visit)", "float", 0, 100, 5, "budget"),
+    Control(
+        "regional_exchange_interval_months", "Regional exchange every (months; 0 = none)", "int", 0, 48, 6, "budget"
+    ),
+    Control("budget_leader_incentive", "Leader-firm incentives (k$)", "float", 0, 500, 10, "budget"),
+    # when the money comes, and how the programme leaves
+    Control("plan_funded", "Plan funded: the funder pays what it approved", "bool"),
     Control("disbursement_delay_months", "Disbursement delay (months)", "int", 0, 36, 1),
+    Control("exit_taper_months", "Exit taper: manager handed to the association over (months)", "int", 0, 48, 6),
     Control("bso_training_staff", "BSO staff trained (persons)", "int", 0, 2, 1),  # high = the scenario's bso_staff
     Control("bso_turnover_rate", "Trained-staff turnover (share leaving per month)", "float", 0, 0.2, 0.01),
     Control("leader_firms", "Leader firms (firms)", "int", 0, 10, 1),
@@ -67,6 +90,37 @@ CONTROLS: tuple[Control, ...] = (
 BY_CONTROL: dict[str, Control] = {c.name: c for c in CONTROLS}
 BY_LABEL: dict[str, Control] = {c.label: c for c in CONTROLS}
 DEFAULT_PANDEMIC_MONTHS = 18
+assert set(LINE_CONTROLS) <= set(BY_CONTROL), "every budget line needs a control"
+
+
+def lines_total(values: dict[str, object]) -> float:
+    """k$ the budget lines of control values add up to."""
+    return float(sum(float(values[k]) for k in LINE_CONTROLS))
+
+
+def budget_left(values: dict[str, object], line: str | None = None) -> float:
+    """k$ the programme budget leaves beside the lines (all of them, or all but ``line``); inf when the
+    budget is 0 (the budget is then the sum of the lines)."""
+    budget = float(values[BUDGET])
+    if budget <= 0:
+        return float("inf")
+    used = lines_total(values) - (float(values[line]) if line else 0.0)
+    return budget - used
+
+
+def budget_readout(values: dict[str, object]) -> tuple[str, bool]:
+    """The budget read-out under the line sliders, and whether the lines fit in the budget."""
+    total, budget = lines_total(values), float(values[BUDGET])
+    if budget <= 0:
+        return f"Lines total {total:,.0f} k$: the programme budget is their sum.", True
+    left = budget - total
+    if left < -1e-9:  # 1e-9: k$ rounding
+        return (
+            f"Lines total {total:,.0f} k$, over the budget of {budget:,.0f} k$ by {-left:,.0f} k$: "
+            "lower a line or raise the budget.",
+            False,
+        )
+    return f"Lines total {total:,.0f} of {budget:,.0f} k$ ({left:,.0f} k$ not allocated).", True
 
 
 def initial_scenario() -> str:
@@ -115,10 +169,16 @@ class Run:
     layout: views.NetworkLayout
     color: str
     network: views.NetworkPicture | None = None
+    manager_pay: views.ManagerPay = views.ManagerPay()  # who paid the manager in the month just run
 
     def __post_init__(self):
         heading = "" if self.label == self.model.params.name else self.label  # compare runs name their lever
         self.network = views.NetworkPicture(self.model, self.layout, label=heading)
+
+    def step(self) -> None:
+        before = views.manager_paid_so_far(self.model)
+        self.model.step()
+        self.manager_pay = views.ManagerPay.between(self.model, before)
 
 
 class Dashboard:
@@ -142,6 +202,7 @@ class Dashboard:
         self.runs: list[Run] = []
         self.series: views.SeriesPicture | None = None
         self.lock = threading.RLock()
+        self.clamped: dict[str, int] = {}  # how often each budget line was kept within the budget
         self.reset()
 
     # -------------------------------------------------------------- choices
@@ -151,11 +212,27 @@ class Dashboard:
         return names if self.scenario_name in names else [*names, self.scenario_name]
 
     def control_high(self, c: Control) -> float:
-        """Upper end of a control's range (the trained-staff slider stops at the BSO's staff)."""
-        return self.base.bso_staff if c.name == "bso_training_staff" else c.high
+        """Upper end of a control's range: the trained-staff slider stops at the BSO's staff, and a budget
+        line's at what the programme budget leaves beside the other lines (never below its own value)."""
+        if c.name == "bso_training_staff":
+            return self.base.bso_staff
+        if c.name in LINE_CONTROLS:
+            left = budget_left(self.controls, c.name)
+            return c.high if left == float("inf") else max(left, float(self.controls[c.name]))
+        return c.high
 
     def set_control(self, name: str, value) -> None:
+        """Set a lever; a budget line is kept within what the programme budget leaves beside the others."""
+        if name in LINE_CONTROLS:
+            wanted = float(value)
+            value = max(0.0, min(wanted, budget_left(self.controls, name)))
+            if value != wanted:  # the slider must show the value kept, not the one dragged to: redraw it
+                self.clamped[name] = self.clamped.get(name, 0) + 1
         self.controls[name] = value
+
+    @property
+    def budget_readout(self) -> tuple[str, bool]:
+        return budget_readout(self.controls)
 
     def set_compare_lever(self, name: str) -> None:
         """Choose the lever run B changes; its value in B starts at run A's value."""
@@ -249,7 +326,7 @@ class Dashboard:
                     return False
                 for r in self.runs:
                     if r.model.month < r.model.params.months:
-                        r.model.step()
+                        r.step()
         return True
 
 
@@ -270,6 +347,18 @@ def Headline(run: Run, tick: int):
                     classes=["headline-month" if i == 0 else "headline-value"],
                     style={"font-size": "20px", "font-weight": "bold", "display": "block"},
                 )
+
+
+@solara.component
+def MoneyView(run: Run, tick: int):
+    """The budget lines (budget, spent, what could not be paid) and the cluster association, for one run."""
+    with solara.Div(classes=["money-view"], style={"margin": "6px 0"}):
+        solara.HTML(tag="div", unsafe_innerHTML=views.money_html(run.model), classes=["money-table"])
+        solara.Text(
+            views.association_text(run.model, run.manager_pay),
+            classes=["association-text"],
+            style={"font-size": "13px", "display": "block", "margin-top": "4px"},
+        )
 
 
 @solara.component
@@ -299,13 +388,22 @@ def ControlInput(dash: Dashboard, c: Control, refresh, value, on_value=None, css
         # the label sits above the slider with the value in words, readable from the back of the room
         shown = f"{value:g}" if c.kind == "float" else f"{int(value)}"
         solara.Text(f"{c.label}: {shown}", classes=["control-label"], style={"font-size": "0.9em"})
+        high = dash.control_high(c)
+        stuck = high <= c.low  # e.g. a budget line when the other lines use the whole budget
+        high = c.low + c.step if stuck else high
         if c.kind == "int":
             solara.SliderInt(
-                "", value=int(value), min=int(c.low), max=int(dash.control_high(c)), step=int(c.step), on_value=on_value
+                "",
+                value=int(value),
+                min=int(c.low),
+                max=int(high),
+                step=int(c.step),
+                on_value=on_value,
+                disabled=stuck,
             )
         else:
             solara.SliderFloat(
-                "", value=float(value), min=c.low, max=dash.control_high(c), step=c.step, on_value=on_value
+                "", value=float(value), min=c.low, max=high, step=c.step, on_value=on_value, disabled=stuck
             )
 
 
@@ -389,13 +487,27 @@ def Page(dashboard: Dashboard | None = None):
                 on_value=lambda label: act(dash.load_lesson, label.split(":")[0])(),
                 classes=["lesson-picker"],
             )
+        with solara.Card("Budget (k$)", margin=0):
+            for c in CONTROLS:
+                if c.group == "budget":
+                    # the value is passed in so the slider re-renders when a scenario or lesson changes it; a
+                    # new key after a line was kept within the budget redraws its slider at the value kept
+                    key = f"{c.name}-{dash.clamped.get(c.name, 0)}"
+                    ControlInput(dash, c, refresh, value=dash.controls[c.name]).key(key)
+            text, fits = dash.budget_readout
+            solara.Text(
+                text,
+                classes=["budget-readout"] if fits else ["budget-readout", "budget-over"],
+                style={"font-size": "0.9em", "font-weight": "bold", "color": "#1b5e20" if fits else "#b71c1c"},
+            )
         with solara.Card("Levers", margin=0):
             for c in CONTROLS:
+                if c.group != "lever":
+                    continue
                 if c.name in ("pandemic_start_month", "pandemic_months") and not dash.controls["pandemic"]:
                     continue
                 if c.name == "manager_skill" and not dash.controls["manager_present"]:
                     continue
-                # the value is passed in so the slider re-renders when a scenario or lesson changes it
                 ControlInput(dash, c, refresh, value=dash.controls[c.name])
         with solara.Card("Compare two runs", margin=0):
             solara.Switch(
@@ -440,7 +552,9 @@ def Page(dashboard: Dashboard | None = None):
         Headline(runs[0], tick.value)
         with solara.Columns([1, 1]):
             NetworkView(dash, 0, tick.value)
-            SeriesView(dash, tick.value)
+            with solara.Column():
+                SeriesView(dash, tick.value)
+                MoneyView(runs[0], tick.value)
     else:
         with solara.Columns([1, 1]):
             for i, r in enumerate(runs):
@@ -448,4 +562,5 @@ def Page(dashboard: Dashboard | None = None):
                     solara.Text(r.label, style={"font-size": "16px", "font-weight": "bold", "color": r.color})
                     Headline(r, tick.value)
                     NetworkView(dash, i, tick.value)
+                    MoneyView(r, tick.value)
         SeriesView(dash, tick.value)

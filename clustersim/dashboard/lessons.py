@@ -78,7 +78,7 @@ LESSONS: tuple[Lesson, ...] = (
         "SF4",
         "An unfunded plan loses motivation",
         "unfunded_plan",
-        compare=("grant_amount", 400.0),
+        compare=("plan_funded", True),
         case=(
             "It mirrors CED in St. Vincent and the Grenadines, whose plan was not funded and whose members "
             '"quickly lost motivation" (000, "Lack of resources").'
@@ -125,6 +125,16 @@ LESSONS: tuple[Lesson, ...] = (
         case=(
             'It mirrors the cluster managers of the Caribbean interviews (000, "Cluster managers") and UNIDO\'s '
             "Cluster Development Agents (004)."
+        ),
+    ),
+    Lesson(
+        "SF14",
+        "An exit strategy hands the manager to the association",
+        "tapered_exit",
+        compare=("exit_taper_months", 0),
+        case=(
+            "It mirrors the BSOs that meant to keep cluster work going on members' fees after the programme "
+            '(000, "BSOs\' future objectives") and governance closing the virtuous cycle (004, key principle 4).'
         ),
     ),
 )

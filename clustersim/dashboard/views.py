@@ -1,4 +1,5 @@
-"""Matplotlib pictures for the trainer dashboard: the trust network, the time series and the headline numbers.
+"""Matplotlib pictures for the trainer dashboard: the trust network, the time series, the headline numbers
+and the money panel (budget lines and the cluster association).
 
 Each picture is a matplotlib ``Figure`` built once per reset around a
 model and redrawn every month by blitting (only the moving artists are
@@ -10,6 +11,7 @@ are while ties form between them.
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
+from ..policy import LINES
 from ..state import STATE_NAMES
 from ..style import STATE_COLORS
 
@@ -52,13 +55,26 @@ SERIES_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[float, float]
 #: line style per event kind (calendar markers)
 MARKER_STYLES: dict[str, dict] = {  # dark, muted colours so markers never look like a run's line
     "funding approved": {"color": "#000000", "ls": "-"},
-    "first disbursement": {"color": "#006400", "ls": "-"},
+    "first disbursement due": {"color": "#006400", "ls": "-"},
     "training block": {"color": "#5f9ea0", "ls": ":"},
     "shock start": {"color": "#8b0000", "ls": "--"},
     "shock end": {"color": "#8b0000", "ls": "-."},
     "hurricane": {"color": "#8b0000", "ls": ":"},
     "programme end": {"color": "#7f7f7f", "ls": "-"},
 }
+#: the line marking the month the cluster association formed (drawn once it has)
+ASSOCIATION_STYLE = {"color": "#b8860b", "ls": "--"}
+#: budget lines in plain words (policy.LINES order)
+LINE_LABELS: dict[str, str] = {
+    "manager": "Cluster manager",
+    "bso_training": "BSO training",
+    "firm_training": "Firm training",
+    "cofinancing": "Co-financing grant",
+    "monitoring": "Monitoring",
+    "regional_exchange": "Regional exchange",
+    "leader_incentive": "Leader incentives",
+}
+assert tuple(LINE_LABELS) == LINES, "a budget line without a plain label"
 
 
 @dataclass(frozen=True)
@@ -306,6 +322,17 @@ class SeriesPicture(Picture):
                 kinds[what] = style
                 for ax in self.axes:
                     ax.axvline(month, lw=1.0, alpha=0.8 if k == 0 else 0.45, zorder=0, **style)
+        # the association's founding month, per run: hidden until members found it
+        self.founded: list[tuple[object, list]] = []
+        for k, (_label, model, _color) in enumerate(runs):
+            marks = [
+                self.moving(ax.axvline(0, lw=1.2, alpha=0.9 if k == 0 else 0.5, zorder=0, **ASSOCIATION_STYLE))
+                for ax in self.axes
+            ]
+            for mark in marks:
+                mark.set_visible(False)
+            self.founded.append((model, marks))
+        kinds["association formed"] = ASSOCIATION_STYLE
         self.lines: list[tuple[object, str, object]] = []  # (model, metric, Line2D)
         self.growing: list = []  # axes whose upper limit grows with the data
         for ax, (title, metrics, ylim) in zip(self.axes, SERIES_PANELS, strict=True):
@@ -344,6 +371,12 @@ class SeriesPicture(Picture):
             )
 
     def update(self) -> None:
+        for model, marks in self.founded:
+            formed = model.state.association.formed_month
+            for mark in marks:
+                mark.set_visible(formed is not None)
+                if formed is not None:
+                    mark.set_xdata([formed, formed])
         top: dict[int, float] = {}
         for model, metric, line in self.lines:
             y = monthly(model, metric)
@@ -358,13 +391,95 @@ class SeriesPicture(Picture):
 
 
 def headline(model) -> dict[str, str]:
-    """The five headline numbers, formatted for the room (label -> text)."""
+    """The six headline numbers, formatted for the room (label -> text)."""
     cur = model.current
     n = model.firms.n
+    a = model.state.association
     return {
         "Month": f"{model.month} of {model.params.months}",
         "Firms cooperating": f"{round(cur['share_cooperating'] * n)} of {n}",
         "Joint actions completed": f"{int(cur['joint_actions_completed'])}",
         "Jobs index (month 0 = 1)": f"{cur['jobs_index']:.3f}",
-        "Money disbursed (k$)": f"{cur['money_disbursed']:,.0f} of {model.ledger.committed:,.0f}",
+        "Programme money spent (k$)": f"{model.ledger.programme_cost:,.0f} of {model.ledger.budget:,.0f}",
+        "Cluster association": f"since month {a.formed_month}" if a.formed else "not formed",
     }
+
+
+@dataclass(frozen=True)
+class ManagerPay:
+    """Who paid the cluster manager's salary in the month just run, as shares of the salary."""
+
+    programme: float = 0.0
+    association: float = 0.0
+
+    @classmethod
+    def between(cls, model, before: tuple[float, float]) -> ManagerPay:
+        """The shares paid since ``before`` = :func:`manager_paid_so_far` read before the month."""
+        salary = model.params.manager_cost_per_month
+        if salary <= 0:
+            return cls()
+        programme, association = manager_paid_so_far(model)
+        return cls((programme - before[0]) / salary, (association - before[1]) / salary)
+
+
+def manager_paid_so_far(model) -> tuple[float, float]:
+    """k$ of the manager's salary paid so far by the programme and by the association."""
+    return model.ledger.spent["manager"], model.state.association.manager_paid
+
+
+def association_text(model, pay: ManagerPay) -> str:
+    """One sentence on the cluster association and who pays the manager, for the room."""
+    a = model.state.association
+    has_manager = model.manager is not None
+    if not a.formed:
+        text = "The cluster association has not formed yet: members found it once trust and joint action hold."
+    else:
+        text = (
+            f"The cluster association formed in month {a.formed_month}: {a.paying_members} members pay fees, "
+            f"{a.cash:,.0f} k$ in its account."
+        )
+    if not has_manager or model.month == 0:
+        return text
+    if pay.programme <= 0 and pay.association <= 0:
+        who = "This month nobody paid the cluster manager, so the manager did not work"
+    else:
+        parts = [f"{pay.programme:.0%} by the programme"] if pay.programme > 0 else []
+        parts += [f"{pay.association:.0%} by the association"] if pay.association > 0 else []
+        who = "This month the cluster manager's salary was paid " + " and ".join(parts)
+    paid = f" (the association has paid {a.manager_paid:,.0f} k$ of it so far)" if a.manager_paid > 0 else ""
+    return f"{text} {who}{paid}."
+
+
+def money_rows(model) -> list[tuple[str, float, float, float]]:
+    """(line, budget, spent, wanted but not paid) in k$ for every line with money or a shortfall."""
+    ledger = model.ledger
+    return [
+        (LINE_LABELS[line], ledger.allocation[line], ledger.spent[line], ledger.shortfall[line])
+        for line in LINES
+        if max(ledger.allocation[line], ledger.spent[line], ledger.shortfall[line]) > 1e-9  # 1e-9: k$ rounding
+    ]
+
+
+def money_html(model) -> str:
+    """The budget lines as a small HTML table: budget, spent so far, and what a line could not pay."""
+    ledger = model.ledger
+    cell = 'style="text-align:right;padding:1px 8px"'
+    head = (
+        "<tr><th style='text-align:left'>Budget line (k$)</th>"
+        f"<th {cell}>budget</th><th {cell}>spent</th><th {cell}>wanted, not paid</th></tr>"
+    )
+    rows = [
+        f"<tr><td>{html.escape(label)}</td><td {cell}>{budget:,.0f}</td><td {cell}>{spent:,.0f}</td>"
+        f"<td {cell}>{short:,.0f}</td></tr>"
+        for label, budget, spent, short in money_rows(model)
+    ]
+    if not rows:
+        rows = ["<tr><td colspan='4'>No programme money: nothing is budgeted.</td></tr>"]
+    allocated = sum(ledger.allocation.values())
+    total = (
+        f"<tr style='font-weight:bold'><td>Total (programme budget {ledger.budget:,.0f})</td>"
+        f"<td {cell}>{allocated:,.0f}</td><td {cell}>{ledger.programme_cost:,.0f}</td>"
+        f"<td {cell}>{sum(ledger.shortfall.values()):,.0f}</td></tr>"
+    )
+    cash = f"<div>Grant waiting in the cluster account: {ledger.bso_cash:,.0f} k$</div>" if ledger.bso_cash > 0 else ""
+    return f"<table style='font-size:13px;border-collapse:collapse'>{head}{''.join(rows)}{total}</table>{cash}"

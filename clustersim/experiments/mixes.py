@@ -4,15 +4,26 @@ Cost-effectiveness is measured against the no-programme baseline: the extra
 programme cost of a mix divided by the extra firms it has cooperating at the
 end of the horizon. A mix is Pareto-efficient when no other mix is at least as
 cheap and at least as cooperative, and strictly better on one of the two.
+
+Budget mixes: a programme has one budget (``programme_budget``) split into the
+named lines of :data:`clustersim.policy.LINES`. :func:`split_budget` builds a
+mix as line allocations under one total, :func:`budget_lines` reads a
+scenario's split, and :func:`compare_budget_mixes` runs labelled mixes on common
+seeds and reports, beside the KPIs, what each line actually spent and what it
+could not pay (what a line cannot pay does not happen).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
+from ..model import ClusterModel
+from ..policy import LINE_KEYS, LINES, line_allocations
 from ..report import mean_ci
-from ..scenario import ScenarioError, load_scenario
+from ..scenario import Scenario, ScenarioError, load_scenario
 from ..seeds import run_seed
 from .design import load_experiment
 from .executors import execute
@@ -104,18 +115,23 @@ def compare_mixes(results: pd.DataFrame, experiment, kpis=KPIS, cooperation: str
 
 
 def run_on_common_seeds(
-    scenarios, replicates: int, seed: int, executor: str = "serial", workers: int | None = None
+    scenarios, replicates: int, seed: int, executor: str = "serial", workers: int | None = None, model=None
 ) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
 
     Returns one row per run with ``point_id`` (the scenario's position), ``replicate``, ``seed`` and the summary
     metrics, sorted by scenario and replicate. Common seeds make differences between scenarios not seed noise.
+    ``model`` is a sweep model ``(scenario, seed) -> outputs`` (default: the agent-based model's summary).
     """
     seeds = [run_seed(seed, r) for r in range(replicates)]
     specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
     rows: list[dict] = []
     execute(
-        [specs[i : i + 8] for i in range(0, len(specs), 8)], lambda _i, res: rows.extend(res["rows"]), executor, workers
+        [specs[i : i + 8] for i in range(0, len(specs), 8)],
+        lambda _i, res: rows.extend(res["rows"]),
+        executor,
+        workers,
+        model=model,
     )
     runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
     runs.insert(2, "seed", [seeds[r] for r in runs["replicate"]])
@@ -160,3 +176,130 @@ def compare_scenarios(
     table = comparison_table(runs, labels, names.index(baseline), n_firms, kpis)
     table = table.rename(columns={"mix": "scenario"})
     return (table, runs) if return_runs else table
+
+
+# ------------------------------------------------------------------------------------------ budget mixes
+#: KPIs of a budget-mix comparison (per-run summary metrics)
+BUDGET_KPIS = (
+    "final_cooperation",
+    "coop_at_programme_end",
+    "coop_24m_after_end",
+    "final_trust",
+    "dropouts",
+    "jobs_index",
+    "exports_index",
+    "association_formed",
+    "association_manager_paid",
+    "manager_months_unpaid",
+    "budget_shortfall",
+)
+
+
+def budget_lines(scenario: Scenario | str) -> dict[str, float]:
+    """A scenario's budget split in k$: one entry per line of :data:`clustersim.policy.LINES` (what the
+    line may spend), ``"unallocated"`` (budget the lines leave) and ``"budget"`` (the programme's total).
+
+    Nothing is allocated when there is no programme or the plan is never funded, as in the model's ledger.
+    """
+    sc = load_scenario(scenario)
+    lines = line_allocations(sc)
+    allocated = sum(lines.values())
+    budget = float(sc.programme_budget) or allocated
+    if sc.programme_months == 0 or not sc.plan_funded:
+        budget = 0.0
+    return {**lines, "unallocated": budget - allocated, "budget": budget}
+
+
+def split_budget(
+    base: Scenario | str,
+    total: float,
+    name: str,
+    lines: Mapping[str, float] | None = None,
+    rest: str | None = "cofinancing",
+    **levers,
+) -> Scenario:
+    """One budget of ``total`` k$ split across lines: ``base`` with ``levers`` applied, ``programme_budget =
+    total``, each line named in ``lines`` (names of :data:`clustersim.policy.LINES`) set to its k$, every other
+    line 0, and what is left to the ``rest`` line (the co-financing grant by default; ``None`` leaves it
+    unallocated). Raises a one-line :class:`ScenarioError` when the named lines exceed ``total``.
+    """
+    lines = dict(lines or {})
+    origin = f"split_budget {name!r}"
+    unknown = [k for k in lines if k not in LINES]
+    if unknown or (rest is not None and rest not in LINES):
+        bad = unknown[0] if unknown else rest
+        raise ScenarioError(f"{origin}: unknown budget line {bad!r}; allowed: {', '.join(LINES)}")
+    named = float(sum(lines.values()))
+    if named > total + 1e-9:  # 1e-9: k$ rounding
+        split = " + ".join(f"{k} {v:g}" for k, v in lines.items() if v)
+        raise ScenarioError(
+            f"{origin}: lines {split} = {named:g} k$ exceed the budget of {total:g} k$; allowed: lines summing to at most {total:g}"
+        )
+    alloc = dict.fromkeys(LINES, 0.0) | {k: float(v) for k, v in lines.items()}
+    if rest is not None:
+        alloc[rest] += max(float(total) - named, 0.0)
+    sc = load_scenario(base, **levers)
+    mixed = sc.replace(origin=origin, programme_budget=float(total), **{LINE_KEYS[k]: v for k, v in alloc.items()})
+    return Scenario(mixed.to_dict(), name=name, description=f"{sc.name}: {total:g} k$ split by line", source=sc.source)
+
+
+def ledger_outputs(model) -> dict[str, float]:
+    """A finished run's money by line: ``allocated_<line>``, ``spent_<line>``, ``shortfall_<line>`` (k$ wanted
+    but not paid), ``unspent`` (budget the programme did not spend), ``funder_paid``, and whether the
+    cluster association formed (``association_formed``, 1 or 0)."""
+    ledger = model.ledger
+    out: dict[str, float] = {}
+    for line in LINES:
+        out[f"allocated_{line}"] = ledger.allocation[line]
+        out[f"spent_{line}"] = ledger.spent[line]
+        out[f"shortfall_{line}"] = ledger.shortfall[line]
+    out["budget"] = budget_lines(model.params)["budget"]
+    out["unspent"] = out["budget"] - ledger.programme_cost
+    out["funder_paid"] = ledger.funder_paid
+    out["association_formed"] = float(model.state.association.formed)
+    return out
+
+
+def budget_model(scenario, seed: int) -> dict:
+    """Sweep model of :func:`compare_budget_mixes`: the run's summary plus :func:`ledger_outputs`."""
+    model = ClusterModel(scenario, seed=seed)
+    model.run()
+    return {**model.summary(), **ledger_outputs(model)}
+
+
+def compare_budget_mixes(
+    mixes: Mapping[str, Scenario | str],
+    baseline: Scenario | str = "baseline",
+    replicates: int = 10,
+    seed: int = 0,
+    executor: str = "serial",
+    workers: int | None = None,
+    kpis: Sequence[str] = BUDGET_KPIS,
+    cooperation: str = COOPERATION,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare labelled budget mixes side by side against the no-programme ``baseline``, on common seeds.
+
+    Every mix runs the replicate seeds ``run_seed(seed, replicate)`` (those of ``clustersim run``), so
+    differences between mixes are not seed noise. Returns ``(table, runs)``. ``table`` is that of
+    :func:`comparison_table` (one row per mix, baseline last: KPI means with 95% intervals, ``cost_mean`` =
+    money the programme spent, additional cooperating firms and cost per additional cooperating firm against
+    the baseline, the Pareto mark) plus, per line, ``allocated_<line>``, and the replicate means
+    ``spent_<line>`` and ``shortfall_<line>``, and ``budget`` and ``unspent``. ``runs`` has one row per run
+    (``mix``, ``replicate``, ``seed``, every summary metric and :func:`ledger_outputs`).
+    """
+    if not mixes:
+        raise ScenarioError("compare_budget_mixes: no mixes given; allowed: a mapping of label -> scenario")
+    if not isinstance(replicates, int) or replicates < 1:
+        raise ScenarioError(f"compare_budget_mixes: replicates = {replicates!r}; allowed: int >= 1")
+    labels = list(mixes)
+    if "baseline" in labels:
+        raise ScenarioError("compare_budget_mixes: the label 'baseline' is reserved; allowed: another label")
+    scenarios = [load_scenario(mixes[k]) for k in labels] + [load_scenario(baseline)]
+    labels.append("baseline")
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, model=budget_model)
+    runs.insert(0, "mix", [labels[i] for i in runs["point_id"]])
+    n_firms = {i: float(sc.n_firms) for i, sc in enumerate(scenarios)}
+    table = comparison_table(runs, dict(enumerate(labels)), len(scenarios) - 1, n_firms, kpis, cooperation)
+    money = [f"{what}_{line}" for what in ("allocated", "spent", "shortfall") for line in LINES]
+    means = runs.groupby("point_id")[[*money, "budget", "unspent", "funder_paid"]].mean()
+    return table.join(means, on="point_id"), runs
