@@ -4,7 +4,8 @@ docs/ODD.md: the generated tables match their sources (the registry, clustersim.
 registry name is described; every identifier of every ```equation block is a registry name, a
 ``FirmArrays`` field, a symbol of the ODD's "Symbols in the equations" table or a maths function;
 the schedule listed in "Process overview and scheduling" is the one the model runs; every process
-module has its subsection. docs/architecture.md names the modules and tests it describes.
+module has its subsection; the budget section names every budget line. docs/architecture.md names the modules
+and tests it describes. README.md lists every preset.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from clustersim import model as model_module
 from clustersim.coefficients import ACTION_TYPE_PARAMS, ACTION_TYPE_TABLE, ACTION_TYPES
 from clustersim.parameters import BY_NAME, PARAMETERS, markdown_table
+from clustersim.policy import LINE_KEYS
 from clustersim.scenario import load_scenario
 from clustersim.state import FirmArrays
 from clustersim.switches import markdown_table as switch_table
@@ -25,6 +27,8 @@ from clustersim.switches import markdown_table as switch_table
 ROOT = Path(__file__).resolve().parent.parent
 ODD_PATH = ROOT / "docs" / "ODD.md"
 ARCHITECTURE_PATH = ROOT / "docs" / "architecture.md"
+README_PATH = ROOT / "README.md"
+PRESETS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
 PROCESS_MODULES = sorted(p.stem for p in (ROOT / "clustersim" / "processes").glob("*.py") if p.stem != "__init__")
 
 #: numpy / math names an equation may use besides the model's own names
@@ -307,3 +311,15 @@ def test_architecture_names_existing_modules_and_tests():
         assert (ROOT / path).is_file(), f"docs/architecture.md names {path}, which does not exist"
     for name in ("tests/test_architecture.py", "tests/test_golden.py", "tests/golden/", "--against"):
         assert name in text
+
+
+def test_the_odd_budget_section_names_every_budget_line():
+    body = section(odd_text(), "7.3 Budget and ledger")
+    missing = [key for key in LINE_KEYS.values() if f"`{key}`" not in body]
+    assert not missing, f"budget lines not described in docs/ODD.md, 'Budget and ledger': {missing}"
+
+
+def test_the_readme_lists_every_preset():
+    presets = README_PATH.read_text().split("### Presets", 1)[1].split("\n#", 1)[0]
+    missing = [name for name in PRESETS if f"`{name}`" not in presets]
+    assert not missing, f"presets missing from the README's preset table: {missing}"
