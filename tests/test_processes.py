@@ -166,13 +166,16 @@ def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_p
     facilitation.manager_month(s)
     assert s.manager.funded_share == 0.0 and s.manager.months_unpaid == 1
     s = tiny(exit_taper_months=10, programme_months=96)
-    s.month = 91  # five months left: the programme pays half
-    assert facilitation.programme_salary_share(s) == pytest.approx(0.5)
+    s.month = 91  # five months left of a ten-month taper: the programme pays 4/10, and 0 in the last month
+    assert facilitation.programme_salary_share(s) == pytest.approx(0.4)
+    s.month = 95
+    assert facilitation.programme_salary_share(s) == 0.0
+    s.month = 91
     s.association.formed_month = 0
     s.association.cash = 100.0
     s.association.copay_months = 10_000  # fully capable
     facilitation.manager_month(s)
-    assert s.manager.funded_share == pytest.approx(1.0) and s.association.manager_paid == pytest.approx(1.5)
+    assert s.manager.funded_share == pytest.approx(1.0) and s.association.manager_paid == pytest.approx(1.8)
 
 
 def test_contact_lifts_motivation_by_the_registered_share():
