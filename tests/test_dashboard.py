@@ -259,12 +259,14 @@ def test_money_panel_shows_lines_and_the_association(monkeypatch):
     assert "Cluster manager" in table and "Co-financing grant" in table and ">288<" in table
     assert "has not formed yet" in rc.find(v.Html, class_="association-text").widget.children[0]
     assert views.headline(dash.runs[0].model)["Cluster association"] == "not formed"
+    dash.seed = 1  # a run in which members found the association (month 57); with seed 0 they do not
+    dash.reset()
     dash.step(2)
     assert "paid 100% by the programme" in views.association_text(dash.runs[0].model, dash.runs[0].manager_pay)
     dash.step(118)
     m, pay = dash.runs[0].model, dash.runs[0].manager_pay
     a = m.state.association
-    assert a.formed, "with seed 0 members found the association in the tapered exit"
+    assert a.formed, "with seed 1 members found the association in the tapered exit"
     assert views.headline(m)["Cluster association"] == f"since month {a.formed_month}"
     assert pay.programme == 0.0 and pay.association > 0  # after the programme only the association pays
     text = views.association_text(m, pay)
