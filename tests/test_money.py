@@ -183,7 +183,12 @@ def test_small_firms_are_the_first_priced_out():
 MISSED = {
     "budget_leader_incentive": pytest.mark.xfail(
         strict=True, reason="pre-registered effect not found: leader incentives buy no measurable cooperation"
-    )
+    ),
+    # after the review fix of the co-financing cash residue: +0.036 above the 0.02 margin, but z = 2.5 < 3
+    # with the registered 16 replicates; left as registered rather than given more replicates after the fact
+    "grant_amount": pytest.mark.xfail(
+        strict=True, reason="pre-registered test lacks power: +0.036 mean cooperation for 400 vs 20 k$, z = 2.5"
+    ),
 }
 
 
