@@ -20,24 +20,6 @@ from .plots import MARKER_STYLE, band
 from .scenario import ScenarioError
 from .style import SERIES_LABELS, scenario_color
 
-#: k$ per leader firm for a leader-firm programme (recruiting the firms, paying for their mentoring time
-#: and first demonstration projects). An assumption of this module: the model simulates leaders'
-#: commitment and mentoring but does not charge for them, so the price is added outside the model.
-
-#: KPIs of a policy-mix comparison (per-run summary metrics)
-MIX_KPIS = (
-    "final_cooperation",
-    "coop_at_programme_end",
-    "coop_24m_after_end",
-    "final_trust",
-    "dropouts",
-    "jobs_index",
-    "exports_index",
-    "revenue_index",
-)
-
-BUDGET_LINES = ("grant for joint actions", "cluster manager", "BSO training", "leader-firm programme")
-
 
 def replicate_subset(results: pd.DataFrame, experiment, replicates: int | Sequence[int]):
     """``(runs, experiment)`` restricted to some replicates, to analyse a sweep as if it had fewer.

@@ -70,15 +70,19 @@ def play_neighbourhoods(s: ClusterState) -> None:
     s.cumulative["contributions"] += int(contrib.sum())
 
 
+def _learners(s: ClusterState) -> np.ndarray:
+    """This month's learners: any firm, each with chance ``imitation_rate`` (none drawn when it is 0)."""
+    if s.coef.imitation_rate <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(s.rng.random(s.firms.n) < s.coef.imitation_rate)
+
+
 def imitate_well_mixed(s: ClusterState) -> None:
     """Any firm may copy any other (random groups)."""
-    c, f, rng = s.coef, s.firms, s.rng
-    if c.imitation_rate <= 0:
-        return
-    learners = np.flatnonzero(rng.random(f.n) < c.imitation_rate)
+    learners = _learners(s)
     if learners.size == 0:
         return
-    partner = rng.integers(0, f.n, size=learners.size)
+    partner = s.rng.integers(0, s.firms.n, size=learners.size)
     ok = partner != learners
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s)
@@ -86,13 +90,10 @@ def imitate_well_mixed(s: ClusterState) -> None:
 
 def imitate_any_neighbour(s: ClusterState) -> None:
     """Any firm may copy a neighbour over an active tie (neighbourhood games)."""
-    c, f, rng = s.coef, s.firms, s.rng
-    if c.imitation_rate <= 0:
-        return
-    learners = np.flatnonzero(rng.random(f.n) < c.imitation_rate)
+    learners = _learners(s)
     if learners.size == 0:
         return
-    tie, partner = random_incident_partner(s.network.ties, learners, rng)
+    tie, partner = random_incident_partner(s.network.ties, learners, s.rng)
     ok = (tie >= 0) & s.network.ties.active[np.maximum(tie, 0)]
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s)
