@@ -13,15 +13,19 @@ their width on each side.
 
 from __future__ import annotations
 
+import functools
 import math
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .runner import run_scenario
+from .scenario import ScenarioError
 
 LEADERS = (("leader_commitment", 0.85), ("leader_firms", 5), ("leader_mentoring", 0.6))
 BSO_LED = (("manager_present", False),)
@@ -86,11 +90,69 @@ class Runs:
 
 
 @dataclass(frozen=True)
-class Check:
-    """A validation check. ``value(runs)`` returns one number per replicate.
+class Target:
+    """A frozen validation target (validation/targets.toml): its source, comparison and threshold."""
 
-    ``margin`` set: pass when the mean exceeds it and the interval's lower bound exceeds 0.
-    ``band`` set: pass when the mean lies within it.
+    id: str
+    code: str
+    pattern: str
+    source: str
+    comparison: str  # "greater" or "within"
+    set_on: str
+    threshold: float | None = None
+    band: tuple[float, float] | None = None
+    note: str = ""
+
+
+TARGET_KEYS = {"code", "pattern", "source", "comparison", "threshold", "band", "set_on", "note"}
+
+
+def targets_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for cand in (here / "_presets" / "validation" / "targets.toml", here.parent / "validation" / "targets.toml"):
+        if cand.is_file():
+            return cand
+    raise ScenarioError("validation targets file 'validation/targets.toml' not found next to the clustersim package")
+
+
+def _target(path: Path, tid: str, entry: dict) -> Target:
+    where = f"{path.name}: [target.{tid}]"
+    unknown = set(entry) - TARGET_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(TARGET_KEYS))}")
+    for key in ("code", "pattern", "source", "comparison", "set_on"):
+        if key not in entry:
+            raise ScenarioError(f"{where}: missing key {key!r}")
+    kind = entry["comparison"]
+    need = {"greater": "threshold", "within": "band"}
+    if kind not in need:
+        raise ScenarioError(f"{where}: comparison {kind!r} not allowed; allowed: greater, within")
+    value = entry.get(need[kind])
+    ok = isinstance(value, int | float) if kind == "greater" else (isinstance(value, list) and len(value) == 2)
+    if not ok:
+        raise ScenarioError(f"{where}: {need[kind]!r} must be {'a number' if kind == 'greater' else '[low, high]'}")
+    band = tuple(float(v) for v in value) if kind == "within" else None
+    threshold = float(value) if kind == "greater" else None
+    common = {k: str(entry[k]) for k in ("code", "pattern", "source", "set_on")}
+    return Target(tid, comparison=kind, threshold=threshold, band=band, note=entry.get("note", ""), **common)
+
+
+@functools.cache
+def targets() -> dict[str, Target]:
+    """Every frozen target by id; a malformed file is a one-line error naming the file and key."""
+    path = targets_path()
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path.name}: not valid TOML ({err})") from None
+    return {tid: _target(path, tid, entry) for tid, entry in data.get("target", {}).items()}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A validation check: the experiment (arms, and ``value(runs)``, one number per replicate) for a
+    frozen target. ``comparison`` "greater": pass when the mean exceeds the threshold and the
+    interval's lower bound exceeds 0; "within": pass when the mean lies within the band.
     """
 
     group: str  # "stylized fact", "limit case" or "magnitude"
@@ -99,9 +161,27 @@ class Check:
     metric: str
     arms: dict
     value: Callable
-    margin: float | None = None
-    band: tuple[float, float] | None = None
+    target: str  # id in validation/targets.toml
     unit: str = ""
+
+    def __post_init__(self):
+        t = targets().get(self.target)
+        if t is None:
+            raise ScenarioError(f"{targets_path().name}: no [target.{self.target}] for check {self.pattern!r}")
+        if (t.code, t.pattern) != (self.code, self.pattern):
+            raise ScenarioError(f"{targets_path().name}: [target.{self.target}] names {t.code} {t.pattern!r}")
+
+    @property
+    def frozen(self) -> Target:
+        return targets()[self.target]
+
+    @property
+    def margin(self) -> float | None:
+        return self.frozen.threshold
+
+    @property
+    def band(self) -> tuple[float, float] | None:
+        return self.frozen.band
 
     def expected(self, quick: bool = False) -> str:
         if self.margin is not None:
@@ -180,7 +260,7 @@ def checks() -> list[Check]:
             "mean trust gain, months 0-24 (prior coop - none)",
             {"a": Arm("prior_cooperative"), "b": FP},
             _diff("a", "b", lambda x: x.at("mean_trust", 24) - x.at("mean_trust", 0)),
-            margin=0.02,
+            target="sf1_prior_collaboration_builds_trust",
         ),
         Check(
             sf,
@@ -189,7 +269,7 @@ def checks() -> list[Check]:
             "mean trust gain in year 1 minus 0.05",
             {"a": FP},
             lambda r: 0.05 - (r["a"].at("mean_trust", 12) - r["a"].at("mean_trust", 0)),
-            margin=0.0,
+            target="sf1_trust_builds_slowly",
         ),
         Check(
             sf,
@@ -198,7 +278,7 @@ def checks() -> list[Check]:
             "share cooperating at month 48, no programme",
             {"a": B.with_(**dict(LEADERS)), "b": B},
             _diff("a", "b", _at("share_cooperating", 48)),
-            margin=0.1,
+            target="sf2_critical_mass_of_leaders",
         ),
         Check(
             sf,
@@ -207,7 +287,7 @@ def checks() -> list[Check]:
             "mean share cooperating",
             {"a": FP.with_(demonstration_effect=1.5), "b": FP.with_(demonstration_effect=0.0)},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.02,
+            target="sf2_demonstration_effect",
         ),
         Check(
             sf,
@@ -216,7 +296,7 @@ def checks() -> list[Check]:
             "mean share cooperating (delay 0 - 12)",
             {"a": FPW, "b": FPW.with_(disbursement_delay_months=12)},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.05,
+            target="sf3_12_month_delay_lowers_cooperation",
         ),
         Check(
             sf,
@@ -225,7 +305,7 @@ def checks() -> list[Check]:
             "mean share cooperating (delay 12 - 24)",
             {"a": FPW.with_(disbursement_delay_months=12), "b": FPW.with_(disbursement_delay_months=24)},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.05,
+            target="sf3_24_month_delay_worse_than_12",
         ),
         Check(
             sf,
@@ -234,7 +314,7 @@ def checks() -> list[Check]:
             "peak dropouts (delay 24 - 0), firms",
             {"a": FPW.with_(disbursement_delay_months=24), "b": FPW},
             _diff("a", "b", _col("peak_dropouts")),
-            margin=2.0,
+            target="sf3_delays_breed_dropout",
         ),
         Check(
             sf,
@@ -243,7 +323,7 @@ def checks() -> list[Check]:
             "mean motivation, month 0 - month 24",
             {"a": Arm("unfunded_plan")},
             lambda r: r["a"].at("mean_motivation", 0) - r["a"].at("mean_motivation", 24),
-            margin=0.05,
+            target="sf4_unfunded_plan_loses_motivation",
         ),
         Check(
             sf,
@@ -255,7 +335,7 @@ def checks() -> list[Check]:
                 "b": FP.with_(size_heterogeneity=2.0, export_orientation=0.3),
             },
             _diff("a", "b", _col("mean_alignment")),
-            margin=0.05,
+            target="sf5_size_heterogeneity_lowers_alignment",
         ),
         Check(
             sf,
@@ -279,7 +359,7 @@ def checks() -> list[Check]:
                 ),
             },
             _diff("a", "b", _col("exports_index")),
-            margin=0.08,
+            target="sf5_mentoring_offsets_heterogeneity",
         ),
         Check(
             sf,
@@ -288,7 +368,7 @@ def checks() -> list[Check]:
             "mean BSO capacity (turnover 0 - 5%/month)",
             {"a": FP.with_(bso_turnover_rate=0.0), "b": Arm("bso_turnover")},
             _diff("a", "b", _col("bso_capacity_mean")),
-            margin=0.1,
+            target="sf6_turnover_drains_bso_capacity",
         ),
         Check(
             sf,
@@ -297,7 +377,7 @@ def checks() -> list[Check]:
             "mean share cooperating, BSO-led",
             {"a": FP.with_(bso_turnover_rate=0.0, **dict(BSO_LED)), "b": Arm("bso_turnover").with_(**dict(BSO_LED))},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.1,
+            target="sf6_turnover_lowers_cooperation",
         ),
         Check(
             sf,
@@ -309,7 +389,7 @@ def checks() -> list[Check]:
                 "b": FP.with_(bso_training_staff=0, **dict(BSO_LED)),
             },
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.1,
+            target="sf7_bso_training_raises_cooperation",
         ),
         Check(
             sf,
@@ -321,7 +401,7 @@ def checks() -> list[Check]:
                 "b": FP.with_(bso_training_blocks=1, **dict(BSO_LED)),
             },
             _diff("a", "b", _col("bso_capacity_mean")),
-            margin=0.05,
+            target="sf7_spread_training_beats_block",
         ),
         Check(
             sf,
@@ -330,7 +410,7 @@ def checks() -> list[Check]:
             "trust growth months 6-24 (none - pandemic at 6)",
             {"a": FP, "b": _pandemic(6)},
             _diff("a", "b", lambda x: x.at("mean_trust", 24) - x.at("mean_trust", 6)),
-            margin=0.01,
+            target="sf8_pandemic_stalls_trust_building",
         ),
         Check(
             sf,
@@ -342,7 +422,7 @@ def checks() -> list[Check]:
                 (r["n"].col("mean_cooperation") - r["e"].col("mean_cooperation"))
                 - (r["n"].col("mean_cooperation") - r["l"].col("mean_cooperation"))
             ),
-            margin=0.03,
+            target="sf8_hurts_most_before_trust",
         ),
         Check(
             sf,
@@ -351,7 +431,7 @@ def checks() -> list[Check]:
             "peak dropouts: shock at month 6 - at month 54",
             {"e": _pandemic(6), "l": _pandemic(54)},
             _diff("e", "l", _col("peak_dropouts")),
-            margin=2.0,
+            target="sf8_early_shocks_drive_members_away",
         ),
         Check(
             sf,
@@ -360,7 +440,7 @@ def checks() -> list[Check]:
             "mean share cooperating (manager - none)",
             {"a": FP, "b": FP.with_(manager_present=False)},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.1,
+            target="sf9_manager_keeps_group_together",
         ),
         Check(
             sf,
@@ -369,7 +449,7 @@ def checks() -> list[Check]:
             "month of first production action - first knowledge exchange",
             {"a": FP},
             lambda r: r["a"].col("first_production_month") - r["a"].col("first_knowledge_sharing_month"),
-            margin=3.0,
+            target="sf10_cheap_short_actions_first",
             unit=" months",
         ),
         Check(
@@ -379,7 +459,7 @@ def checks() -> list[Check]:
             "mean share cooperating (temptation 0.1 - 0.6)",
             {"a": FP.with_(free_riding_temptation=0.1), "b": FP.with_(free_riding_temptation=0.6)},
             _diff("a", "b", _col("mean_cooperation")),
-            margin=0.03,
+            target="sf11_free_riding_temptation_obstructs",
         ),
         Check(
             sf,
@@ -388,7 +468,7 @@ def checks() -> list[Check]:
             "joint actions started (cost 0.1 - 1.0 k$/month)",
             {"a": FP, "b": FP.with_(transaction_cost=1.0)},
             _diff("a", "b", _col("joint_actions_started")),
-            margin=5.0,
+            target="sf11_transaction_costs_obstruct",
         ),
         Check(
             sf,
@@ -397,7 +477,7 @@ def checks() -> list[Check]:
             "mean trust at programme end (benefit x1.5 - x0.7)",
             {"a": FP.with_(benefit_multiplier=1.5), "b": FP.with_(benefit_multiplier=0.7)},
             _diff("a", "b", _at("mean_trust", 96)),
-            margin=0.01,
+            target="sf12_virtuous_cycle",
         ),
         Check(
             sf,
@@ -406,7 +486,7 @@ def checks() -> list[Check]:
             "final share cooperating",
             {"a": Arm("innovative"), "b": Arm("rising")},
             _diff("a", "b", _col("final_cooperation")),
-            margin=0.05,
+            target="sf13_innovative_cooperate_more_than_rising",
         ),
         Check(
             sf,
@@ -415,7 +495,7 @@ def checks() -> list[Check]:
             "final share cooperating",
             {"a": Arm("rising"), "b": Arm("sluggish")},
             _diff("a", "b", _col("final_cooperation")),
-            margin=0.1,
+            target="sf13_rising_cooperate_more_than_sluggish",
         ),
         Check(
             sf,
@@ -424,7 +504,7 @@ def checks() -> list[Check]:
             "innovation index",
             {"a": Arm("innovative"), "b": Arm("rising")},
             _diff("a", "b", _col("innovation_index")),
-            margin=0.05,
+            target="sf13_innovative_innovate_more_than_rising",
         ),
         Check(
             sf,
@@ -433,7 +513,7 @@ def checks() -> list[Check]:
             "share cooperating 24 months after exit (8 - 4 years)",
             {"a": FP, "b": FP.with_(programme_months=48)},
             _diff("a", "b", _col("coop_24m_after_end")),
-            margin=0.03,
+            target="sf14_longer_support_more_sustainable",
         ),
         Check(
             sf,
@@ -442,7 +522,7 @@ def checks() -> list[Check]:
             "share cooperating 24 months after exit",
             {"a": FP},
             lambda r: r["a"].col("coop_24m_after_end"),
-            band=(0.3, 1.0),
+            target="sf14_members_keep_running_actions",
         ),
         Check(
             sf,
@@ -451,7 +531,7 @@ def checks() -> list[Check]:
             "reported - true share cooperating",
             {"a": FP.with_(monitoring_intensity=0.5)},
             lambda r: r["a"].col("reported_cooperation_bias"),
-            margin=0.02,
+            target="sf15_monitoring_overstates_cooperation",
         ),
         Check(
             sf,
@@ -460,7 +540,7 @@ def checks() -> list[Check]:
             "mean motivation at month 48 (intensity 0 - 1)",
             {"a": FP.with_(monitoring_intensity=0.0), "b": FP.with_(monitoring_intensity=1.0)},
             _diff("a", "b", _at("mean_motivation", 48)),
-            margin=0.02,
+            target="sf15_monitoring_burdensome",
         ),
         Check(
             sf,
@@ -469,7 +549,7 @@ def checks() -> list[Check]:
             "women's share of jobs - of management",
             {"a": FP},
             lambda r: r["a"].col("women_share_jobs") - r["a"].col("women_share_management"),
-            margin=0.2,
+            target="sf17_women_jobs_not_management",
         ),
         Check(
             sf,
@@ -481,7 +561,7 @@ def checks() -> list[Check]:
                 "b": FP.with_(**dict(BSO_LED), **dict(EXCHANGE_PAID)),
             },
             _diff("a", "b", _col("bso_capacity_mean")),
-            margin=0.02,
+            target="sf18_regional_exchange_strengthens_bso",
         ),
         # ------------------------------------------------------------- limit cases
         Check(
@@ -491,7 +571,7 @@ def checks() -> list[Check]:
             "contribution rate, r/G = 0.6",
             {"a": game_arm("well_mixed", 0.6)},
             lambda r: r["a"].tail_mean("contribution_rate"),
-            band=(0.0, 0.1),
+            target="pgg_well_mixed_collapse",
         ),
         Check(
             "limit case",
@@ -500,7 +580,7 @@ def checks() -> list[Check]:
             "contribution rate, r/G = 1.4",
             {"a": game_arm("well_mixed", 1.4)},
             lambda r: r["a"].tail_mean("contribution_rate"),
-            band=(0.8, 1.0),
+            target="pgg_well_mixed_persist",
         ),
         Check(
             "limit case",
@@ -509,7 +589,7 @@ def checks() -> list[Check]:
             "contribution rate at r/G = 0.7 (scale-free - well-mixed)",
             {"a": game_arm("scale_free", 0.7), "b": game_arm("well_mixed", 0.7)},
             _diff("a", "b", lambda x: x.tail_mean("contribution_rate")),
-            margin=0.3,
+            target="nr_scale_free_sustains",
         ),
         Check(
             "limit case",
@@ -518,7 +598,7 @@ def checks() -> list[Check]:
             "contribution rate at r/G = 0.9 (ring - well-mixed)",
             {"a": game_arm("ring", 0.9), "b": game_arm("well_mixed", 0.9)},
             _diff("a", "b", lambda x: x.tail_mean("contribution_rate")),
-            margin=0.05,
+            target="nr_ring_sustains",
         ),
         Check(
             "limit case",
@@ -527,7 +607,7 @@ def checks() -> list[Check]:
             "final share cooperating, baseline",
             {"a": B},
             lambda r: r["a"].col("final_cooperation"),
-            band=(0.0, 0.15),
+            target="sf13_levers_off_stays_sluggish",
         ),
         Check(
             "limit case",
@@ -536,7 +616,7 @@ def checks() -> list[Check]:
             "share of replicates typed sluggish",
             {"a": B},
             lambda r: (r["a"].summary["typology"] == "sluggish").to_numpy(dtype=float),
-            band=(0.9, 1.0),
+            target="sf13_levers_off_classified_sluggish",
         ),
         # -------------------------------------------------------------- magnitudes
         Check(
@@ -546,7 +626,7 @@ def checks() -> list[Check]:
             "revenue index at programme end (month 96)",
             {"a": FP},
             lambda r: r["a"].at("revenue_index", 96),
-            band=(1.25, 1.55),
+            target="sf16_ccpf_revenue",
         ),
         Check(
             "magnitude",
@@ -555,7 +635,7 @@ def checks() -> list[Check]:
             "exports index at programme end (month 96)",
             {"a": FP},
             lambda r: r["a"].at("exports_index", 96),
-            band=(1.10, 1.40),
+            target="sf16_ccpf_exports",
         ),
         Check(
             "magnitude",
@@ -564,7 +644,7 @@ def checks() -> list[Check]:
             "women's share of jobs created",
             {"a": FP},
             lambda r: r["a"].col("women_share_new_jobs"),
-            band=(0.5, 1.0),
+            target="sf16_ccpf_women_share_of_jobs",
         ),
         Check(
             "magnitude",
@@ -573,7 +653,7 @@ def checks() -> list[Check]:
             "joint-export success rate",
             {"a": Arm("export_consortia")},
             lambda r: r["a"].col("export_action_success_rate"),
-            band=(0.45, 0.8),
+            target="sf16_colombia_consortia_operational",
         ),
         Check(
             "magnitude",
@@ -582,7 +662,7 @@ def checks() -> list[Check]:
             "jobs index at month 96",
             {"a": Arm("export_consortia")},
             lambda r: r["a"].at("jobs_index", 96),
-            band=(1.05, 1.30),
+            target="sf16_colombia_employment",
         ),
     ]
     return out

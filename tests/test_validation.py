@@ -57,3 +57,41 @@ def test_margin_and_band_checks_fail_on_the_wrong_side():
     assert evaluate(c, np.full(10, 0.5) + np.linspace(0, 0.01, 10), quick=False).passed
     band = next(x for x in checks() if x.band is not None)
     assert not evaluate(band, np.full(10, band.band[1] + 10.0), quick=True).passed
+
+
+# ---------------------------------------------------------------------------- frozen targets (issue 13)
+def test_the_targets_file_is_the_only_home_of_thresholds():
+    """No Check call in the code carries a number: the experiments name a target, the file holds its bar."""
+    import ast
+
+    import clustersim.validation as v
+
+    tree = ast.parse(Path(v.__file__).read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Check"]
+    assert len(calls) == len(checks())
+    for call in calls:
+        kws = {k.arg: k.value for k in call.keywords}
+        assert "margin" not in kws and "band" not in kws
+        assert isinstance(kws["target"], ast.Constant) and isinstance(kws["target"].value, str)
+    used = {c.target for c in checks()}
+    assert used == set(v.targets()), "every target has one check and every check a target"
+    assert len(used) == len(checks())
+    for t in v.targets().values():
+        assert t.source and t.set_on and (t.threshold is not None) != (t.band is not None)
+
+
+def test_a_bad_targets_file_is_a_one_line_error_naming_the_file_and_key(tmp_path, monkeypatch):
+    import pytest
+
+    import clustersim.validation as v
+    from clustersim.scenario import ScenarioError
+
+    bad = tmp_path / "targets.toml"
+    bad.write_text('[target.x]\ncode = "SF1"\npattern = "p"\nsource = "s"\nset_on = 2026-01-01\ncomparison = "less"\n')
+    monkeypatch.setattr(v, "targets_path", lambda: bad)
+    v.targets.cache_clear()
+    try:
+        with pytest.raises(ScenarioError, match=r"^targets.toml: \[target.x\]: comparison 'less' not allowed; allowed"):
+            v.targets()
+    finally:
+        v.targets.cache_clear()
