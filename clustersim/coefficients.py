@@ -309,6 +309,16 @@ COEFFICIENTS: tuple[Param, ...] = (
         "000 §Monitoring and Evaluation",
     ),
     _c(
+        "monitoring_response_motivation_weight",
+        "monitoring",
+        1.0,
+        0.0,
+        1.0,
+        "-",
+        "How far the response chance scales with the firm's motivation (1: in proportion; 0: not at all)",
+        "000 §Monitoring and Evaluation (firms withhold data); 0 is the knock-out of SF15's selective response",
+    ),
+    _c(
         "cooperation_window_months",
         "monitoring",
         6,

@@ -36,11 +36,13 @@ def update_information(s: ClusterState) -> None:
 
 def responders(s: ClusterState) -> np.ndarray:
     """Which firms answer: engaged firms, with a chance that rises with the monitoring intensity and
-    their motivation. Draws from the monitoring stream only, so measuring never perturbs dynamics."""
+    (by ``monitoring_response_motivation_weight``) their motivation. Draws from the monitoring stream only, so measuring never perturbs dynamics."""
     c, f = s.coef, s.firms
     if not s.monitoring_on:
         return np.zeros(f.n, dtype=bool)
-    chance = (c.monitoring_base_response + c.monitoring_response_slope * c.monitoring_intensity) * f.motivation
+    weight = c.monitoring_response_motivation_weight
+    willing = (1.0 - weight) + weight * f.motivation  # at weight 1 exactly the motivation
+    chance = (c.monitoring_base_response + c.monitoring_response_slope * c.monitoring_intensity) * willing
     return f.engaged & (s.rng_monitoring.random(f.n) < chance)
 
 
