@@ -73,6 +73,23 @@ def manager_proposal_rate(s: ClusterState) -> float:
     return s.coef.manager_proposals_per_contact * contacts * m.skill * manager_mode_factor(s)
 
 
+def in_exit_taper(s: ClusterState) -> bool:
+    """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months."""
+    c = s.coef
+    if not s.programme_on or c.exit_taper_months <= 0:
+        return False
+    if c.manager_waits_for_first_tranche and s.ledger.disbursed == 0:
+        return False
+    return s.calendar.programme_end - s.month <= c.exit_taper_months
+
+
+def association_trust_needed(s: ClusterState) -> float:
+    """Mean trust members need to found the association: less while the programme hands the cluster
+    over and sponsors the founding (004 §Phase II: the CDA works to establish a governance structure)."""
+    c = s.coef
+    return c.association_trust_threshold * (1.0 - c.handover_founding_trust_relief * in_exit_taper(s))
+
+
 def association_capability(s: ClusterState) -> float:
     """Share of the manager's role the association can sustain: a base share, growing with the months
     it has co-paid the manager (learning by doing; 1 - exp(-months / association_learning_months))."""

@@ -29,7 +29,7 @@ from clustersim.processes import (
     trust,
 )
 from clustersim.processes.initialisation import disposition_projects, initial_state
-from clustersim.queries import success_signal
+from clustersim.queries import association_trust_needed, success_signal
 from clustersim.state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 
 
@@ -176,6 +176,55 @@ def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_p
     s.association.copay_months = 10_000  # fully capable
     facilitation.manager_month(s)
     assert s.manager.funded_share == pytest.approx(1.0) and s.association.manager_paid == pytest.approx(1.8)
+
+
+def test_during_a_hand_over_the_programme_covers_what_the_association_cannot_yet_pay():
+    for cover, paid in ((1.0, 1.0), (0.0, 0.7)):
+        s = tiny(exit_taper_months=10, programme_months=96, exit_handover_cover=cover)
+        s.month = 91  # the taper pays 4/10; a new association can pay its base capability 0.3
+        s.association.formed_month = 0
+        s.association.cash = 100.0
+        facilitation.manager_month(s)
+        salary = s.coef.manager_cost_per_month
+        assert s.manager.funded_share == pytest.approx(paid)
+        assert s.ledger.spent_manager == pytest.approx((paid - s.coef.association_base_capability) * salary)
+    s = tiny(exit_taper_months=10, programme_months=96, budget_manager=1.5, programme_budget=0.0)
+    s.month = 91  # no association, and the line holds only half a salary: nothing beyond the line is paid
+    facilitation.manager_month(s)
+    assert s.manager.funded_share == pytest.approx(0.5) and s.ledger.spent_manager == pytest.approx(1.5)
+    s = tiny(exit_taper_months=10, programme_months=96)
+    s.month = 50  # before the taper nothing needs covering
+    assert facilitation.handover_cover(s, 0.4) == 0.0
+
+
+def test_a_sponsored_founding_needs_less_trust_only_during_the_exit_taper():
+    s = tiny(exit_taper_months=10, programme_months=96)
+    c = s.coef
+    s.month = 50
+    assert association_trust_needed(s) == c.association_trust_threshold
+    s.month = 91
+    assert association_trust_needed(s) == pytest.approx(
+        c.association_trust_threshold * (1 - c.handover_founding_trust_relief)
+    )
+    s.programme_on = False
+    assert association_trust_needed(s) == c.association_trust_threshold
+
+
+def test_paid_leaders_host_their_acquaintances_not_in_a_joint_action():
+    s = tiny(n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=10.0, programme_budget=0.0)
+    f, c = s.firms, s.coef
+    f.leader[0] = True
+    f.state[:] = [MEMBER, OUTSIDE, ACTIVE, MEMBER, OUTSIDE]
+    calendar.pay_leader_incentives(s)
+    assert s.funder.leader_incentive_paid
+    effect = c.leader_outreach_effect
+    assert f.motivation[1] == pytest.approx(0.5 + c.contact_motivation_lift * effect * 0.5)
+    assert list(s.activity.contact_effect) == pytest.approx([0.0, effect, 0.0, effect, 0.0])
+    assert f.motivation[2] == 0.5 and f.motivation[4] == 0.5  # in a joint action; not an acquaintance
+    s = tiny(n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=0.0, programme_budget=0.0)
+    s.firms.leader[0] = True
+    calendar.pay_leader_incentives(s)  # unpaid leaders host nobody
+    assert not s.funder.leader_incentive_paid and not s.activity.contacted.any()
 
 
 def test_contact_lifts_motivation_by_the_registered_share():

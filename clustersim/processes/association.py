@@ -11,7 +11,7 @@ Long-Term Goal).
 from __future__ import annotations
 
 from ..cluster_state import ClusterState
-from ..queries import association_capability, cooperating
+from ..queries import association_capability, association_trust_needed, cooperating
 
 
 def found_or_collect(s: ClusterState) -> None:
@@ -21,7 +21,7 @@ def found_or_collect(s: ClusterState) -> None:
     if not a.formed:
         act = net.ties.active
         mean_trust = float(net.trust[act].mean()) if act.any() else 0.0
-        above = mean_trust >= c.association_trust_threshold and coop.mean() >= c.association_cooperation_threshold
+        above = mean_trust >= association_trust_needed(s) and coop.mean() >= c.association_cooperation_threshold
         a.months_above = a.months_above + 1 if above else 0
         if a.months_above >= c.association_formation_months:
             a.formed_month = s.month

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
+from . import facilitation
 
 
 def begin_month(s: ClusterState) -> None:
@@ -94,7 +95,8 @@ def apply_events(s: ClusterState) -> None:
 
 
 def pay_leader_incentives(s: ClusterState) -> None:
-    """While its line lasts, the programme pays each leader firm an incentive for its commitment."""
+    """While its line lasts, the programme pays each leader firm an incentive for its commitment and
+    for hosting its acquaintances (``facilitation.leader_outreach``)."""
     c = s.coef
     n_leaders = int(s.firms.leader.sum())
     cost = c.leader_incentive_per_month * n_leaders
@@ -103,6 +105,7 @@ def pay_leader_incentives(s: ClusterState) -> None:
     )
     if s.funder.leader_incentive_paid:
         s.ledger.pay("leader_incentive", cost)
+        facilitation.leader_outreach(s)
 
 
 def end_month(s: ClusterState) -> None:

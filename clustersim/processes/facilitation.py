@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import manager_active, manager_mode_factor, manager_online, reachable
-from ..state import DROPPED, OUTSIDE
+from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, reachable
+from ..state import ACTIVE, DROPPED, OUTSIDE
 from . import association
 
 
@@ -75,6 +75,31 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float) -> None:
     net.contact |= grow
 
 
+def leader_outreach(s: ClusterState) -> None:
+    """Leader firms paid an incentive host their acquaintances not now in a joint action (outsiders,
+    dropouts, idle members): a contact of strength ``leader_outreach_effect`` that lifts motivation
+    and a join decision, and a meeting among those hosted (000 §Cultural attitude towards
+    collaboration: driving firms show results to sceptical companies; §Heterogeneity among cluster
+    members: large firms mentor small ones)."""
+    c, f, t = s.coef, s.firms, s.network.ties
+    leaders = f.leader
+    a = t.active & leaders[t.u]
+    b = t.active & leaders[t.v]
+    reached = np.unique(np.concatenate([t.v[a], t.u[b]]))
+    hosted = reached[(f.state[reached] != ACTIVE) & ~leaders[reached]]
+    mode = 1.0 if s.face_to_face else c.online_effectiveness
+    effect = c.leader_outreach_effect * mode
+    if hosted.size == 0 or effect <= 0:
+        return
+    dropped = f.state[hosted] == DROPPED
+    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect
+    f.motivation[hosted] += lift * (1.0 - f.motivation[hosted])
+    s.activity.contacted[hosted] = True
+    s.activity.contact_effect[hosted] = np.maximum(s.activity.contact_effect[hosted], effect)
+    hold_meeting(s, hosted, effect)
+    s.counters["services"] += int(hosted.size)
+
+
 def bso_turnover(s: ClusterState) -> None:
     """Officers leave at the turnover rate and are replaced by untrained hires (SF6). Own random stream."""
     bso = s.bso
@@ -111,7 +136,7 @@ def programme_salary_share(s: ClusterState) -> float:
     if not s.programme_on or (c.manager_waits_for_first_tranche and s.ledger.disbursed == 0):
         return 0.0
     months_left = cal.programme_end - s.month
-    if c.exit_taper_months > 0 and months_left <= c.exit_taper_months:
+    if in_exit_taper(s):
         return (months_left - 1) / c.exit_taper_months
     return 1.0
 
@@ -119,17 +144,31 @@ def programme_salary_share(s: ClusterState) -> float:
 def fund_manager(s: ClusterState) -> float:
     """Pay this month's salary from the manager's budget line, the association paying the rest it can.
 
-    What nobody pays is not worked: the manager's contacts shrink to the share paid, and a
-    programme month without pay is recorded.
+    During a hand-over (a taper) the programme still covers, from its manager line, the share
+    ``exit_handover_cover`` of what the association cannot yet pay (000 §BSOs' future objectives,
+    TEPA: build capacity "so that if we must be removed, the cluster will continue"; 004 §Phase III:
+    the CDA accompanies the cluster until phasing out). What nobody pays is not worked: the
+    manager's contacts shrink to the share paid, and a programme month without pay is recorded.
     """
     salary = s.coef.manager_cost_per_month
     share = programme_salary_share(s)
     if share > 0:
         share = s.ledger.pay("manager", share * salary) / salary if salary > 0 else share
     share += association.pay_manager(s, 1.0 - share)
+    share += handover_cover(s, share)
     if s.programme_on and share <= 0:
         s.manager.months_unpaid += 1
     return share
+
+
+def handover_cover(s: ClusterState, share_paid: float) -> float:
+    """Share of the salary the programme adds from its manager line while it tapers out: the part
+    ``exit_handover_cover`` of what neither the taper nor the association paid (0 outside a taper)."""
+    c, salary = s.coef, s.coef.manager_cost_per_month
+    gap = c.exit_handover_cover * (1.0 - share_paid)
+    if not in_exit_taper(s) or gap <= 0 or salary <= 0:
+        return 0.0
+    return s.ledger.pay("manager", gap * salary) / salary
 
 
 def manager_month(s: ClusterState) -> None:
