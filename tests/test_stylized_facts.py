@@ -87,9 +87,13 @@ def test_sf2_leader_firms_seed_cooperation():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not reproduced since issue 11: demonstration_effect 1.5 vs 0 gives +0.012 mean cooperation "
-    "(60 paired replicates, z = 1.1) against the registered 0.02 in funded_programme; with the association's "
-    "coordination switched off it is +0.052 (z = 3.7), so the new association substitutes for success stories",
+    reason="not reproduced since issue 11: demonstration_effect 1.5 vs 0 gives +0.004 mean cooperation "
+    "(60 paired replicates of this seed, z = 0.6; +0.012 at z = 1.7 with the association's coordination off) "
+    "against the registered 0.02 in funded_programme. Not a substitution by the association: success stories "
+    "also raise firms' expected cooperation of partners they do not trust (expectation_demonstration_weight), "
+    "more actions fail, trust grows slower, and the trust-gated association forms in fewer runs (35 vs 49 of "
+    "60) and later, so more cooperation is lost after the exit; with that expectation term off in both arms "
+    "the effect is +0.054 (z = 8.2, 60 replicates)",
 )
 def test_sf2_demonstration_effect_draws_in_outsiders():
     strong = summary("funded_programme", demonstration_effect=1.5)["mean_cooperation"]
@@ -142,6 +146,9 @@ def test_sf5_heterogeneity_lowers_alignment_and_mentoring_offsets_its_cost():
     lead = dict(size_heterogeneity=2.0, leader_firms=5, leader_commitment=0.5, **kw)
     mentored = summary("funded_programme", reps, leader_mentoring=1.0, **lead)
     unmentored = summary("funded_programme", reps, leader_mentoring=0.0, **lead)
+    # the same arms as the validation check (only the root seed and replicates differ): root seeds 20260101 (30),
+    # 2024 (40) and 7 (40) give +0.033, +0.099 and +0.068; pooled +0.070 (95% CI +0.042 to +0.098, per-replicate
+    # SD 0.15, right-skewed), so this passes on its seed's draw of an effect that sits at the registered margin
     assert_greater(mentored["exports_index"], unmentored["exports_index"], 0.08)
     assert_greater(mentored["innovation_index"], unmentored["innovation_index"], 0.05)
 
