@@ -686,12 +686,14 @@ COEFFICIENTS: tuple[Param, ...] = (
     _c(
         "expectation_demonstration_weight",
         "formation",
-        0.2,
+        0.0,
         0.0,
         1.0,
         "-",
-        "Weight of visible success stories in the expected cooperation",
-        "000 §Success Factors (demonstration effect)",
+        "Weight of visible success stories in the expected cooperation of partners (0: success stories move "
+        "joining and motivation, not the expected free riding of untrusted partners)",
+        "000 §Cultural attitude towards collaboration (success stories convince sceptics to get involved; "
+        "nothing on partners' reliability); 004 §The intervention logic (free riding answered by trust)",
     ),
     _c(
         "risk_horizon_months",
