@@ -23,6 +23,7 @@ class Switch:
     process: str  # the process module that applies it
     preset: str = "funded_programme"  # a preset in which the mechanism is at work
     months: int = 72  # long enough for it to show
+    setting: tuple = ()  # overrides (name, value) that put the preset where the mechanism acts
 
     def __post_init__(self):
         if self.parameter not in BY_NAME:
@@ -95,6 +96,34 @@ SWITCHES: tuple[Switch, ...] = (
         "information",
         "conditional_tranches",
     ),
+    Switch(
+        "paid leader firms host their acquaintances",
+        "leader_outreach_effect",
+        0.0,
+        "SF2, SF5",
+        "facilitation (via calendar)",
+        "leader_firms",
+        setting=(("budget_leader_incentive", 240.0), ("programme_budget", 0.0)),
+    ),
+    Switch(
+        "the programme covers the manager's salary the association cannot yet pay during a taper",
+        "exit_handover_cover",
+        0.0,
+        "SF14",
+        "facilitation",
+        "tapered_exit",
+        120,
+    ),
+    Switch(
+        "the programme sponsors the association's founding during a taper (an assumption)",
+        "handover_founding_trust_relief",
+        0.0,
+        "SF12, SF14",
+        "association",
+        "tapered_exit",
+        120,
+        setting=(("association_trust_threshold", 0.6),),  # a cluster whose trust has not reached it by the taper
+    ),
     Switch("BSO staff turnover", "bso_turnover_rate", 0.0, "SF6", "facilitation", "bso_turnover"),
     Switch("regional exchange of BSO officers", "regional_exchange_gain", 0.0, "SF18", "calendar", "innovative"),
     Switch("pull of active acquaintances on joining", "join_neighbour_weight", 0.0, "SF2", "membership"),
@@ -137,14 +166,16 @@ def verify(switch: Switch, seed: int) -> dict:
     the mean change in the share cooperating (verification that the mechanism acts at all)."""
     from .model import ClusterModel
 
-    on = ClusterModel(switch.preset, seed=seed).run(switch.months).series()
-    off = ClusterModel(switch.preset, seed=seed, **{switch.parameter: switch.off}).run(switch.months).series()
+    setting = dict(switch.setting)
+    on = ClusterModel(switch.preset, seed=seed, **setting).run(switch.months).series()
+    off = ClusterModel(switch.preset, seed=seed, **setting, **{switch.parameter: switch.off}).run(switch.months)
+    off = off.series()
     changed = [k for k in VERIFY_OUTPUTS if not on[k].equals(off[k])]  # NaN-aware: no report is no change
     return {
         "mechanism": switch.mechanism,
         "switch": f"{switch.parameter} = {switch.off}",
         "facts": switch.facts,
-        "preset": switch.preset,
+        "preset": switch.preset + "".join(f", {k} = {v}" for k, v in switch.setting),
         "months": switch.months,
         "outputs_changed": changed,
         "cooperation_change": float((on["share_cooperating"] - off["share_cooperating"]).mean()),

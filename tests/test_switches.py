@@ -13,8 +13,8 @@ from clustersim.switches import SWITCHES, verify
 
 @pytest.mark.parametrize("switch", SWITCHES, ids=lambda s: s.parameter)
 def test_switch_off_is_a_valid_value_that_differs_from_the_preset(switch):
-    load_scenario(switch.preset, **{switch.parameter: switch.off})  # validated like any key
-    assert load_scenario(switch.preset)[switch.parameter] != switch.off, "the mechanism is off in its preset"
+    load_scenario(switch.preset, **dict(switch.setting), **{switch.parameter: switch.off})  # validated like any key
+    assert load_scenario(switch.preset, **dict(switch.setting))[switch.parameter] != switch.off, "off in its preset"
     assert BY_NAME[switch.parameter].kind in ("float", "int", "bool")
 
 
