@@ -2,6 +2,6 @@
 # Set up (first time only) and run the whole test suite, lint included.
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/bootstrap.sh "dev,cluster,dashboard"
+source scripts/bootstrap.sh "dev,cluster,dashboard,calibrate"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
