@@ -101,7 +101,7 @@ SWITCHES: tuple[Switch, ...] = (
         "leader_outreach_effect",
         0.0,
         "SF2, SF5",
-        "facilitation (via calendar)",
+        "facilitation, calendar",
         "leader_firms",
         setting=(("budget_leader_incentive", 240.0), ("programme_budget", 0.0)),
     ),
