@@ -174,9 +174,13 @@ def report_markdown(results, curves, verification, mutations, run: dict) -> str:
         "",
         "![limit cases](limit_cases.png)",
         "",
-        "Public goods game with trust, facilitation and funding switched off (the model's own decision and learning "
-        "code): contributions against the multiplier relative to the group size. Well mixed, cooperation needs "
-        "r > G; on a ring and, even more, on a scale-free network it survives below (network reciprocity).",
+        "Public goods game with trust, facilitation and funding switched off: contributions against the multiplier "
+        "relative to the group size. Well mixed, cooperation needs r > G; on a ring and, even more, on a scale-free "
+        "network it survives below (network reciprocity). Said plainly: these limit cases run the plain-game "
+        "variants of the schedule (`plain_games.play_random_groups`, `plain_games.play_neighbourhoods` and their "
+        "imitation steps), not the cluster model's `play.play_joint_actions` and `learning.imitate`. They share "
+        "the decision rule (`rules.contribution_probability`), trust from play, the Fermi rule and every other "
+        "step, so they verify those and the plain-game engine, not the cluster model's group formation.",
         "",
         "![magnitudes](magnitudes.png)",
         "",
