@@ -18,20 +18,33 @@ def simulate(scenario: Scenario, seed: int, months: int | None = None, series: b
 
 
 def run_scenario(
-    scenario: str | Scenario = "baseline", seed: int = 0, replicates: int = 1, months: int | None = None, **overrides
+    scenario: str | Scenario = "baseline",
+    seed: int = 0,
+    replicates: int = 1,
+    months: int | None = None,
+    posterior=None,
+    **overrides,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a scenario ``replicates`` times with seeds derived from ``seed``.
 
     Returns ``(series, summary)``: the monthly series in long form (one row per
     replicate and month) and one summary row per replicate. Both carry the
-    ``replicate`` number and the run's ``seed``.
+    ``replicate`` number and the run's ``seed``. With a ``posterior`` (a path or table from
+    ``clustersim calibrate``), replicate ``r`` also uses posterior parameter draw ``r``, reproducibly
+    from ``seed``; the summary then carries the drawn values.
     """
     sc = load_scenario(scenario, **overrides)
     if months is not None:
         sc = sc.replace(months=months)
+    draws = [{}] * replicates
+    if posterior is not None:
+        from .posterior import draw_parameter_sets, load_posterior
+
+        draws = draw_parameter_sets(load_posterior(posterior), replicates, seed)
     frames, rows = [], []
     for r, s in enumerate(replicate_seeds(seed, replicates)):
-        df, summ = simulate(sc, s, series=True)
+        df, summ = simulate(sc.replace(origin="posterior", **draws[r]) if draws[r] else sc, s, series=True)
+        summ = {**{f"posterior_{k}": v for k, v in draws[r].items()}, **summ}
         df = df.reset_index()
         df.insert(0, "seed", s)
         df.insert(0, "replicate", r)

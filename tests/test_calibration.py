@@ -76,3 +76,49 @@ def test_a_bad_calibration_file_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.toml: [fit.x]: metric 'no_such_metric'" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ posterior draws in policy comparisons
+def _tiny_posterior(tmp_path: Path) -> Path:
+    post = pd.DataFrame(
+        {"revenue_gain_scale": [2.0, 3.0, 4.0], "neutral_motivation": [0.4, 0.5, 0.6], "weight": [1.0, 2.0, 1.0]}
+    )
+    path = tmp_path / "post.parquet"
+    post.to_parquet(path, index=False)
+    return path
+
+
+def test_posterior_draw_comparisons_are_reproducible_from_a_seed(tmp_path, capsys):
+    from clustersim.runner import run_scenario
+
+    path = _tiny_posterior(tmp_path)
+    a = run_scenario("funded_programme", seed=5, replicates=3, months=24, posterior=path)[1]
+    b = run_scenario("funded_programme", seed=5, replicates=3, months=24, posterior=path)[1]
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["posterior_revenue_gain_scale"]) <= {2.0, 3.0, 4.0}
+    c = run_scenario("funded_programme", seed=6, replicates=3, months=24, posterior=path)[1]
+    assert not a["seed"].equals(c["seed"])
+    outs = []
+    for _ in range(2):
+        args = ["compare", "funded_programme", "delayed_funding", "--replicates", "4", "--months", "24"]
+        assert main([*args, "--executor", "serial", "--posterior", str(path)]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and "probability that the first scenario beats" in outs[0]
+
+
+def test_beat_probability_counts_paired_wins_and_half_ties():
+    from clustersim.posterior import beat_probability
+
+    runs = pd.DataFrame(
+        {"scenario": ["a"] * 4 + ["b"] * 4, "replicate": [0, 1, 2, 3] * 2, "x": [1, 2, 3, 4, 0, 2, 5, 1]}
+    )
+    assert beat_probability(runs, "a", "b", "x") == pytest.approx((1 + 0.5 + 0 + 1) / 4)
+    assert beat_probability(runs, "a", "b", "x", larger_is_better=False) == pytest.approx((0 + 0.5 + 1 + 0) / 4)
+
+
+def test_a_bad_posterior_is_a_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"no_such_parameter": [1.0], "weight": [1.0]}).to_parquet(bad)
+    assert main(["compare", "funded_programme", "--posterior", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.parquet: column 'no_such_parameter' is not a registry parameter" in err[0]

@@ -18,6 +18,12 @@ def register(sub) -> None:
     p.add_argument("--months", type=int, default=None, help="override the simulated horizon")
     p.add_argument("--executor", choices=("serial", "local", "dask"), default="local", help="where runs execute")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--posterior",
+        default=None,
+        help="parameter draws for each replicate: a posterior Parquet from clustersim calibrate, or 'none' "
+        "(default: the shipped calibration/ccpf_posterior.parquet, if present)",
+    )
     p.add_argument("--out", type=Path, default=None, help="also write comparison.csv/.md and figures here")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     p.set_defaults(func=compare)
@@ -31,6 +37,7 @@ def compare(args: argparse.Namespace) -> int:
     from . import check_seed
 
     check_seed(args.seed)
+    post, post_name = _posterior(args.posterior)
     if args.out is not None:
         check_output_folder(args.out, args.force)  # fail before running, not after
     table, runs = compare_scenarios(
@@ -41,6 +48,7 @@ def compare(args: argparse.Namespace) -> int:
         executor=args.executor,
         workers=args.workers,
         return_runs=True,
+        posterior=post,
     )
     show = ["scenario"]
     for k in ("final_cooperation", "final_trust", "dropouts", "revenue_index"):
@@ -48,6 +56,13 @@ def compare(args: argparse.Namespace) -> int:
     show += ["cost_mean", "additional_cooperating_firms", "cost_per_additional_cooperating_firm"]
     print(f"{len(table)} scenarios x {args.replicates} replicates, root seed {args.seed} (mean and 95% interval)")
     print(table[show].round(3).to_string(index=False))
+    beats = beat_table(runs, list(dict.fromkeys(args.scenarios)))
+    if post is not None:
+        print(f"parameter uncertainty: {post_name}, one posterior draw per replicate (paired across scenarios)")
+    if len(beats):
+        print("probability that the first scenario beats each other one (over replicates" + (
+            " and posterior draws)" if post is not None else ")"))
+        print(beats.round(3).to_string(index=False))
     if args.out is not None:
         from ..experiments import plots
 
@@ -57,7 +72,40 @@ def compare(args: argparse.Namespace) -> int:
             plain.to_csv(tmp / "comparison.csv", index=False)
             (tmp / "comparison.md").write_text(markdown_table(plain, "Scenario comparison"))
             runs.to_csv(tmp / "runs.csv", index=False)
+            beats.to_csv(tmp / "beats.csv", index=False)
             plots.plot_cost_cooperation(table, tmp / "cost_cooperation.png")
             plots.plot_kpi_distributions(runs, table, list(KPIS[:4]), tmp / "kpi_distributions.png")
         print(f"wrote {args.out}/ (comparison.csv/.md, runs.csv, cost_cooperation.png, kpi_distributions.png)")
     return 0
+
+
+#: KPIs for "A beats B", and whether larger is better
+BEAT_KPIS = (("final_cooperation", True), ("coop_24m_after_end", True), ("revenue_index", True), ("dropouts", False))
+
+
+def beat_table(runs, names: list[str]):
+    """P(first scenario beats each other one) on each KPI, over paired replicates (and posterior draws)."""
+    import pandas as pd
+
+    from ..posterior import beat_probability
+
+    rows = []
+    for other in names[1:]:
+        row = {"scenario": names[0], "versus": other}
+        for metric, larger in BEAT_KPIS:
+            if metric in runs:
+                row[f"P(better {metric})"] = beat_probability(runs, names[0], other, metric, larger)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _posterior(choice):
+    """The posterior for the comparison: a path, 'none', or (default) the shipped one if present."""
+    from ..posterior import load_posterior, shipped_posterior
+
+    if choice is not None and str(choice).lower() == "none":
+        return None, "none"
+    path = Path(choice) if choice is not None else shipped_posterior()
+    if path is None:
+        return None, "none"
+    return load_posterior(path), path.name

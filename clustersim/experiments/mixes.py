@@ -115,16 +115,33 @@ def compare_mixes(results: pd.DataFrame, experiment, kpis=KPIS, cooperation: str
 
 
 def run_on_common_seeds(
-    scenarios, replicates: int, seed: int, executor: str = "serial", workers: int | None = None, model=None
+    scenarios,
+    replicates: int,
+    seed: int,
+    executor: str = "serial",
+    workers: int | None = None,
+    model=None,
+    posterior: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
 
     Returns one row per run with ``point_id`` (the scenario's position), ``replicate``, ``seed`` and the summary
     metrics, sorted by scenario and replicate. Common seeds make differences between scenarios not seed noise.
     ``model`` is a sweep model ``(scenario, seed) -> outputs`` (default: the agent-based model's summary).
+    With a ``posterior``, replicate ``r`` of every scenario also uses parameter draw ``r``
+    (:mod:`clustersim.posterior`), so the pairing covers parameter uncertainty too.
     """
     seeds = [run_seed(seed, r) for r in range(replicates)]
-    specs = [RunSpec(i, r, seeds[r], sc) for i, sc in enumerate(scenarios) for r in range(replicates)]
+    draws = [{}] * replicates
+    if posterior is not None:
+        from ..posterior import draw_parameter_sets
+
+        draws = draw_parameter_sets(posterior, replicates, seed)
+    specs = [
+        RunSpec(i, r, seeds[r], sc.replace(origin="posterior", **draws[r]) if draws[r] else sc)
+        for i, sc in enumerate(scenarios)
+        for r in range(replicates)
+    ]
     rows: list[dict] = []
     execute(
         [specs[i : i + 8] for i in range(0, len(specs), 8)],
@@ -148,6 +165,7 @@ def compare_scenarios(
     kpis=KPIS,
     baseline: str = "baseline",
     return_runs: bool = False,
+    posterior: pd.DataFrame | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
 
@@ -169,7 +187,7 @@ def compare_scenarios(
     scenarios = [load_scenario(n) for n in names]
     if months is not None:
         scenarios = [s.replace(origin="--months", months=months) for s in scenarios]
-    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers)
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, posterior=posterior)
     runs.insert(0, "scenario", [names[i] for i in runs["point_id"]])
     labels = dict(enumerate(names))
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
