@@ -148,7 +148,10 @@ def test_expectation_gap_orders_motivation_unfunded_delayed_on_time():
 @pytest.mark.xfail(
     strict=True,
     reason="pre-registered claim not reproduced: at an 80% own share firms started 4.6 MORE joint actions than "
-    "at 20% (16 paired replicates), not 3 fewer; cheap, short types crowd in (issue 11 left open)",
+    "at 20% (16 paired replicates), not 3 fewer. Diagnosis: the fixed 400 k$ grant co-finances about 21 of 96 "
+    "months at a 20% share and about 72 at 80%, so both arms pay about 0.82-0.85 of the cost on average; with a "
+    "grant that never runs out, a 20% share starts FEWER but larger actions (-6.7 +- 2.9 actions, +1,862 +- 206 k$ "
+    "of volume). The test confounds the price with how long the grant lasts (issue 11 left open)",
 )
 def test_firms_own_share_changes_the_joint_actions_started():
     c = T["cofunding"]
@@ -159,7 +162,9 @@ def test_firms_own_share_changes_the_joint_actions_started():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="pre-registered claim not reproduced: difference 0.000; at default costs every firm can afford the "
+    reason="pre-registered claim not reproduced: difference 0.000; nobody drops out of funded_programme at all "
+    "(motivation relaxes to a base of at least 0.27, above the 0.2 threshold, and contacts lift it); and at "
+    "default costs every firm can afford the "
     "cheapest type (lobbying, 0.3 k$/month against a liquidity of at least 0.44), so nobody is priced out of "
     "everything and unaffordable_motivation_loss never acts (issue 11 left open)",
 )
