@@ -183,13 +183,21 @@ def test_small_firms_are_the_first_priced_out():
 
 # ------------------------------------------------------------------------------- dose-response
 # Pre-registered margins the model misses, kept visible rather than loosened. strict: if one ever
-# passes, say so. (The leader incentive, once +0.0017 for a higher commitment floor alone, now pays
-# leaders to host their acquaintances and passes: +0.019, z 3.0, 16 paired replicates.)
+# passes, say so.
 MISSED = {
+    # once +0.0017 for a higher commitment floor alone; paying leaders to host their acquaintances gave +0.019
+    # (z 3.0) on its branch, and +0.011 (SE 0.0072, z 1.6) after the demonstration-effect change
+    "budget_leader_incentive": pytest.mark.xfail(
+        strict=True,
+        reason="pre-registered effect not shown: leader incentives (outreach) buy +0.011 mean cooperation, "
+        "z = 1.6 with 16 paired replicates, against the registered 0.005 at z >= 3",
+    ),
     # after the review fix of the co-financing cash residue: +0.036 above the 0.02 margin, but z = 2.5 < 3
     # with the registered 16 replicates; left as registered rather than given more replicates after the fact
     "grant_amount": pytest.mark.xfail(
-        strict=True, reason="pre-registered test lacks power: +0.036 mean cooperation for 400 vs 20 k$, z = 2.5"
+        strict=True,
+        reason="pre-registered test lacks power: +0.038 mean cooperation for 400 vs 20 k$, z = 2.7 (SE 0.014) with "
+        "the registered 16 replicates; about 50-60 would give 80% power (helper estimate)",
     ),
 }
 
@@ -254,9 +262,11 @@ def test_members_pay_fees_only_while_they_see_value():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="pre-registered test lacks power: with the hand-over (the programme covers what the association cannot "
-    "yet pay, and sponsors its founding) a 24-month taper keeps +0.159 more firms cooperating 24 months after the "
-    "end than an abrupt exit (margin 0.02), but z = 2.96 < 3 with the registered 16 paired replicates",
+    reason="pre-registered claim not shown: with the hand-over (the programme covers what the association cannot "
+    "yet pay, and sponsors its founding, an assumption) a 24-month taper keeps +0.051 more firms cooperating 24 "
+    "months after the end than an abrupt exit (margin 0.02) but z = 1.5 (SE 0.035, 16 paired replicates); it was "
+    "+0.159 (z 2.96) before success stories stopped raising expected cooperation, which lets the association form "
+    "before the taper in most runs",
 )
 def test_tapered_exit_improves_sustainability_against_an_abrupt_exit():
     e = T["exit"]

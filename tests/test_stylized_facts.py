@@ -85,16 +85,6 @@ def test_sf2_leader_firms_seed_cooperation():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not reproduced since issue 11: demonstration_effect 1.5 vs 0 gives +0.004 mean cooperation "
-    "(60 paired replicates of this seed, z = 0.6; +0.012 at z = 1.7 with the association's coordination off) "
-    "against the registered 0.02 in funded_programme. Not a substitution by the association: success stories "
-    "also raise firms' expected cooperation of partners they do not trust (expectation_demonstration_weight), "
-    "more actions fail, trust grows slower, and the trust-gated association forms in fewer runs (35 vs 49 of "
-    "60) and later, so more cooperation is lost after the exit; with that expectation term off in both arms "
-    "the effect is +0.054 (z = 8.2, 60 replicates)",
-)
 def test_sf2_demonstration_effect_draws_in_outsiders():
     strong = summary("funded_programme", demonstration_effect=1.5)["mean_cooperation"]
     none = summary("funded_programme", demonstration_effect=0.0)["mean_cooperation"]
@@ -193,12 +183,6 @@ def test_sf7_training_raises_cooperation_and_spread_beats_one_block():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lacks power since the review fixes of issue 11: an early pandemic costs 0.043 more mean cooperation "
-    "than a late one (above the 0.03 margin) but only 2.4 standard errors from zero with 20 replicates; more "
-    "replicates would take the suite past 15 minutes, so it stays registered and visible",
-)
 def test_sf8_pandemic_stalls_trust_and_hurts_most_when_early():
     shock = dict(pandemic_months=18)
     # trust building stalls: growth over the shock window falls short of the no-shock path
