@@ -319,6 +319,16 @@ COEFFICIENTS: tuple[Param, ...] = (
         "000 §Monitoring and Evaluation (firms withhold data); 0 is the knock-out of SF15's selective response",
     ),
     _c(
+        "monitoring_disengaged_response",
+        "monitoring",
+        0.0,
+        0.0,
+        1.0,
+        "-",
+        "Response chance of a firm that has disengaged (dropped out), relative to an engaged firm's at the same motivation weight",
+        "000 §Monitoring and Evaluation (firms withhold data); 0: dropouts never answer; 1 (with the motivation weight at 0) is the knock-out of all selective response",
+    ),
+    _c(
         "cooperation_window_months",
         "monitoring",
         6,

@@ -608,6 +608,26 @@ def test_monitoring_burden_costs_engaged_firms_unless_switched_off():
         np.testing.assert_allclose(s.firms.motivation, 0.5 - burden * 0.5)
 
 
+def test_monitoring_responders_are_motivated_engaged_firms_unless_knocked_out():
+    """Response chance = base x willingness x reachability; with a base of 1 the draws decide nothing."""
+    for weight, disengaged, want in (
+        (1.0, 0.0, [True, True, False, False]),  # firm 2 has no motivation, firm 3 dropped out
+        (0.0, 0.0, [True, True, True, False]),  # motivation no longer matters, dropouts still withhold
+        (0.0, 1.0, [True, True, True, True]),  # the SF15 knock-out: everyone answers
+    ):
+        s = tiny(
+            monitoring_intensity=0.5,
+            monitoring_base_response=1.0,
+            monitoring_response_slope=0.0,
+            monitoring_response_motivation_weight=weight,
+            monitoring_disengaged_response=disengaged,
+        )
+        s.firms.motivation[:] = [1.0, 1.0, 0.0, 1.0]
+        s.firms.state[3] = DROPPED
+        s.monitoring_on = True
+        assert information.responders(s).tolist() == want
+
+
 def test_success_stories_lift_motivation_unless_switched_off():
     for effect in (1.0, 0.0):
         s = tiny(disillusion_rate=0.0, monitoring_intensity=0.0, motivation_decay=0.0, demonstration_effect=effect)

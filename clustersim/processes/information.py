@@ -35,15 +35,17 @@ def update_information(s: ClusterState) -> None:
 
 
 def responders(s: ClusterState) -> np.ndarray:
-    """Which firms answer: engaged firms, with a chance that rises with the monitoring intensity and
-    (by ``monitoring_response_motivation_weight``) their motivation. Draws from the monitoring stream only, so measuring never perturbs dynamics."""
+    """Which firms answer: engaged firms (disengaged ones at ``monitoring_disengaged_response`` of the chance),
+    with a chance that rises with the monitoring intensity and (by ``monitoring_response_motivation_weight``) their motivation. Draws from the monitoring stream only, so measuring never perturbs dynamics."""
     c, f = s.coef, s.firms
     if not s.monitoring_on:
         return np.zeros(f.n, dtype=bool)
     weight = c.monitoring_response_motivation_weight
     willing = (1.0 - weight) + weight * f.motivation  # at weight 1 exactly the motivation
     chance = (c.monitoring_base_response + c.monitoring_response_slope * c.monitoring_intensity) * willing
-    return f.engaged & (s.rng_monitoring.random(f.n) < chance)
+    reachable = np.where(f.engaged, 1.0, c.monitoring_disengaged_response)
+    # one draw per firm whatever the weights, so the monitoring stream does not shift between settings
+    return s.rng_monitoring.random(f.n) < chance * reachable
 
 
 def report_monitoring(s: ClusterState) -> None:
