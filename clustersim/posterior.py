@@ -60,10 +60,45 @@ def draw_parameter_sets(post: pd.DataFrame, n: int, seed: int) -> list[dict[str,
     return [{p: float(post.iloc[i][p]) for p in params} for i in picks]
 
 
-def beat_probability(runs: pd.DataFrame, a: str, b: str, metric: str, larger_is_better: bool = True) -> float:
-    """Share of paired (draw, seed) replicates in which scenario ``a`` beats ``b`` on ``metric`` (ties half)."""
-    x = runs[runs["scenario"] == a].sort_values("replicate")[metric].to_numpy(dtype=float)
-    y = runs[runs["scenario"] == b].sort_values("replicate")[metric].to_numpy(dtype=float)
-    diff = (x - y) if larger_is_better else (y - x)
-    diff = diff[~np.isnan(diff)]
+def beat_probability(
+    runs: pd.DataFrame, a: str, b: str, metric: str, larger_is_better: bool = True, by: str = "scenario"
+) -> float:
+    """Share of paired (draw, seed) replicates in which ``a`` beats ``b`` on ``metric`` (ties count half).
+
+    ``by`` names the column labelling the arms (``scenario`` for :func:`compare_scenarios`, ``mix`` for
+    budget mixes). Replicates pair by their ``replicate`` number, which fixes both the seed and the posterior draw.
+    """
+    x = runs[runs[by] == a].set_index("replicate")[metric].astype(float)
+    y = runs[runs[by] == b].set_index("replicate")[metric].astype(float)
+    diff = ((x - y) if larger_is_better else (y - x)).dropna()  # aligned on the replicate number
     return float(np.mean((diff > 0) + 0.5 * (diff == 0))) if diff.size else float("nan")
+
+
+def beat_matrix(runs: pd.DataFrame, metric: str, by: str = "scenario", larger_is_better: bool = True) -> pd.DataFrame:
+    """P(row beats column) on ``metric`` for every pair of arms in ``runs`` (diagonal NaN)."""
+    arms = list(dict.fromkeys(runs[by]))
+    table = pd.DataFrame(np.nan, index=pd.Index(arms, name=by), columns=arms)
+    for a in arms:
+        for b in arms:
+            if a != b:
+                table.loc[a, b] = beat_probability(runs, a, b, metric, larger_is_better, by)
+    return table
+
+
+#: Calibrated language for probabilities (IPCC AR5 guidance note, Mastrandrea et al. 2010, Table 1), most
+#: specific first: the term for P is the first whose bound it meets. Terms for policy statements, not thresholds
+#: of validation (those live in validation/targets.toml).
+LIKELIHOOD_TERMS = (
+    ("very likely", lambda p: p >= 0.9),
+    ("likely", lambda p: p >= 0.66),
+    ("very unlikely", lambda p: p <= 0.1),
+    ("unlikely", lambda p: p <= 0.33),
+    ("about as likely as not", lambda p: True),
+)
+
+
+def likelihood_term(p: float) -> str:
+    """The calibrated-language term for a probability ``p`` (see :data:`LIKELIHOOD_TERMS`); NaN gives ''."""
+    if p != p:
+        return ""
+    return next(term for term, holds in LIKELIHOOD_TERMS if holds(p))

@@ -7,6 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -122,3 +123,34 @@ def test_a_bad_posterior_is_a_one_line_error(tmp_path, capsys):
     assert main(["compare", "funded_programme", "--posterior", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.parquet: column 'no_such_parameter' is not a registry parameter" in err[0]
+
+
+def test_likelihood_terms_follow_the_ipcc_calibrated_language():
+    from clustersim.posterior import likelihood_term
+
+    assert [likelihood_term(p) for p in (1.0, 0.9, 0.89, 0.66, 0.65, 0.5, 0.34, 0.33, 0.11, 0.1, 0.0)] == [
+        "very likely",
+        "very likely",
+        "likely",
+        "likely",
+        "about as likely as not",
+        "about as likely as not",
+        "about as likely as not",
+        "unlikely",
+        "unlikely",
+        "very unlikely",
+        "very unlikely",
+    ]
+    assert likelihood_term(float("nan")) == ""
+
+
+def test_beat_matrix_pairs_arms_by_replicate():
+    from clustersim.posterior import beat_matrix
+
+    runs = pd.DataFrame(
+        {"mix": ["a"] * 3 + ["b"] * 3, "replicate": [2, 0, 1, 0, 1, 2], "x": [5.0, 1.0, 2.0, 0.0, 3.0, 4.0]}
+    )
+    m = beat_matrix(runs, "x", by="mix")
+    # pairs by replicate: (1, 0) a wins, (2, 3) b wins, (5, 4) a wins
+    assert m.loc["a", "b"] == pytest.approx(2 / 3) and m.loc["b", "a"] == pytest.approx(1 / 3)
+    assert np.isnan(m.loc["a", "a"])

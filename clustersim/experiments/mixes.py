@@ -294,6 +294,7 @@ def compare_budget_mixes(
     workers: int | None = None,
     kpis: Sequence[str] = BUDGET_KPIS,
     cooperation: str = COOPERATION,
+    posterior: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compare labelled budget mixes side by side against the no-programme ``baseline``, on common seeds.
 
@@ -304,6 +305,10 @@ def compare_budget_mixes(
     the baseline, the Pareto mark) plus, per line, ``allocated_<line>``, and the replicate means
     ``spent_<line>`` and ``shortfall_<line>``, and ``budget`` and ``unspent``. ``runs`` has one row per run
     (``mix``, ``replicate``, ``seed``, every summary metric and :func:`ledger_outputs`).
+
+    With a ``posterior`` (:func:`clustersim.posterior.load_posterior`), replicate ``r`` of every mix also uses
+    posterior parameter draw ``r``, so the intervals and :func:`clustersim.posterior.beat_matrix` on ``runs``
+    (``by="mix"``) carry parameter uncertainty as well as replicate noise.
     """
     if not mixes:
         raise ScenarioError("compare_budget_mixes: no mixes given; allowed: a mapping of label -> scenario")
@@ -314,7 +319,7 @@ def compare_budget_mixes(
         raise ScenarioError("compare_budget_mixes: the label 'baseline' is reserved; allowed: another label")
     scenarios = [load_scenario(mixes[k]) for k in labels] + [load_scenario(baseline)]
     labels.append("baseline")
-    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, model=budget_model)
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, model=budget_model, posterior=posterior)
     runs.insert(0, "mix", [labels[i] for i in runs["point_id"]])
     n_firms = {i: float(sc.n_firms) for i, sc in enumerate(scenarios)}
     table = comparison_table(runs, dict(enumerate(labels)), len(scenarios) - 1, n_firms, kpis, cooperation)
