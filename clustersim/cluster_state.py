@@ -165,6 +165,8 @@ class ClusterState:
     programme_on: bool = False
     face_to_face: bool = True
     success_stories: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per month
+    # weighted stories from other clusters of a portfolio, per month (regional platform, SF18)
+    peer_stories: np.ndarray = field(default_factory=lambda: np.zeros(0))
     outcomes_recent: list = field(default_factory=list)  # [successes, outcomes], decaying tally
     cumulative: dict = field(
         default_factory=lambda: {"services": 0, "started": 0, "succeeded": 0, "failed": 0, "contributions": 0}

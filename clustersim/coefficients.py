@@ -493,6 +493,31 @@ COEFFICIENTS: tuple[Param, ...] = (
         "000 §Regional Ecosystem",
         switch="0 = exchanges teach nothing (SF18)",
     ),
+    # ---------------------------------------------------------------- platform (portfolios only)
+    _c(
+        "platform_story_weight",
+        "platform",
+        0.2,
+        0.0,
+        1.0,
+        "-",
+        "Weight of a success story in another cluster of a portfolio linked by a regional platform, "
+        "relative to one at home, in the cluster's success signal",
+        "000 §Regional Ecosystem (seeing other islands' success); "
+        "assumption: a story from another island counts a fifth of one at home",
+    ),
+    _c(
+        "platform_peer_learning_rate",
+        "platform",
+        0.02,
+        0.0,
+        0.2,
+        "1/month",
+        "Share of the gap to the best peer BSO's mean competence that a cluster's officers close each "
+        "month on a regional platform",
+        "000 §Regional Ecosystem (knowledge circulation via regional experts); "
+        "assumption: about a third of the gap closes in two years",
+    ),
     # ---------------------------------------------------------------- membership
     _c(
         "join_base_rate",

@@ -20,10 +20,13 @@ def cooperating(s: ClusterState) -> np.ndarray:
 def success_signal(s: ClusterState) -> float:
     """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect).
 
-    ``1 - exp(-stories / (success_signal_scale * n))`` over the stories of the window before this month.
+    ``1 - exp(-stories / (success_signal_scale * n))`` over the stories of the window before this month:
+    the cluster's own, plus those a regional platform brings from other clusters (SF18; none outside a
+    portfolio).
     """
     c = s.coef
-    recent = float(s.success_stories[max(0, s.month - c.success_story_window_months) : s.month].sum())
+    window = slice(max(0, s.month - c.success_story_window_months), s.month)
+    recent = float(s.success_stories[window].sum()) + float(s.peer_stories[window].sum())
     return 1.0 - np.exp(-recent / max(1.0, c.success_signal_scale * s.firms.n))
 
 

@@ -42,6 +42,7 @@ ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("funder.py", 1e-9): (1, "rounding margin on k$ sums: a gap below it is no gap"),
     ("policy.py", 1e-9): (2, "rounding margins on k$ sums: a line just covers a payment; a cash residue is spent"),
     ("information.py", 2): (1, "openness is the mean of two shares"),
+    ("platform.py", 2): (2, "a peer needs a second cluster: portfolios of fewer than two exchange nothing"),
     ("rules.py", 0.5): (1, "total-variation distance is half the L1 distance (a definition)"),
     ("rules.py", 50): (2, "clip inside exp(): at |x| = 50 the Fermi probability is already 0 or 1"),
     ("state.py", 2): (1, "state code ACTIVE"),

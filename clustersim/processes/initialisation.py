@@ -201,5 +201,6 @@ def initial_state(params, rng: np.random.Generator, draw_disposition: Callable) 
         face_to_face=not calendar.pandemic_active(0),
         # a fixed-size array, so reading the recent stories costs the same at any cluster size
         success_stories=np.zeros(c.months + 1),
+        peer_stories=np.zeros(c.months + 1),
         outcomes_recent=[c.evidence_prior_successes, c.evidence_prior_actions],
     )

@@ -1,0 +1,451 @@
+"""A funder's portfolio of cluster plans (docs/ODD.md, "Portfolios and the regional platform"; SF16, SF18).
+
+CCPF's first phase supported 7 of 15 cluster plans (000 §The Compete Caribbean Cluster Program).
+A portfolio file describes the plans: each is a heterogeneous cluster (an archetype's traits, or a
+scenario file, with traits drawn in ranges) that proposes the same programme. The funder scores the
+plans on standardised criteria it can observe before funding (prior cooperation, BSO capacity,
+size, and plan quality seen with noise), funds them in score order while its budget and the number
+allowed last, and every cluster is then simulated side by side for the horizon: funded plans run the
+programme, the others stay approved but unfunded. A regional platform may link them
+(``clustersim.processes.platform``).
+
+Plan quality is the one criterion no real funder sees: here it is the plan's true stand-alone
+effect, the paired difference in mean cooperation between the plan run funded and unfunded with the
+same seed (an appraisal run). The funder sees it standardised, plus normal noise of
+``plan_quality_noise_sd`` standard deviations: the noise is how poor the appraisal is. The same
+appraisal runs say how well the selection did: the true effect of the funded set against the best
+set an omniscient funder could have chosen under the same rules, and against a random choice.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .model import ClusterModel
+from .parameters import BY_NAME
+from .processes import platform
+from .scenario import Scenario, ScenarioError, load_scenario, preset_names
+from .seeds import run_seed
+
+#: Registry sections that describe a cluster rather than a programme: what a plan takes from its archetype.
+TRAIT_SECTIONS = ("cluster", "network", "behaviour", "trust")
+#: What a plan may draw in a range: its cluster traits, and the BSO it starts with (SF6).
+BSO_TRAITS = ("bso_staff", "bso_untrained_competence", "bso_turnover_rate")
+CRITERIA = ("prior_cooperation", "bso_capacity", "size", "plan_quality")
+PORTFOLIO_KEYS = {
+    "name": str,
+    "description": str,
+    "programme": str,
+    "plans": int,
+    "archetypes": dict,
+    "clusters": list,
+    "funded": int,
+    "budget": float,
+    "months": int,
+    "replicates": int,
+    "seed": int,
+}
+SELECTION_KEYS = (*CRITERIA, "plan_quality_noise_sd")
+PLATFORM_KEYS = ("on", "intensity")
+TABLES = ("portfolio", "traits", "selection", "platform")
+
+
+@dataclass(frozen=True)
+class PortfolioSpec:
+    """A validated portfolio file."""
+
+    name: str
+    programme: Scenario
+    bases: tuple[tuple[str, Scenario], ...]  # one (label, scenario) per plan, before trait draws
+    funded: int
+    budget: float
+    months: int
+    replicates: int
+    seed: int
+    traits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    noise_sd: float = 1.0
+    platform_on: bool = False
+    platform_intensity: float = 1.0
+    description: str = ""
+    source: str = "<python>"
+
+    @property
+    def plans(self) -> int:
+        return len(self.bases)
+
+    def with_platform(self, on: bool) -> PortfolioSpec:
+        from dataclasses import replace
+
+        return replace(self, platform_on=on)
+
+
+# ------------------------------------------------------------------ loading and validation
+def _fail(src: str, key: str, allowed: str, got=None) -> ScenarioError:
+    shown = "" if got is None else f" (got {got!r})"
+    return ScenarioError(f"{src}: {key}: {allowed}{shown}")
+
+
+def _number(src, key, value, low=None, high=None, integer=False):
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok:
+        raise _fail(src, key, "allowed: an integer" if integer else "allowed: a number", value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _fail(src, key, f"allowed: {low} to {high if high is not None else 'any'}", value)
+    return value
+
+
+def archetype_traits(name: str) -> dict[str, object]:
+    """The cluster traits an archetype preset sets apart from the baseline (its programme is ignored)."""
+    arch, base = load_scenario(name), load_scenario("baseline")
+    return {
+        k: arch[k]
+        for k in arch
+        if k in BY_NAME and BY_NAME[k].section in TRAIT_SECTIONS and k != "months" and arch[k] != base[k]
+    }
+
+
+def load_portfolio(path: str | Path) -> PortfolioSpec:
+    """Read and validate a portfolio TOML file; any problem is a one-line :class:`ScenarioError`."""
+    path = Path(path)
+    src = str(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"{src}: file not found; allowed: a portfolio .toml file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{src}: not valid TOML: {exc}") from None
+    for key in raw:
+        if key not in TABLES:
+            raise _fail(src, key, f"unknown table; allowed: {', '.join(TABLES)}")
+    if "portfolio" not in raw:
+        raise _fail(src, "portfolio", "missing table; allowed: a [portfolio] table with programme, plans, funded")
+    p = raw["portfolio"]
+    for key, value in p.items():
+        if key not in PORTFOLIO_KEYS:
+            raise _fail(src, f"portfolio.{key}", f"unknown key; allowed: {', '.join(PORTFOLIO_KEYS)}")
+        want = PORTFOLIO_KEYS[key]
+        if want is float:
+            _number(src, f"portfolio.{key}", value, 0.0)
+        elif want is int:
+            _number(src, f"portfolio.{key}", value, 0, integer=True)
+        elif not isinstance(value, want):
+            raise _fail(src, f"portfolio.{key}", f"allowed: a {want.__name__}", value)
+    try:
+        programme = load_scenario(p.get("programme", "funded_programme"))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{src}: portfolio.programme: {exc}") from None
+    bases = _plan_bases(src, p)
+    if "plans" in p and p["plans"] != len(bases):
+        raise _fail(src, "portfolio.plans", f"allowed: the number of plans listed ({len(bases)})", p["plans"])
+    funded = _number(src, "portfolio.funded", p.get("funded", len(bases)), 0, len(bases), integer=True)
+    months = _number(src, "portfolio.months", p.get("months", programme.months), 1, 1200, integer=True)
+    replicates = _number(src, "portfolio.replicates", p.get("replicates", 10), 1, 10_000, integer=True)
+    budget = float(p.get("budget", funded * programme.programme_budget))
+    traits = _traits(src, raw.get("traits", {}))
+    _check_trait_extremes(src, bases, traits)
+    sel = raw.get("selection", {})
+    for key in sel:
+        if key not in SELECTION_KEYS:
+            raise _fail(src, f"selection.{key}", f"unknown key; allowed: {', '.join(SELECTION_KEYS)}")
+    weights = {c: float(_number(src, f"selection.{c}", sel.get(c, 1.0), -100.0, 100.0)) for c in CRITERIA}
+    noise = float(_number(src, "selection.plan_quality_noise_sd", sel.get("plan_quality_noise_sd", 1.0), 0.0, 100.0))
+    plat = raw.get("platform", {})
+    for key in plat:
+        if key not in PLATFORM_KEYS:
+            raise _fail(src, f"platform.{key}", f"unknown key; allowed: {', '.join(PLATFORM_KEYS)}")
+    if not isinstance(plat.get("on", False), bool):
+        raise _fail(src, "platform.on", "allowed: true or false", plat["on"])
+    intensity = float(_number(src, "platform.intensity", plat.get("intensity", 1.0), 0.0, 10.0))
+    return PortfolioSpec(
+        name=str(p.get("name", path.stem)),
+        programme=programme,
+        bases=bases,
+        funded=funded,
+        budget=budget,
+        months=months,
+        replicates=replicates,
+        seed=_number(src, "portfolio.seed", p.get("seed", 0), 0, 2**63 - 1, integer=True),
+        traits=traits,
+        weights=weights,
+        noise_sd=noise,
+        platform_on=plat.get("on", False),
+        platform_intensity=intensity,
+        description=str(p.get("description", "")),
+        source=src,
+    )
+
+
+def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
+    """One (label, scenario) per plan: the programme with an archetype's traits, or a listed cluster file."""
+    if ("archetypes" in p) == ("clusters" in p):
+        raise _fail(
+            src, "portfolio.archetypes", "allowed: exactly one of archetypes = {name = count} or clusters = [files]"
+        )
+    programme = load_scenario(p.get("programme", "funded_programme"))
+    out = []
+    if "archetypes" in p:
+        for name, count in p["archetypes"].items():
+            if name not in preset_names():
+                raise _fail(
+                    src, f"portfolio.archetypes.{name}", f"unknown preset; allowed: {', '.join(preset_names())}"
+                )
+            _number(src, f"portfolio.archetypes.{name}", count, 0, 1000, integer=True)
+            out += [(name, programme.replace(**archetype_traits(name)))] * count
+    else:
+        base_dir = Path(src).parent
+        for i, entry in enumerate(p["clusters"]):
+            if not isinstance(entry, str):
+                raise _fail(src, f"portfolio.clusters[{i}]", "allowed: a preset name or a .toml path", entry)
+            ref = entry if entry in preset_names() else str(base_dir / entry)
+            try:
+                cluster = load_scenario(ref)
+            except ScenarioError as exc:
+                raise ScenarioError(f"{src}: portfolio.clusters[{i}]: {exc}") from None
+            traits = {k: cluster[k] for k in cluster if k in BY_NAME and BY_NAME[k].section in TRAIT_SECTIONS}
+            traits.pop("months", None)
+            out.append((Path(entry).stem, programme.replace(**traits)))
+    if len(out) < 1:
+        raise _fail(src, "portfolio.archetypes", "allowed: at least one plan")
+    return tuple(out)
+
+
+def _traits(src: str, table: dict) -> dict[str, tuple[float, float]]:
+    out = {}
+    for key, rng in table.items():
+        spec = BY_NAME.get(key)
+        drawable = spec is not None and (spec.section in TRAIT_SECTIONS or key in BSO_TRAITS)
+        if not drawable or spec.kind not in ("int", "float") or key == "months":
+            raise _fail(
+                src,
+                f"traits.{key}",
+                f"allowed: a numeric parameter of the sections {', '.join(TRAIT_SECTIONS)}, or {', '.join(BSO_TRAITS)}",
+            )
+        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, (int, float)) for v in rng)):
+            raise _fail(src, f"traits.{key}", "allowed: a range [low, high]", rng)
+        low, high = rng
+        lo_ok = spec.low is None or low >= spec.low
+        hi_ok = spec.high is None or high <= spec.high
+        if not (low <= high and lo_ok and hi_ok):
+            raise _fail(src, f"traits.{key}", f"allowed: low <= high within {spec.low} to {spec.high}", rng)
+        out[key] = (low, high)
+    return out
+
+
+def _check_trait_extremes(src: str, bases, traits: dict[str, tuple[float, float]]) -> None:
+    """Every plan must stay a valid scenario at both ends of every range (e.g. leader firms <= firms)."""
+    for key, (low, high) in traits.items():
+        for label, base in dict(bases).items():
+            for value in (low, high):
+                try:
+                    base.replace(**{key: int(value) if BY_NAME[key].kind == "int" else float(value)})
+                except ScenarioError as exc:
+                    raise ScenarioError(f"{src}: traits.{key}: at {value} the {label} plan is invalid: {exc}") from None
+
+
+# ------------------------------------------------------------------ the funder's choice
+def standardise(x: np.ndarray) -> np.ndarray:
+    """z-scores across plans; a criterion on which all plans tie scores 0."""
+    x = np.asarray(x, dtype=float)
+    sd = x.std()
+    return np.zeros_like(x) if sd < 1e-12 else (x - x.mean()) / sd
+
+
+def select_plans(score: np.ndarray, cost: np.ndarray, budget: float, max_funded: int) -> np.ndarray:
+    """Fund plans in descending score (ties: list order) while fewer than ``max_funded`` are funded;
+    a plan that no longer fits the remaining budget is passed over for the next one that does."""
+    chosen = np.zeros(len(score), dtype=bool)
+    left = float(budget)
+    for i in np.argsort(-np.asarray(score, dtype=float), kind="stable"):
+        if chosen.sum() >= max_funded:
+            break
+        if cost[i] <= left + 1e-9:  # k$: a plan costing exactly what is left fits
+            chosen[i] = True
+            left -= cost[i]
+    return chosen
+
+
+def selection_efficiency(effect: np.ndarray, chosen: np.ndarray, best: np.ndarray) -> float:
+    """(chosen - random) / (best - random) in total true effect; 1 = as good as an omniscient funder,
+    0 = no better than chance. NaN when the best set is no better than chance."""
+    k = int(chosen.sum())
+    random_total = k * float(np.mean(effect))
+    span = float(effect[best].sum()) - random_total
+    return (float(effect[chosen].sum()) - random_total) / span if span > 1e-12 else math.nan
+
+
+# ------------------------------------------------------------------ one replicate
+@dataclass
+class Plan:
+    index: int
+    label: str
+    scenario: Scenario
+    seed: int
+
+
+def draw_plans(spec: PortfolioSpec, replicate_seed: int) -> list[Plan]:
+    """The plans of one replicate: traits drawn uniformly in their ranges, one cluster seed each."""
+    rng = np.random.default_rng(run_seed(replicate_seed, 0))
+    plans = []
+    for i, (label, base) in enumerate(spec.bases):
+        drawn = {}
+        for key, (low, high) in spec.traits.items():
+            if BY_NAME[key].kind == "int":
+                drawn[key] = int(rng.integers(int(low), int(high) + 1))
+            else:
+                drawn[key] = float(rng.uniform(low, high))
+        plans.append(Plan(i, label, base.replace(months=spec.months, **drawn), run_seed(replicate_seed, 1, i)))
+    return plans
+
+
+def _funded(plan: Plan, funded: bool) -> Scenario:
+    return plan.scenario if funded else plan.scenario.replace(plan_funded=False)
+
+
+def mean_cooperation(model: ClusterModel) -> float:
+    return float(np.mean(model.datacollector.model_vars["share_cooperating"]))
+
+
+def appraise(plans: list[Plan]) -> tuple[np.ndarray, np.ndarray]:
+    """Each plan run alone, funded and unfunded with its seed: the true effect on mean cooperation,
+    and whether it takes off when funded."""
+    effect, takes_off = np.zeros(len(plans)), np.zeros(len(plans), dtype=bool)
+    for p in plans:
+        with_money = ClusterModel(_funded(p, True), seed=p.seed).run()
+        without = ClusterModel(_funded(p, False), seed=p.seed).run()
+        effect[p.index] = mean_cooperation(with_money) - mean_cooperation(without)
+        takes_off[p.index] = not math.isnan(with_money.summary()["takeoff_month"])
+    return effect, takes_off
+
+
+def run_side_by_side(
+    spec: PortfolioSpec, plans: list[Plan], funded: np.ndarray, platform_on: bool
+) -> list[ClusterModel]:
+    """All clusters stepped month by month together; the platform, if on, after each month."""
+    models = [ClusterModel(_funded(p, bool(funded[p.index])), seed=p.seed) for p in plans]
+    states = [m.state for m in models]
+    for _ in range(spec.months):
+        for m in models:
+            m.step()
+        if platform_on:
+            platform.exchange(states, spec.platform_intensity)
+    return models
+
+
+@dataclass
+class Selection:
+    """The funder's decision in one replicate, and what an omniscient funder would have done."""
+
+    plans: list[Plan]
+    criteria: dict[str, np.ndarray]
+    score: np.ndarray
+    funded: np.ndarray
+    best: np.ndarray
+    effect: np.ndarray
+    takes_off: np.ndarray
+
+
+def select(spec: PortfolioSpec, replicate_seed: int) -> Selection:
+    """Draw the plans, appraise them, score what the funder can see at month 0, and choose."""
+    plans = draw_plans(spec, replicate_seed)
+    effect, takes_off = appraise(plans)
+    seen = {c: [] for c in CRITERIA[:3]}
+    for p in plans:
+        probe = ClusterModel(p.scenario, seed=p.seed)
+        seen["prior_cooperation"].append(float(probe.firms.prior_collaboration.mean()))
+        seen["bso_capacity"].append(probe.bso.capacity)
+        seen["size"].append(float(probe.firms.n))
+    criteria = {c: np.array(v) for c, v in seen.items()}
+    noise = np.random.default_rng(run_seed(replicate_seed, 2)).normal(0.0, spec.noise_sd, len(plans))
+    criteria["plan_quality"] = standardise(effect) + noise
+    score = sum(spec.weights[c] * standardise(criteria[c]) for c in CRITERIA)
+    cost = np.array([p.scenario.programme_budget for p in plans])
+    funded = select_plans(score, cost, spec.budget, spec.funded)
+    best = select_plans(effect, cost, spec.budget, spec.funded)
+    return Selection(plans, criteria, score, funded, best, effect, takes_off)
+
+
+def outcomes(spec: PortfolioSpec, sel: Selection, replicate: int, platform_on: bool):
+    """Run the selection side by side; returns (plans table, KPIs, monthly series)."""
+    models = run_side_by_side(spec, sel.plans, sel.funded, platform_on)
+    rows, series = [], []
+    for p, m in zip(sel.plans, models, strict=True):
+        summ = m.summary()
+        i = p.index
+        rows.append(
+            {
+                "replicate": replicate,
+                "platform": platform_on,
+                "plan": i,
+                "archetype": p.label,
+                "seed": p.seed,
+                **{f"trait_{k}": p.scenario[k] for k in spec.traits},
+                **{f"criterion_{c}": float(sel.criteria[c][i]) for c in CRITERIA},
+                "score": float(sel.score[i]),
+                "funded": bool(sel.funded[i]),
+                "true_effect": float(sel.effect[i]),
+                "takes_off_if_funded": bool(sel.takes_off[i]),
+                "took_off": not math.isnan(summ["takeoff_month"]),
+                "mean_cooperation": mean_cooperation(m),
+                "final_cooperation": summ["final_cooperation"],
+                "programme_cost": summ["programme_cost"],
+                "bso_capacity_end": m.bso.capacity,
+            }
+        )
+        df = m.series()[["share_cooperating", "bso_capacity"]].reset_index()
+        df.insert(0, "funded", bool(sel.funded[i]))
+        df.insert(0, "plan", i)
+        df.insert(0, "platform", platform_on)
+        df.insert(0, "replicate", replicate)
+        series.append(df)
+    plan_df = pd.DataFrame(rows)
+    kpis = {"platform": platform_on, **portfolio_kpis(plan_df, sel)}
+    return plan_df, kpis, pd.concat(series, ignore_index=True)
+
+
+def portfolio_kpis(plans: pd.DataFrame, sel: Selection) -> dict[str, float]:
+    """The funder's view of one replicate."""
+    effect, funded, best, takes_off = sel.effect, sel.funded, sel.best, sel.takes_off
+    f = plans["funded"].to_numpy()
+    took = plans["took_off"].to_numpy()
+    return {
+        "replicate": int(plans["replicate"].iloc[0]),
+        "plans": len(plans),
+        "funded": int(f.sum()),
+        "programme_cost": float(plans["programme_cost"].sum()),
+        "mean_cooperation": float(plans["mean_cooperation"].mean()),
+        "mean_cooperation_funded": float(plans.loc[f, "mean_cooperation"].mean()) if f.any() else math.nan,
+        "mean_cooperation_unfunded": float(plans.loc[~f, "mean_cooperation"].mean()) if (~f).any() else math.nan,
+        "took_off": int(took.sum()),
+        "took_off_funded": int((took & f).sum()),
+        "took_off_unfunded": int((took & ~f).sum()),
+        # of the plans that would take off if funded, the share the funder chose
+        "takeoff_recall": float((funded & takes_off).sum() / takes_off.sum()) if takes_off.any() else math.nan,
+        "true_effect_funded": float(effect[funded].sum()),
+        "true_effect_best": float(effect[best].sum()),
+        "selection_efficiency": selection_efficiency(effect, funded, best),
+    }
+
+
+def run_portfolio(spec: PortfolioSpec, replicates: int | None = None, platform_arms=None, progress=None):
+    """Every replicate of a portfolio: (plans, kpis, series) tables. Replicate ``r`` uses seed
+    ``run_seed(spec.seed, r)`` whatever else runs; ``platform_arms`` (default: the file's setting)
+    runs the same selection with the platform on and off, paired."""
+    arms = (spec.platform_on,) if platform_arms is None else tuple(platform_arms)
+    plans, kpis, series = [], [], []
+    for r in range(spec.replicates if replicates is None else replicates):
+        sel = select(spec, run_seed(spec.seed, r))
+        for on in arms:
+            p, k, s = outcomes(spec, sel, r, on)
+            plans.append(p)
+            kpis.append(k)
+            series.append(s)
+        if progress is not None:
+            progress(r)
+    return pd.concat(plans, ignore_index=True), pd.DataFrame(kpis), pd.concat(series, ignore_index=True)
