@@ -717,7 +717,8 @@ NOT_EXPRESSIBLE = [
     (
         "SF16",
         "CCPF supported 7 of 15 cluster plans",
-        "programme selection among clusters is outside one cluster's model",
+        "an input, not a pattern: a portfolio (clustersim portfolio portfolios/ccpf_phase1.toml) funds 7 of 15 "
+        "plans because it is told to; which plans take off is an output there, with no source figure to check",
     ),
     (
         "SF16",
@@ -729,7 +730,12 @@ NOT_EXPRESSIBLE = [
         "Women are paid less for the same work",
         "wages are not modelled; only jobs and management posts by gender",
     ),
-    ("SF18", "A regional platform helps", "only the BSO-level effect of exchange visits is modelled, not a platform"),
+    (
+        "SF18",
+        "A regional platform helps",
+        "modelled between the clusters of a portfolio (docs/ODD.md 7.24), outside this one-cluster report; "
+        "tests/test_portfolio.py shows it raises cooperation, but both its channels are written in (assumed)",
+    ),
 ]
 
 
