@@ -29,8 +29,9 @@ import pandas as pd
 
 from .model import ClusterModel
 from .parameters import BY_NAME
+from .policy import Ledger
 from .processes import platform
-from .scenario import Scenario, ScenarioError, load_scenario, preset_names
+from .scenario import Scenario, ScenarioError, load_scenario, preset_names, presets_dir
 from .seeds import run_seed
 
 #: Registry sections that describe a cluster rather than a programme: what a plan takes from its archetype.
@@ -94,36 +95,59 @@ def _fail(src: str, key: str, allowed: str, got=None) -> ScenarioError:
 
 def _number(src, key, value, low=None, high=None, integer=False):
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok:
-        raise _fail(src, key, "allowed: an integer" if integer else "allowed: a number", value)
+    if isinstance(value, bool) or not ok or not math.isfinite(value):
+        raise _fail(src, key, "allowed: an integer" if integer else "allowed: a finite number", value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise _fail(src, key, f"allowed: {low} to {high if high is not None else 'any'}", value)
     return value
 
 
+def cluster_traits(cluster: Scenario) -> dict[str, object]:
+    """Every cluster trait of a scenario (its programme is ignored): a plan's cluster is wholly its
+    archetype's or its cluster file's, whichever way the portfolio names it."""
+    return {k: cluster[k] for k in cluster if k in BY_NAME and BY_NAME[k].section in TRAIT_SECTIONS and k != "months"}
+
+
 def archetype_traits(name: str) -> dict[str, object]:
-    """The cluster traits an archetype preset sets apart from the baseline (its programme is ignored)."""
-    arch, base = load_scenario(name), load_scenario("baseline")
-    return {
-        k: arch[k]
-        for k in arch
-        if k in BY_NAME and BY_NAME[k].section in TRAIT_SECTIONS and k != "months" and arch[k] != base[k]
-    }
+    """The cluster traits of an archetype preset."""
+    return cluster_traits(load_scenario(name))
+
+
+def resolve_portfolio(name_or_path: str | Path) -> Path:
+    """A shipped portfolio's name (``ccpf_phase1``) or a path to a portfolio file."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        return Path(text)
+    return presets_dir().parent / "portfolios" / f"{text}.toml"
+
+
+def portfolio_names() -> list[str]:
+    """Names of the shipped portfolios, sorted."""
+    return sorted(p.stem for p in (presets_dir().parent / "portfolios").glob("*.toml"))
 
 
 def load_portfolio(path: str | Path) -> PortfolioSpec:
     """Read and validate a portfolio TOML file; any problem is a one-line :class:`ScenarioError`."""
-    path = Path(path)
+    path = resolve_portfolio(path)
     src = str(path)
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise ScenarioError(f"{src}: file not found; allowed: a portfolio .toml file") from None
+        raise ScenarioError(
+            f"{src}: file not found; allowed: a portfolio .toml file or a shipped portfolio "
+            f"({', '.join(portfolio_names())})"
+        ) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            f"{src}: cannot be read ({type(exc).__name__}); allowed: a UTF-8 portfolio .toml file"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{src}: not valid TOML: {exc}") from None
     for key in raw:
         if key not in TABLES:
             raise _fail(src, key, f"unknown table; allowed: {', '.join(TABLES)}")
+        if not isinstance(raw[key], dict):
+            raise _fail(src, key, f"allowed: a [{key}] table", raw[key])
     if "portfolio" not in raw:
         raise _fail(src, "portfolio", "missing table; allowed: a [portfolio] table with programme, plans, funded")
     p = raw["portfolio"]
@@ -141,13 +165,21 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         programme = load_scenario(p.get("programme", "funded_programme"))
     except ScenarioError as exc:
         raise ScenarioError(f"{src}: portfolio.programme: {exc}") from None
+    if not programme.plan_funded or programme.programme_months <= 0 or programme_cost(programme) <= 0:
+        raise _fail(
+            src,
+            "portfolio.programme",
+            f"allowed: a funded programme (plan_funded = true, programme_months > 0, a budget > 0); "
+            f"{programme.name} has plan_funded = {str(programme.plan_funded).lower()}, "
+            f"programme_months = {programme.programme_months}, budget = {programme_cost(programme):g}",
+        )
     bases = _plan_bases(src, p)
     if "plans" in p and p["plans"] != len(bases):
         raise _fail(src, "portfolio.plans", f"allowed: the number of plans listed ({len(bases)})", p["plans"])
     funded = _number(src, "portfolio.funded", p.get("funded", len(bases)), 0, len(bases), integer=True)
     months = _number(src, "portfolio.months", p.get("months", programme.months), 1, 1200, integer=True)
     replicates = _number(src, "portfolio.replicates", p.get("replicates", 10), 1, 10_000, integer=True)
-    budget = float(p.get("budget", funded * programme.programme_budget))
+    budget = float(p.get("budget", funded * programme_cost(programme)))
     traits = _traits(src, raw.get("traits", {}))
     _check_trait_extremes(src, bases, traits)
     sel = raw.get("selection", {})
@@ -163,7 +195,7 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
     if not isinstance(plat.get("on", False), bool):
         raise _fail(src, "platform.on", "allowed: true or false", plat["on"])
     intensity = float(_number(src, "platform.intensity", plat.get("intensity", 1.0), 0.0, 10.0))
-    return PortfolioSpec(
+    spec = PortfolioSpec(
         name=str(p.get("name", path.stem)),
         programme=programme,
         bases=bases,
@@ -180,6 +212,24 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         description=str(p.get("description", "")),
         source=src,
     )
+    check_draws(spec, replicates)
+    return spec
+
+
+def programme_cost(scenario: Scenario) -> float:
+    """What funding one plan commits: its programme budget, or the sum of its budget lines when the
+    budget is left at 0 (the ledger's own rule, ``Ledger.from_scenario``)."""
+    return Ledger.from_scenario(scenario).budget
+
+
+def check_draws(spec: PortfolioSpec, replicates: int) -> None:
+    """Every plan of every replicate must be a valid scenario with its drawn traits together (two
+    ranges can be valid at their ends one at a time and not jointly, e.g. leader firms and firms)."""
+    for r in range(replicates):
+        try:
+            draw_plans(spec, run_seed(spec.seed, r))
+        except ScenarioError as exc:
+            raise ScenarioError(f"{spec.source}: traits: replicate {r}: {exc}") from None
 
 
 def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
@@ -208,9 +258,7 @@ def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
                 cluster = load_scenario(ref)
             except ScenarioError as exc:
                 raise ScenarioError(f"{src}: portfolio.clusters[{i}]: {exc}") from None
-            traits = {k: cluster[k] for k in cluster if k in BY_NAME and BY_NAME[k].section in TRAIT_SECTIONS}
-            traits.pop("months", None)
-            out.append((Path(entry).stem, programme.replace(**traits)))
+            out.append((Path(entry).stem, programme.replace(**cluster_traits(cluster))))
     if len(out) < 1:
         raise _fail(src, "portfolio.archetypes", "allowed: at least one plan")
     return tuple(out)
@@ -227,8 +275,14 @@ def _traits(src: str, table: dict) -> dict[str, tuple[float, float]]:
                 f"traits.{key}",
                 f"allowed: a numeric parameter of the sections {', '.join(TRAIT_SECTIONS)}, or {', '.join(BSO_TRAITS)}",
             )
-        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, (int, float)) for v in rng)):
-            raise _fail(src, f"traits.{key}", "allowed: a range [low, high]", rng)
+        want = int if spec.kind == "int" else (int, float)
+        if not (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(v, want) and not isinstance(v, bool) and math.isfinite(v) for v in rng)
+        ):
+            kind = "integers" if spec.kind == "int" else "finite numbers"
+            raise _fail(src, f"traits.{key}", f"allowed: a range [low, high] of {kind}", rng)
         low, high = rng
         lo_ok = spec.low is None or low >= spec.low
         hi_ok = spec.high is None or high <= spec.high
@@ -300,7 +354,11 @@ def draw_plans(spec: PortfolioSpec, replicate_seed: int) -> list[Plan]:
                 drawn[key] = int(rng.integers(int(low), int(high) + 1))
             else:
                 drawn[key] = float(rng.uniform(low, high))
-        plans.append(Plan(i, label, base.replace(months=spec.months, **drawn), run_seed(replicate_seed, 1, i)))
+        try:
+            scenario = base.replace(months=spec.months, **drawn)
+        except ScenarioError as exc:
+            raise ScenarioError(f"plan {i} ({label}) with {drawn}: {exc}") from None
+        plans.append(Plan(i, label, scenario, run_seed(replicate_seed, 1, i)))
     return plans
 
 
@@ -365,7 +423,7 @@ def select(spec: PortfolioSpec, replicate_seed: int) -> Selection:
     noise = np.random.default_rng(run_seed(replicate_seed, 2)).normal(0.0, spec.noise_sd, len(plans))
     criteria["plan_quality"] = standardise(effect) + noise
     score = sum(spec.weights[c] * standardise(criteria[c]) for c in CRITERIA)
-    cost = np.array([p.scenario.programme_budget for p in plans])
+    cost = np.array([programme_cost(p.scenario) for p in plans])
     funded = select_plans(score, cost, spec.budget, spec.funded)
     best = select_plans(effect, cost, spec.budget, spec.funded)
     return Selection(plans, criteria, score, funded, best, effect, takes_off)

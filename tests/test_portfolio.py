@@ -14,6 +14,7 @@ from clustersim.model import ClusterModel
 from clustersim.portfolio import (
     load_portfolio,
     mean_cooperation,
+    programme_cost,
     run_portfolio,
     select,
     select_plans,
@@ -213,6 +214,19 @@ BAD = [
     ("[portfolio]\narchetypes = { rising = 2 }\n[platform]\non = 1\n", "platform.on"),
     ('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "nope"\n', "portfolio.programme"),
     ("[portfolio\n", "not valid TOML"),
+    ("portfolio = 3\n", "portfolio"),
+    ("[portfolio]\narchetypes = { rising = 2 }\nbudget = nan\n", "portfolio.budget"),
+    ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nn_firms = [20.5, 40]\n", "traits.n_firms"),
+    ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nn_firms = [true, 40]\n", "traits.n_firms"),
+    ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nopenness = [0.1, inf]\n", "traits.openness"),
+    ('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "unfunded_plan"\n', "portfolio.programme"),
+    ('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "baseline"\n', "portfolio.programme"),
+    # each range is valid at its ends alone, but 25 contacts among 15 firms is not a network
+    (
+        "[portfolio]\narchetypes = { rising = 6 }\nreplicates = 4\n[traits]\n"
+        "n_firms = [10, 40]\nmean_degree = [4, 30]\n",
+        "traits: replicate",
+    ),
 ]
 
 
@@ -244,3 +258,38 @@ def test_the_cli_rejects_a_bad_file_with_exit_2_and_no_output(tmp_path):
 def test_the_shipped_portfolio_loads():
     spec = load_portfolio(Path(__file__).parents[1] / "portfolios" / "ccpf_phase1.toml")
     assert spec.plans == 15 and spec.funded == 7
+    named = load_portfolio("ccpf_phase1")  # a shipped portfolio by name, as the CLI accepts it
+    assert named.plans == 15 and named.bases == spec.bases and named.budget == spec.budget
+
+
+def test_an_unreadable_portfolio_is_one_line(tmp_path):
+    (tmp_path / "folder.toml").mkdir()
+    (tmp_path / "latin.toml").write_bytes("[portfolio]\nname = 'caf\xe9'\n".encode("latin-1"))
+    for path in (tmp_path / "folder.toml", tmp_path / "latin.toml", tmp_path / "missing.toml"):
+        with pytest.raises(ScenarioError) as err:
+            load_portfolio(path)
+        assert "\n" not in str(err.value) and str(path) in str(err.value) and "allowed" in str(err.value)
+
+
+def test_a_plan_costs_its_budget_lines_when_the_budget_is_their_sum(tmp_path):
+    """With programme_budget = 0 a plan costs the sum of its lines (the ledger's rule), so a funder's
+    budget of two and a bit plans funds two, however many it is allowed."""
+    (tmp_path / "lines.toml").write_text('extends = "funded_programme"\n[budget]\nprogramme_budget = 0.0\n')
+    path = write(tmp_path, programme=str(tmp_path / "lines.toml"))
+    text = path.read_text().replace("funded = 3\n", "funded = 3\nbudget = 1600.0\n")
+    path.write_text(text)
+    spec = load_portfolio(path)
+    cost = programme_cost(spec.programme)
+    # funded_programme's lines: grant 400 + manager 288 + BSO training 10 + firm training 30 + monitoring 30
+    assert cost == pytest.approx(758.0)
+    sel = select(spec, run_seed(spec.seed, 0))
+    assert sel.funded.sum() == 2 and sel.best.sum() == 2
+    # by default the funder can afford exactly the plans it may fund
+    assert load_portfolio(write(tmp_path, programme=str(tmp_path / "lines.toml"))).budget == pytest.approx(3 * 758.0)
+
+
+def test_z_score_without_spread():
+    from clustersim.commands.portfolio import z_score
+
+    assert z_score(0.1, 0.02) == pytest.approx(5.0)
+    assert z_score(0.1, 0.0) == float("inf") and z_score(-0.1, 0.0) == float("-inf") and z_score(0.0, 0.0) == 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -14,7 +15,9 @@ def register(sub) -> None:
         description="Draw the plans of a portfolio file, let the funder score and fund them, and run every "
         "cluster side by side (funded plans run the programme, the others stay approved but unfunded).",
     )
-    p.add_argument("file", type=Path, metavar="FILE", help="a portfolio .toml (see portfolios/ccpf_phase1.toml)")
+    p.add_argument(
+        "file", type=Path, metavar="FILE", help="a portfolio .toml, or a shipped portfolio's name (ccpf_phase1)"
+    )
     p.add_argument("--replicates", type=int, default=None, help="override the file's replicates")
     p.add_argument(
         "--platform-effect",
@@ -27,7 +30,7 @@ def register(sub) -> None:
 
 
 def portfolio(args: argparse.Namespace) -> int:
-    from ..portfolio import load_portfolio, run_portfolio
+    from ..portfolio import check_draws, load_portfolio, run_portfolio
     from ..results import atomic_folder, check_output_folder, free_default_folder
     from ..scenario import ScenarioError
 
@@ -35,6 +38,8 @@ def portfolio(args: argparse.Namespace) -> int:
     if args.replicates is not None and args.replicates < 1:
         raise ScenarioError(f"--replicates {args.replicates}: out of range; allowed: int >= 1")
     replicates = spec.replicates if args.replicates is None else args.replicates
+    if replicates > spec.replicates:
+        check_draws(spec, replicates)  # the file's own replicates were checked when it was read
     out = args.out if args.out is not None else free_default_folder(Path("results") / f"portfolio-{spec.name}")
     check_output_folder(out, args.force)  # refuse before simulating, not after
     arms = (True, False) if args.platform_effect else (spec.platform_on,)
@@ -67,11 +72,20 @@ def platform_effect(kpis):
                 "kpi": k,
                 "difference": float(d.mean()),
                 "se": se,
-                "z": float(d.mean() / se) if se > 0 else float("nan"),
+                "z": z_score(float(d.mean()), se),
                 "replicates": d.size,
             }
         )
     return pd.DataFrame(rows)
+
+
+def z_score(mean: float, se: float) -> float:
+    """mean / se; with no spread at all, a non-zero difference is infinitely sure and a zero one is 0."""
+    if se > 0:
+        return mean / se
+    if se == 0:
+        return math.copysign(math.inf, mean) if mean != 0 else 0.0
+    return float("nan")  # one replicate: no standard error
 
 
 def write_outputs(tmp, spec, replicates, arms, plans, kpis, series, effect, elapsed) -> None:
