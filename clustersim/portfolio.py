@@ -90,12 +90,19 @@ class PortfolioSpec:
 # ------------------------------------------------------------------ loading and validation
 def _fail(src: str, key: str, allowed: str, got=None) -> ScenarioError:
     shown = "" if got is None else f" (got {got!r})"
-    return ScenarioError(f"{src}: {key}: {allowed}{shown}")
+    # repr() of an odd key (a newline, a quote) keeps the message on one line
+    shown_key = key if key.isprintable() else repr(key)
+    return ScenarioError(f"{src}: {shown_key}: {allowed}{shown}")
+
+
+def _finite(value) -> bool:
+    # math.isfinite overflows on a huge TOML integer; integers are always finite
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _number(src, key, value, low=None, high=None, integer=False):
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not math.isfinite(value):
+    if isinstance(value, bool) or not ok or not _finite(value):
         raise _fail(src, key, "allowed: an integer" if integer else "allowed: a finite number", value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise _fail(src, key, f"allowed: {low} to {high if high is not None else 'any'}", value)
@@ -116,7 +123,7 @@ def archetype_traits(name: str) -> dict[str, object]:
 def resolve_portfolio(name_or_path: str | Path) -> Path:
     """A shipped portfolio's name (``ccpf_phase1``) or a path to a portfolio file."""
     text = str(name_or_path)
-    if text.endswith(".toml") or "/" in text or "\\" in text:
+    if text.endswith(".toml") or "/" in text or "\\" in text or Path(text).exists():
         return Path(text)
     return presets_dir().parent / "portfolios" / f"{text}.toml"
 
@@ -131,13 +138,13 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
     path = resolve_portfolio(path)
     src = str(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ScenarioError(
             f"{src}: file not found; allowed: a portfolio .toml file or a shipped portfolio "
             f"({', '.join(portfolio_names())})"
         ) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(
             f"{src}: cannot be read ({type(exc).__name__}); allowed: a UTF-8 portfolio .toml file"
         ) from None
@@ -161,10 +168,7 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
             _number(src, f"portfolio.{key}", value, 0, integer=True)
         elif not isinstance(value, want):
             raise _fail(src, f"portfolio.{key}", f"allowed: a {want.__name__}", value)
-    try:
-        programme = load_scenario(p.get("programme", "funded_programme"))
-    except ScenarioError as exc:
-        raise ScenarioError(f"{src}: portfolio.programme: {exc}") from None
+    programme = _programme(src, p)
     if not programme.plan_funded or programme.programme_months <= 0 or programme_cost(programme) <= 0:
         raise _fail(
             src,
@@ -177,7 +181,15 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
     if "plans" in p and p["plans"] != len(bases):
         raise _fail(src, "portfolio.plans", f"allowed: the number of plans listed ({len(bases)})", p["plans"])
     funded = _number(src, "portfolio.funded", p.get("funded", len(bases)), 0, len(bases), integer=True)
-    months = _number(src, "portfolio.months", p.get("months", programme.months), 1, 1200, integer=True)
+    months = _number(src, "portfolio.months", p.get("months", programme.months), 1, BY_NAME["months"].high, integer=True)
+    if programme.programme_start_month >= months:
+        raise _fail(
+            src,
+            "portfolio.months",
+            f"allowed: more months than the programme's start month ({programme.programme_start_month}), "
+            "or no plan is ever funded",
+            months,
+        )
     replicates = _number(src, "portfolio.replicates", p.get("replicates", 10), 1, 10_000, integer=True)
     budget = float(p.get("budget", funded * programme_cost(programme)))
     traits = _traits(src, raw.get("traits", {}))
@@ -224,12 +236,31 @@ def programme_cost(scenario: Scenario) -> float:
 
 def check_draws(spec: PortfolioSpec, replicates: int) -> None:
     """Every plan of every replicate must be a valid scenario with its drawn traits together (two
-    ranges can be valid at their ends one at a time and not jointly, e.g. leader firms and firms)."""
+    ranges can be valid at their ends one at a time and not jointly, e.g. mean degree and firms)."""
     for r in range(replicates):
         try:
             draw_plans(spec, run_seed(spec.seed, r))
         except ScenarioError as exc:
             raise ScenarioError(f"{spec.source}: traits: replicate {r}: {exc}") from None
+
+
+def _programme(src: str, p: dict) -> Scenario:
+    """The programme every plan runs: a preset name, or a path read relative to the portfolio file
+    when it is not found as given."""
+    ref = p.get("programme", "funded_programme")
+    if ref not in preset_names() and not Path(ref).exists() and (Path(src).parent / ref).exists():
+        ref = str(Path(src).parent / ref)
+    try:
+        return load_scenario(ref)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{src}: portfolio.programme: {exc}") from None
+
+
+def _with_traits(src: str, key: str, programme: Scenario, traits: dict) -> Scenario:
+    try:
+        return programme.replace(**traits)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{src}: {key}: {exc}") from None
 
 
 def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
@@ -238,7 +269,7 @@ def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
         raise _fail(
             src, "portfolio.archetypes", "allowed: exactly one of archetypes = {name = count} or clusters = [files]"
         )
-    programme = load_scenario(p.get("programme", "funded_programme"))
+    programme = _programme(src, p)
     out = []
     if "archetypes" in p:
         for name, count in p["archetypes"].items():
@@ -247,7 +278,7 @@ def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
                     src, f"portfolio.archetypes.{name}", f"unknown preset; allowed: {', '.join(preset_names())}"
                 )
             _number(src, f"portfolio.archetypes.{name}", count, 0, 1000, integer=True)
-            out += [(name, programme.replace(**archetype_traits(name)))] * count
+            out += [(name, _with_traits(src, f"portfolio.archetypes.{name}", programme, archetype_traits(name)))] * count
     else:
         base_dir = Path(src).parent
         for i, entry in enumerate(p["clusters"]):
@@ -258,7 +289,7 @@ def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
                 cluster = load_scenario(ref)
             except ScenarioError as exc:
                 raise ScenarioError(f"{src}: portfolio.clusters[{i}]: {exc}") from None
-            out.append((Path(entry).stem, programme.replace(**cluster_traits(cluster))))
+            out.append((Path(entry).stem, _with_traits(src, f"portfolio.clusters[{i}]", programme, cluster_traits(cluster))))
     if len(out) < 1:
         raise _fail(src, "portfolio.archetypes", "allowed: at least one plan")
     return tuple(out)
@@ -279,7 +310,7 @@ def _traits(src: str, table: dict) -> dict[str, tuple[float, float]]:
         if not (
             isinstance(rng, list)
             and len(rng) == 2
-            and all(isinstance(v, want) and not isinstance(v, bool) and math.isfinite(v) for v in rng)
+            and all(isinstance(v, want) and not isinstance(v, bool) and _finite(v) for v in rng)
         ):
             kind = "integers" if spec.kind == "int" else "finite numbers"
             raise _fail(src, f"traits.{key}", f"allowed: a range [low, high] of {kind}", rng)
@@ -293,7 +324,7 @@ def _traits(src: str, table: dict) -> dict[str, tuple[float, float]]:
 
 
 def _check_trait_extremes(src: str, bases, traits: dict[str, tuple[float, float]]) -> None:
-    """Every plan must stay a valid scenario at both ends of every range (e.g. leader firms <= firms)."""
+    """Every plan must stay a valid scenario at both ends of every range (e.g. mean degree < firms)."""
     for key, (low, high) in traits.items():
         for label, base in dict(bases).items():
             for value in (low, high):

@@ -214,7 +214,10 @@ BAD = [
     ("[portfolio]\narchetypes = { rising = 2 }\n[platform]\non = 1\n", "platform.on"),
     ('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "nope"\n', "portfolio.programme"),
     ("[portfolio\n", "not valid TOML"),
-    ("portfolio = 3\n", "portfolio"),
+    ("portfolio = 3\n", "[portfolio] table"),
+    ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nn_firms = [10, 99999999999999999999999]\n", "traits.n_firms"),
+    ("[portfolio]\narchetypes = { rising = 2 }\nmonths = 601\n", "portfolio.months"),
+    ('[portfolio]\narchetypes = { rising = 2 }\n"odd\\nkey" = 1\n', "odd\\nkey"),
     ("[portfolio]\narchetypes = { rising = 2 }\nbudget = nan\n", "portfolio.budget"),
     ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nn_firms = [20.5, 40]\n", "traits.n_firms"),
     ("[portfolio]\narchetypes = { rising = 2 }\n[traits]\nn_firms = [true, 40]\n", "traits.n_firms"),
@@ -293,3 +296,58 @@ def test_z_score_without_spread():
 
     assert z_score(0.1, 0.02) == pytest.approx(5.0)
     assert z_score(0.1, 0.0) == float("inf") and z_score(-0.1, 0.0) == float("-inf") and z_score(0.0, 0.0) == 0.0
+
+
+def test_z_score_treats_rounding_noise_as_no_spread():
+    import numpy as np
+
+    from clustersim.commands.portfolio import z_score
+
+    d = np.full(10, 0.1)  # identical differences; their float std is ~1e-17, not 0
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    assert z_score(float(d.mean()), se) == float("inf")
+
+
+def test_an_archetype_plan_takes_all_its_cluster_traits():
+    """female_job_share sits in [cluster]: the rising archetype's 0.5 must replace the programme's 0.75."""
+    from clustersim.scenario import load_scenario
+
+    spec = load_portfolio("ccpf_phase1")
+    rising = dict(spec.bases)["rising"]
+    assert load_scenario("rising")["female_job_share"] == rising["female_job_share"] == 0.5
+    assert rising["programme_budget"] == spec.programme["programme_budget"]
+
+
+def test_more_replicates_than_the_file_are_checked_too(tmp_path):
+    """The CLI's --replicates can ask for more replicates than the file checked when it was read."""
+    from clustersim.portfolio import check_draws
+
+    text = "[portfolio]\narchetypes = { rising = 6 }\nreplicates = 1\nseed = {seed}\n[traits]\nn_firms = [10, 40]\nmean_degree = [4, 30]\n"
+    for seed in range(50):
+        path = tmp_path / "draws.toml"
+        path.write_text(text.replace("{seed}", str(seed)))
+        try:
+            spec = load_portfolio(path)  # replicate 0 alone is a valid draw
+        except ScenarioError:
+            continue
+        try:
+            check_draws(spec, 8)
+        except ScenarioError as exc:
+            assert "traits: replicate" in str(exc) and "replicate 0" not in str(exc)
+            return
+    pytest.fail("no seed drew a valid replicate 0 and an invalid later one")
+
+
+def test_a_portfolio_that_ends_before_its_programme_starts_is_rejected(tmp_path):
+    (tmp_path / "late.toml").write_text('extends = "funded_programme"\n[programme]\nprogramme_start_month = 24\n')
+    path = tmp_path / "p.toml"
+    path.write_text('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "late.toml"\nmonths = 24\n')
+    with pytest.raises(ScenarioError, match="portfolio.months: allowed: more months than the programme's start"):
+        load_portfolio(path)
+
+
+def test_a_relative_programme_is_read_beside_the_portfolio(tmp_path):
+    (tmp_path / "prog.toml").write_text('extends = "funded_programme"\n[budget]\nprogramme_budget = 900.0\n')
+    path = tmp_path / "p.toml"
+    path.write_text('[portfolio]\narchetypes = { rising = 2 }\nprogramme = "prog.toml"\n')
+    assert load_portfolio(path).programme["programme_budget"] == 900.0

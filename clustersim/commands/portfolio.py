@@ -81,9 +81,10 @@ def platform_effect(kpis):
 
 def z_score(mean: float, se: float) -> float:
     """mean / se; with no spread at all, a non-zero difference is infinitely sure and a zero one is 0."""
-    if se > 0:
+    # a spread below rounding noise (identical differences) is no spread
+    if se > 1e-12 * max(abs(mean), 1e-300):
         return mean / se
-    if se == 0:
+    if se >= 0:
         return math.copysign(math.inf, mean) if mean != 0 else 0.0
     return float("nan")  # one replicate: no standard error
 
