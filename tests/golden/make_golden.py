@@ -41,7 +41,18 @@ def golden_frame() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def versions() -> dict[str, str]:
+    """The packages whose floating-point reductions the fixture's last bits depend on."""
+    import platform
+    from importlib.metadata import version
+
+    return {"python": platform.python_version(), **{p: version(p) for p in ("numpy", "pandas", "scipy", "networkx", "mesa")}}
+
+
 if __name__ == "__main__":
+    import json
+
     out = HERE / "series.parquet"
     golden_frame().to_parquet(out, index=False)
-    print(f"wrote {out}")
+    (HERE / "versions.json").write_text(json.dumps(versions(), indent=1) + "\n")
+    print(f"wrote {out} and versions.json")
