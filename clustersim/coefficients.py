@@ -927,6 +927,19 @@ COEFFICIENTS: tuple[Param, ...] = (
         "assumption: first contacts build a little trust even from none",
     ),
     _c(
+        "trust_self_reinforcement",
+        "trust",
+        1.0,
+        0.0,
+        1.0,
+        "-",
+        "How far trust growth depends on the trust already there (1 logistic: trust begets trust; 0 flat: "
+        "every tie grows at the rate of a tie at trust 0.5)",
+        "Ostrom (1998) and 000 §Cultural attitude towards collaboration (trust begets trust); the flat form is "
+        "the knock-out of SF1",
+        switch="0 = trust grows at the same rate whatever trust is already there",
+    ),
+    _c(
         "informal_contact_chance",
         "trust",
         0.25,

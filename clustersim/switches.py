@@ -57,6 +57,7 @@ SWITCHES: tuple[Switch, ...] = (
         "motivation",
         "delayed_funding",
     ),
+    Switch("trust begets trust (logistic growth)", "trust_self_reinforcement", 0.0, "SF1", "trust, completion"),
     Switch("dropping out", "dropout_hazard", 0.0, "SF3", "membership", "delayed_funding"),
     Switch(
         "disillusion of dropouts sticks", "dropout_base_motivation_factor", 1.0, "SF3", "membership", "delayed_funding"

@@ -43,7 +43,11 @@ ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("policy.py", 1e-9): (2, "rounding margins on k$ sums: a line just covers a payment; a cash residue is spent"),
     ("information.py", 2): (1, "openness is the mean of two shares"),
     ("platform.py", 2): (2, "a peer needs a second cluster: portfolios of fewer than two exchange nothing"),
-    ("rules.py", 0.5): (1, "total-variation distance is half the L1 distance (a definition)"),
+    ("rules.py", 0.5): (
+        2,
+        "total-variation distance is half the L1 distance (a definition); MIDPOINT_TRUST, the trust at which "
+        "trust_gain is the growth rate by trust_logistic_scale's own definition (4 * 0.5 * 0.5 = 1)",
+    ),
     ("rules.py", 50): (2, "clip inside exp(): at |x| = 50 the Fermi probability is already 0 or 1"),
     ("state.py", 2): (1, "state code ACTIVE"),
     ("state.py", 3): (1, "state code DROPPED"),

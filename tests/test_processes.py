@@ -438,6 +438,18 @@ def test_logistic_growth_is_slow_from_a_low_start():
     assert g[0] < g[1] and g[2] < g[1]
 
 
+def test_trust_growth_without_self_reinforcement_is_flat_at_the_midpoint_rate():
+    """At trust_self_reinforcement = 0 growth is rate * scale * 0.5 * (1 - T): the slow start is gone, and a
+    tie at trust 0.5 grows exactly as under the logistic form."""
+    flat = tiny(trust_self_reinforcement=0.0).coef
+    logistic = tiny().coef
+    trust_levels = np.array([0.02, 0.5, 0.98])
+    g = rules.logistic_trust_growth(flat, 0.1, trust_levels)
+    assert g == pytest.approx(0.1 * flat.trust_logistic_scale * 0.5 * (1 - trust_levels))
+    assert g[0] > g[1]  # from a low start it grows fastest: nothing for trust to beget
+    assert g[1] == pytest.approx(rules.logistic_trust_growth(logistic, 0.1, trust_levels)[1], abs=0.01)
+
+
 def test_conflict_damping_lowers_erosion_and_can_be_switched_off():
     for damping_coef in (0.5, 0.0):
         s = tiny(n=3, edges=((0, 1),), trust_on=0.4, facilitation_conflict_damping=damping_coef)

@@ -101,12 +101,21 @@ def success_probability(c, completion, capability, facilitation, threshold) -> n
     return 1.0 / (1.0 + np.exp(-c.success_slope * (effort - threshold)))
 
 
-def logistic_trust_growth(c, rate, trust) -> np.ndarray:
-    """Logistic trust growth: trust begets trust, so it builds slowly from a low start (SF1).
+#: The trust at which ``trust_gain`` is the growth rate when ``trust_logistic_scale`` is 4 (4 * 0.5 * 0.5 = 1):
+#: the flat form grows every tie at that tie's rate, so switching reinforcement off keeps the midpoint rate.
+MIDPOINT_TRUST = 0.5
 
-    ``rate * scale * (T + seed) * (1 - T)``; with scale 4, ``rate`` is the growth at T = 0.5.
+
+def logistic_trust_growth(c, rate, trust) -> np.ndarray:
+    """Logistic trust growth: trust begets trust, so it builds slowly from a low start (SF1; Ostrom 1998).
+
+    ``rate * scale * (w * (T + seed) + (1 - w) * 0.5) * (1 - T)`` with ``w = trust_self_reinforcement``; with
+    scale 4, ``rate`` is the growth at T = 0.5. At w = 1 (the default) it is the logistic form exactly; at
+    w = 0 growth no longer depends on the trust already there (the knock-out of SF1).
     """
-    return rate * c.trust_logistic_scale * (trust + c.trust_growth_seed) * (1.0 - trust)
+    w = c.trust_self_reinforcement
+    level = w * (trust + c.trust_growth_seed) + (1.0 - w) * MIDPOINT_TRUST
+    return rate * c.trust_logistic_scale * level * (1.0 - trust)
 
 
 def fermi_adoption(selection_intensity: float, payoff_difference) -> np.ndarray:
