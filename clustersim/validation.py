@@ -95,13 +95,14 @@ class Target:
     id: str
     code: str
     pattern: str
+    metric: str
     source: str
-    comparison: str  # "greater" or "within"
+    comparison: str  # "greater", "less" or "within"
     set_on: str
     threshold: float | None = None
     band: tuple[float, float] | None = None
     note: str = ""
-    provenance: str = ""  # magnitudes: "calibrated" or "input echo" (not predictions)
+    provenance: str = ""  # magnitudes: "calibrated" or "input echo"; limit cases: "theory" or "verification"
     knockout: tuple = ()  # overrides that switch off the mechanism stating the pattern directly
     knockout_mechanism: str = ""
     mutations: tuple = ()  # each a tuple of overrides that should make the check fail
@@ -110,6 +111,7 @@ class Target:
 TARGET_KEYS = {
     "code",
     "pattern",
+    "metric",
     "source",
     "comparison",
     "threshold",
@@ -121,7 +123,7 @@ TARGET_KEYS = {
     "knockout_mechanism",
     "mutations",
 }
-PROVENANCES = ("calibrated", "input echo")
+PROVENANCES = ("calibrated", "input echo", "theory", "verification")
 
 
 def _overrides(where: str, key: str, table) -> tuple:
@@ -167,20 +169,23 @@ def _target(path: Path, tid: str, entry: dict) -> Target:
     unknown = set(entry) - TARGET_KEYS
     if unknown:
         raise ScenarioError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(TARGET_KEYS))}")
-    for key in ("code", "pattern", "source", "comparison", "set_on"):
+    for key in ("code", "pattern", "metric", "source", "comparison", "set_on"):
         if key not in entry:
             raise ScenarioError(f"{where}: missing key {key!r}")
     kind = entry["comparison"]
-    need = {"greater": "threshold", "within": "band"}
+    need = {"greater": "threshold", "less": "threshold", "within": "band"}
     if kind not in need:
-        raise ScenarioError(f"{where}: comparison {kind!r} not allowed; allowed: greater, within")
+        raise ScenarioError(f"{where}: comparison {kind!r} not allowed; allowed: {', '.join(need)}")
     value = entry.get(need[kind])
-    ok = isinstance(value, int | float) if kind == "greater" else (isinstance(value, list) and len(value) == 2)
+    if kind == "within":
+        ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok:
-        raise ScenarioError(f"{where}: {need[kind]!r} must be {'a number' if kind == 'greater' else '[low, high]'}")
+        raise ScenarioError(f"{where}: {need[kind]!r} must be {'[low, high]' if kind == 'within' else 'a number'}")
     band = tuple(float(v) for v in value) if kind == "within" else None
-    threshold = float(value) if kind == "greater" else None
-    common = {k: str(entry[k]) for k in ("code", "pattern", "source", "set_on")}
+    threshold = float(value) if kind != "within" else None
+    common = {k: str(entry[k]) for k in ("code", "pattern", "metric", "source", "set_on")}
     extra = _experiments(where, entry)
     return Target(tid, comparison=kind, threshold=threshold, band=band, note=entry.get("note", ""), **common, **extra)
 
@@ -190,7 +195,7 @@ def targets() -> dict[str, Target]:
     """Every frozen target by id; a malformed file is a one-line error naming the file and key."""
     path = targets_path()
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path.name}: not valid TOML ({err})") from None
     return {tid: _target(path, tid, entry) for tid, entry in data.get("target", {}).items()}
@@ -206,7 +211,6 @@ class Check:
     group: str  # "stylized fact", "limit case" or "magnitude"
     code: str
     pattern: str
-    metric: str
     arms: dict
     value: Callable
     target: str  # id in validation/targets.toml
@@ -224,8 +228,22 @@ class Check:
         return targets()[self.target]
 
     @property
+    def metric(self) -> str:
+        return self.frozen.metric
+
+    @property
+    def comparison(self) -> str:
+        return self.frozen.comparison
+
+    @property
     def margin(self) -> float | None:
-        return self.frozen.threshold
+        """The threshold an effect must exceed ("greater" checks only)."""
+        return self.frozen.threshold if self.comparison == "greater" else None
+
+    @property
+    def ceiling(self) -> float | None:
+        """The bound a value must stay below ("less" checks only)."""
+        return self.frozen.threshold if self.comparison == "less" else None
 
     @property
     def band(self) -> tuple[float, float] | None:
@@ -234,6 +252,8 @@ class Check:
     def expected(self) -> str:
         if self.margin is not None:
             return f"> {self.margin:+.3g}{self.unit}"
+        if self.ceiling is not None:
+            return f"< {self.ceiling:+.3g}{self.unit}"
         lo, hi = self.band
         return f"in [{lo:.3g}, {hi:.3g}]{self.unit}"
 
@@ -302,7 +322,6 @@ def checks() -> list[Check]:
             sf,
             "SF1",
             "Prior collaboration builds trust faster",
-            "mean trust gain, months 0-24 (prior coop - none)",
             {"a": Arm("prior_cooperative"), "b": FP},
             _diff("a", "b", lambda x: x.at("mean_trust", 24) - x.at("mean_trust", 0)),
             target="sf1_prior_collaboration_builds_trust",
@@ -311,16 +330,14 @@ def checks() -> list[Check]:
             sf,
             "SF1",
             "Trust builds slowly from an individualistic start",
-            "mean trust gain in year 1 minus 0.05",
             {"a": FP},
-            lambda r: 0.05 - (r["a"].at("mean_trust", 12) - r["a"].at("mean_trust", 0)),
+            lambda r: r["a"].at("mean_trust", 12) - r["a"].at("mean_trust", 0),
             target="sf1_trust_builds_slowly",
         ),
         Check(
             sf,
             "SF2",
             "A critical mass of leader firms seeds cooperation",
-            "share cooperating at month 48, no programme",
             {"a": B.with_(**dict(LEADERS)), "b": B},
             _diff("a", "b", _at("share_cooperating", 48)),
             target="sf2_critical_mass_of_leaders",
@@ -329,7 +346,6 @@ def checks() -> list[Check]:
             sf,
             "SF2",
             "Success stories convince sceptics (demonstration effect)",
-            "mean share cooperating",
             {"a": FP.with_(demonstration_effect=1.5), "b": FP.with_(demonstration_effect=0.0)},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf2_demonstration_effect",
@@ -338,7 +354,6 @@ def checks() -> list[Check]:
             sf,
             "SF3",
             "A 12-month disbursement delay lowers cooperation",
-            "mean share cooperating (delay 0 - 12)",
             {"a": FPW, "b": FPW.with_(disbursement_delay_months=12)},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf3_12_month_delay_lowers_cooperation",
@@ -347,7 +362,6 @@ def checks() -> list[Check]:
             sf,
             "SF3",
             "A 24-month delay is worse than 12",
-            "mean share cooperating (delay 12 - 24)",
             {"a": FPW.with_(disbursement_delay_months=12), "b": FPW.with_(disbursement_delay_months=24)},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf3_24_month_delay_worse_than_12",
@@ -356,7 +370,6 @@ def checks() -> list[Check]:
             sf,
             "SF3",
             "Delays breed dropout",
-            "peak dropouts (delay 24 - 0), firms",
             {"a": FPW.with_(disbursement_delay_months=24), "b": FPW},
             _diff("a", "b", _col("peak_dropouts")),
             target="sf3_delays_breed_dropout",
@@ -365,7 +378,6 @@ def checks() -> list[Check]:
             sf,
             "SF4",
             "An unfunded plan loses motivation",
-            "mean motivation, month 0 - month 24",
             {"a": Arm("unfunded_plan")},
             lambda r: r["a"].at("mean_motivation", 0) - r["a"].at("mean_motivation", 24),
             target="sf4_unfunded_plan_loses_motivation",
@@ -374,7 +386,6 @@ def checks() -> list[Check]:
             sf,
             "SF5",
             "Size heterogeneity lowers alignment",
-            "mean alignment (sigma 0.2 - 2.0)",
             {
                 "a": FP.with_(size_heterogeneity=0.2, export_orientation=0.3),
                 "b": FP.with_(size_heterogeneity=2.0, export_orientation=0.3),
@@ -386,7 +397,6 @@ def checks() -> list[Check]:
             sf,
             "SF5",
             "Mentoring by large firms offsets heterogeneity's export cost",
-            "exports index (mentoring 1 - 0)",
             {
                 "a": FP.with_(
                     size_heterogeneity=2.0,
@@ -410,7 +420,6 @@ def checks() -> list[Check]:
             sf,
             "SF6",
             "Turnover drains BSO capacity",
-            "mean BSO capacity (turnover 0 - 5%/month)",
             {"a": FP.with_(bso_turnover_rate=0.0), "b": Arm("bso_turnover")},
             _diff("a", "b", _col("bso_capacity_mean")),
             target="sf6_turnover_drains_bso_capacity",
@@ -419,7 +428,6 @@ def checks() -> list[Check]:
             sf,
             "SF6",
             "Turnover lowers cooperation where the BSO leads",
-            "mean share cooperating, BSO-led",
             {"a": FP.with_(bso_turnover_rate=0.0, **dict(BSO_LED)), "b": Arm("bso_turnover").with_(**dict(BSO_LED))},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf6_turnover_lowers_cooperation",
@@ -428,7 +436,6 @@ def checks() -> list[Check]:
             sf,
             "SF7",
             "BSO training raises cooperation",
-            "mean share cooperating, BSO-led (2 trained - 0)",
             {
                 "a": FP.with_(bso_training_blocks=1, **dict(BSO_LED)),
                 "b": FP.with_(bso_training_staff=0, **dict(BSO_LED)),
@@ -440,7 +447,6 @@ def checks() -> list[Check]:
             sf,
             "SF7",
             "Spread training beats one block",
-            "mean BSO capacity (4 blocks - 1 block)",
             {
                 "a": FP.with_(bso_training_blocks=4, bso_training_interval_months=3, **dict(BSO_LED)),
                 "b": FP.with_(bso_training_blocks=1, **dict(BSO_LED)),
@@ -452,7 +458,6 @@ def checks() -> list[Check]:
             sf,
             "SF8",
             "A pandemic stalls trust building",
-            "trust growth months 6-24 (none - pandemic at 6)",
             {"a": FP, "b": _pandemic(6)},
             _diff("a", "b", lambda x: x.at("mean_trust", 24) - x.at("mean_trust", 6)),
             target="sf8_pandemic_stalls_trust_building",
@@ -461,7 +466,6 @@ def checks() -> list[Check]:
             sf,
             "SF8",
             "It hurts most where trust is not yet established",
-            "cooperation lost over the run: shock at month 6 - at month 54 (trust built)",
             {"n": FP, "e": _pandemic(6), "l": _pandemic(54)},
             lambda r: (
                 (r["n"].col("mean_cooperation") - r["e"].col("mean_cooperation"))
@@ -473,7 +477,6 @@ def checks() -> list[Check]:
             sf,
             "SF8",
             "Early shocks drive members away",
-            "peak dropouts: shock at month 6 - at month 54",
             {"e": _pandemic(6), "l": _pandemic(54)},
             _diff("e", "l", _col("peak_dropouts")),
             target="sf8_early_shocks_drive_members_away",
@@ -482,7 +485,6 @@ def checks() -> list[Check]:
             sf,
             "SF9",
             "The cluster manager keeps the group together",
-            "mean share cooperating (manager - none)",
             {"a": FP, "b": FP.with_(manager_present=False)},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf9_manager_keeps_group_together",
@@ -491,7 +493,6 @@ def checks() -> list[Check]:
             sf,
             "SF10",
             "Cheap, short joint actions come first; costly ones need trust",
-            "month of first production action - first knowledge exchange",
             {"a": FP},
             lambda r: r["a"].col("first_production_month") - r["a"].col("first_knowledge_sharing_month"),
             target="sf10_cheap_short_actions_first",
@@ -501,7 +502,6 @@ def checks() -> list[Check]:
             sf,
             "SF11",
             "Free-riding temptation obstructs joint action",
-            "mean share cooperating (temptation 0.1 - 0.6)",
             {"a": FP.with_(free_riding_temptation=0.1), "b": FP.with_(free_riding_temptation=0.6)},
             _diff("a", "b", _col("mean_cooperation")),
             target="sf11_free_riding_temptation_obstructs",
@@ -510,7 +510,6 @@ def checks() -> list[Check]:
             sf,
             "SF11",
             "Transaction costs obstruct joint action",
-            "joint actions started (cost 0.1 - 1.0 k$/month)",
             {"a": FP, "b": FP.with_(transaction_cost=1.0)},
             _diff("a", "b", _col("joint_actions_started")),
             target="sf11_transaction_costs_obstruct",
@@ -519,7 +518,6 @@ def checks() -> list[Check]:
             sf,
             "SF12",
             "Performance feeds social capital (virtuous cycle)",
-            "mean trust at programme end (benefit x1.5 - x0.7)",
             {"a": FP.with_(benefit_multiplier=1.5), "b": FP.with_(benefit_multiplier=0.7)},
             _diff("a", "b", _at("mean_trust", 96)),
             target="sf12_virtuous_cycle",
@@ -528,7 +526,6 @@ def checks() -> list[Check]:
             sf,
             "SF13",
             "Innovative clusters cooperate more than rising ones",
-            "final share cooperating",
             {"a": Arm("innovative"), "b": Arm("rising")},
             _diff("a", "b", _col("final_cooperation")),
             target="sf13_innovative_cooperate_more_than_rising",
@@ -537,7 +534,6 @@ def checks() -> list[Check]:
             sf,
             "SF13",
             "Rising clusters cooperate more than sluggish ones",
-            "final share cooperating",
             {"a": Arm("rising"), "b": Arm("sluggish")},
             _diff("a", "b", _col("final_cooperation")),
             target="sf13_rising_cooperate_more_than_sluggish",
@@ -546,7 +542,6 @@ def checks() -> list[Check]:
             sf,
             "SF13",
             "Innovative clusters innovate more than rising ones",
-            "innovation index",
             {"a": Arm("innovative"), "b": Arm("rising")},
             _diff("a", "b", _col("innovation_index")),
             target="sf13_innovative_innovate_more_than_rising",
@@ -555,7 +550,6 @@ def checks() -> list[Check]:
             sf,
             "SF14",
             "Longer support leaves a more sustainable cluster",
-            "share cooperating 24 months after exit (8 - 4 years)",
             {"a": FP, "b": FP.with_(programme_months=48)},
             _diff("a", "b", _col("coop_24m_after_end")),
             target="sf14_longer_support_more_sustainable",
@@ -564,7 +558,6 @@ def checks() -> list[Check]:
             sf,
             "SF14",
             "Members keep running joint actions without the facilitator",
-            "share cooperating 24 months after exit",
             {"a": FP},
             lambda r: r["a"].col("coop_24m_after_end"),
             target="sf14_members_keep_running_actions",
@@ -573,7 +566,6 @@ def checks() -> list[Check]:
             sf,
             "SF15",
             "Firms withhold data: monitoring overstates cooperation",
-            "reported - true share cooperating",
             {"a": FP.with_(monitoring_intensity=0.5)},
             lambda r: r["a"].col("reported_cooperation_bias"),
             target="sf15_monitoring_overstates_cooperation",
@@ -582,7 +574,6 @@ def checks() -> list[Check]:
             sf,
             "SF15",
             "Monitoring is burdensome",
-            "mean motivation at month 48 (intensity 0 - 1)",
             {"a": FP.with_(monitoring_intensity=0.0), "b": FP.with_(monitoring_intensity=1.0)},
             _diff("a", "b", _at("mean_motivation", 48)),
             target="sf15_monitoring_burdensome",
@@ -591,7 +582,6 @@ def checks() -> list[Check]:
             sf,
             "SF17",
             "Women hold jobs but not management",
-            "women's share of jobs - of management",
             {"a": FP},
             lambda r: r["a"].col("women_share_jobs") - r["a"].col("women_share_management"),
             target="sf17_women_jobs_not_management",
@@ -600,7 +590,6 @@ def checks() -> list[Check]:
             sf,
             "SF18",
             "Regional exchange strengthens the BSO",
-            "mean BSO capacity (yearly exchange - none), BSO-led",
             {
                 "a": FP.with_(regional_exchange_interval_months=12, **dict(BSO_LED), **dict(EXCHANGE_PAID)),
                 "b": FP.with_(**dict(BSO_LED), **dict(EXCHANGE_PAID)),
@@ -613,7 +602,6 @@ def checks() -> list[Check]:
             "limit case",
             "PGG",
             "Well-mixed: contributions collapse when r < group size",
-            "contribution rate, r/G = 0.6",
             {"a": game_arm("well_mixed", 0.6)},
             lambda r: r["a"].tail_mean("contribution_rate"),
             target="pgg_well_mixed_collapse",
@@ -622,7 +610,6 @@ def checks() -> list[Check]:
             "limit case",
             "PGG",
             "Well-mixed: contributions persist when r > group size",
-            "contribution rate, r/G = 1.4",
             {"a": game_arm("well_mixed", 1.4)},
             lambda r: r["a"].tail_mean("contribution_rate"),
             target="pgg_well_mixed_persist",
@@ -631,7 +618,6 @@ def checks() -> list[Check]:
             "limit case",
             "NR",
             "Scale-free networks sustain cooperation below r = G (Santos et al. 2008)",
-            "contribution rate at r/G = 0.7 (scale-free - well-mixed)",
             {"a": game_arm("scale_free", 0.7), "b": game_arm("well_mixed", 0.7)},
             _diff("a", "b", lambda x: x.tail_mean("contribution_rate")),
             target="nr_scale_free_sustains",
@@ -640,7 +626,6 @@ def checks() -> list[Check]:
             "limit case",
             "NR",
             "Rings sustain cooperation below r = G (Nowak & May 1992)",
-            "contribution rate at r/G = 0.9 (ring - well-mixed)",
             {"a": game_arm("ring", 0.9), "b": game_arm("well_mixed", 0.9)},
             _diff("a", "b", lambda x: x.tail_mean("contribution_rate")),
             target="nr_ring_sustains",
@@ -649,7 +634,6 @@ def checks() -> list[Check]:
             "limit case",
             "SF13",
             "With every lever off the cluster stays sluggish",
-            "final share cooperating, baseline",
             {"a": B},
             lambda r: r["a"].col("final_cooperation"),
             target="sf13_levers_off_stays_sluggish",
@@ -658,7 +642,6 @@ def checks() -> list[Check]:
             "limit case",
             "SF13",
             "...and is classified sluggish",
-            "share of replicates typed sluggish",
             {"a": B},
             lambda r: (r["a"].summary["typology"] == "sluggish").to_numpy(dtype=float),
             target="sf13_levers_off_classified_sluggish",
@@ -668,7 +651,6 @@ def checks() -> list[Check]:
             "magnitude",
             "SF16",
             "CCPF: firm revenue +40% over baseline",
-            "revenue index at programme end (month 96)",
             {"a": FP},
             lambda r: r["a"].at("revenue_index", 96),
             target="sf16_ccpf_revenue",
@@ -677,7 +659,6 @@ def checks() -> list[Check]:
             "magnitude",
             "SF16",
             "CCPF: exports +23%",
-            "exports index at programme end (month 96)",
             {"a": FP},
             lambda r: r["a"].at("exports_index", 96),
             target="sf16_ccpf_exports",
@@ -686,7 +667,6 @@ def checks() -> list[Check]:
             "magnitude",
             "SF16",
             "CCPF: about 80% of jobs created held by women (female-dominated sector)",
-            "women's share of jobs created",
             {"a": FP},
             lambda r: r["a"].col("women_share_new_jobs"),
             target="sf16_ccpf_women_share_of_jobs",
@@ -695,7 +675,6 @@ def checks() -> list[Check]:
             "magnitude",
             "SF16",
             "UNIDO Colombia: 5 of 8 export consortia operational",
-            "joint-export success rate",
             {"a": Arm("export_consortia")},
             lambda r: r["a"].col("export_action_success_rate"),
             target="sf16_colombia_consortia_operational",
@@ -704,7 +683,6 @@ def checks() -> list[Check]:
             "magnitude",
             "SF16",
             "UNIDO Colombia: employment +14% in assisted consortia",
-            "jobs index at month 96",
             {"a": Arm("export_consortia")},
             lambda r: r["a"].at("jobs_index", 96),
             target="sf16_colombia_employment",
@@ -756,6 +734,8 @@ def evaluate(check: Check, values: np.ndarray, quick: bool = False) -> Result:
     mean, low, high = interval(np.asarray(values, dtype=float), 0.95)
     if check.margin is not None:
         passed = bool(mean > check.margin and low > 0)
+    elif check.ceiling is not None:
+        passed = bool(high < check.ceiling)
     else:
         lo, hi = check.band
         passed = bool(lo <= mean <= hi)
@@ -781,17 +761,26 @@ def _map(jobs: list, workers: int):
         return list(pool.map(_run_arm, jobs, chunksize=1))
 
 
-CLASSES = ("emergent", "partly emergent", "assumed", "not reproduced", "calibrated", "input echo", "theory")
+CLASSES = (
+    "emergent",
+    "partly emergent",
+    "assumed",
+    "not reproduced",
+    "calibrated",
+    "input echo",
+    "theory",
+    "verification",
+)
 HEADLINE = ("emergent", "partly emergent")
 
 
 def classify(check: Check, intact: Result, knocked: Result | None) -> str:
     """Emergent: the pattern survives switching off the mechanism that states it directly; partly
-    emergent: weakened below its threshold but still present (interval above zero); assumed: gone.
-    Limit cases verify the game against theory; magnitudes say whether they were calibrated or echo
-    an input. A pattern the intact model misses is "not reproduced", whatever its knock-out does."""
-    if check.group == "limit case":
-        return "theory"
+    emergent: weakened below its threshold but still present (for "greater", the interval above zero; for
+    "less", the mean still below the ceiling); assumed: gone.
+    Limit cases and magnitudes carry their provenance from the targets file (theory or verification;
+    calibrated or input echo). A pattern the intact model misses is "not reproduced", whatever its
+    knock-out does."""
     if check.frozen.provenance:
         return check.frozen.provenance
     if not intact.passed:
@@ -801,6 +790,8 @@ def classify(check: Check, intact: Result, knocked: Result | None) -> str:
     if knocked.passed:
         return "emergent"
     if check.margin is not None and knocked.mean > 0 and knocked.low > 0:
+        return "partly emergent"
+    if check.ceiling is not None and knocked.mean < check.ceiling:
         return "partly emergent"
     return "assumed"
 

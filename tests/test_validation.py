@@ -78,6 +78,8 @@ def test_the_classification_is_computed_from_the_knockout_run():
     assert classify(sf, _result(sf, 0.0, -0.02, False), None) == "not reproduced"
     game = next(c for c in checks() if c.group == "limit case")
     assert classify(game, _result(game, 0.0, 0.0, True), None) == "theory"
+    levers_off = next(c for c in checks() if c.target == "sf13_levers_off_stays_sluggish")
+    assert classify(levers_off, _result(levers_off, 0.0, 0.0, True), None) == "verification"
     revenue = targets()["sf16_ccpf_revenue"]
     mag = next(c for c in checks() if c.target == revenue.id)
     assert classify(mag, _result(mag, 1.4, 1.3, True), None) == "calibrated"
@@ -92,8 +94,36 @@ def test_margin_and_band_checks_fail_on_the_wrong_side():
 
 
 # ---------------------------------------------------------------------------- frozen targets (issue 13)
+#: Numbers a check's value may hold: months, as the month argument of ``at``/``_at`` or ``tail_mean``.
+MONTH_CALLS = {"at", "_at", "tail_mean"}
+#: evaluate() may compare with 0 (an effect of the right sign); the interval level 0.95 is the report's.
+EVALUATE_NUMBERS = {0, 0.95}
+
+
+def numbers_outside_months(tree) -> list:
+    """Numeric literals in the ``value`` of every Check call that are not a month argument."""
+    import ast
+
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Check"]
+    bad = []
+    for call in calls:
+        value = call.args[4] if len(call.args) > 4 else {k.arg: k.value for k in call.keywords}["value"]
+        months = set()
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", "")
+                if name in MONTH_CALLS:
+                    months |= {id(a) for a in node.args[1:] if isinstance(a, ast.Constant)}
+        for node in ast.walk(value):
+            is_number = isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            if is_number and not isinstance(node.value, bool) and id(node) not in months:
+                bad.append((call.lineno, node.value))
+    return bad
+
+
 def test_the_targets_file_is_the_only_home_of_thresholds():
-    """No Check call in the code carries a number: the experiments name a target, the file holds its bar."""
+    """No check's value or pass rule carries a bar: the experiments name a target, the file holds its
+    metric, comparison and threshold."""
     import ast
 
     import clustersim.validation as v
@@ -103,13 +133,47 @@ def test_the_targets_file_is_the_only_home_of_thresholds():
     assert len(calls) == len(checks())
     for call in calls:
         kws = {k.arg: k.value for k in call.keywords}
-        assert "margin" not in kws and "band" not in kws
+        assert not {"margin", "band", "threshold", "metric"} & set(kws)
         assert isinstance(kws["target"], ast.Constant) and isinstance(kws["target"].value, str)
+        # group, code, pattern, arms, value: no metric or threshold among the positional arguments
+        assert len(call.args) == 5 and isinstance(call.args[3], ast.Dict)
+    assert numbers_outside_months(tree) == [], "a number in a check's value is a threshold in code"
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in ("evaluate", "classify")):
+        numbers = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant) and isinstance(n.value, int | float)}
+        assert numbers <= EVALUATE_NUMBERS, (fn.name, numbers - EVALUATE_NUMBERS)
     used = {c.target for c in checks()}
     assert used == set(v.targets()), "every target has one check and every check a target"
     assert len(used) == len(checks())
     for t in v.targets().values():
-        assert t.source and t.set_on and (t.threshold is not None) != (t.band is not None)
+        assert t.source and t.set_on and t.metric and (t.threshold is not None) != (t.band is not None)
+
+
+def test_the_threshold_scan_catches_a_bar_written_into_a_value():
+    """The scan above can fail: a value that subtracts a bar (the old SF1 'gain minus 0.05') is caught,
+    a month argument is not."""
+    import ast
+
+    hidden = 'Check("g", "SF1", "p", {"a": FP}, lambda r: 0.05 - r["a"].at("mean_trust", 12), target="t")'
+    assert numbers_outside_months(ast.parse(hidden)) == [(1, 0.05)]
+    months = 'Check("g", "SF1", "p", {"a": FP}, lambda r: r["a"].at("mean_trust", 12), target="t")'
+    assert numbers_outside_months(ast.parse(months)) == []
+
+
+def test_limit_cases_and_magnitudes_carry_their_provenance():
+    for c in checks():
+        if c.group == "limit case":
+            assert c.frozen.provenance in ("theory", "verification"), c.target
+        elif c.group == "magnitude":
+            assert c.frozen.provenance in ("calibrated", "input echo"), c.target
+        else:
+            assert not c.frozen.provenance, c.target
+
+
+def test_a_less_check_passes_only_below_its_ceiling():
+    slow = next(c for c in checks() if c.target == "sf1_trust_builds_slowly")
+    assert slow.ceiling == 0.05 and slow.margin is None
+    assert evaluate(slow, np.full(10, 0.01) + np.linspace(0, 0.001, 10)).passed
+    assert not evaluate(slow, np.full(10, 0.049) + np.linspace(-0.02, 0.02, 10)).passed  # interval reaches 0.05
 
 
 def test_a_bad_targets_file_is_a_one_line_error_naming_the_file_and_key(tmp_path, monkeypatch):
@@ -119,11 +183,27 @@ def test_a_bad_targets_file_is_a_one_line_error_naming_the_file_and_key(tmp_path
     from clustersim.scenario import ScenarioError
 
     bad = tmp_path / "targets.toml"
-    bad.write_text('[target.x]\ncode = "SF1"\npattern = "p"\nsource = "s"\nset_on = 2026-01-01\ncomparison = "less"\n')
+    bad.write_text('[target.x]\ncode = "SF1"\npattern = "p"\nmetric = "m"\nsource = "s"\nset_on = 2026-01-01\ncomparison = "more"\n')
     monkeypatch.setattr(v, "targets_path", lambda: bad)
     v.targets.cache_clear()
     try:
-        with pytest.raises(ScenarioError, match=r"^targets.toml: \[target.x\]: comparison 'less' not allowed; allowed"):
+        with pytest.raises(ScenarioError, match=r"^targets.toml: \[target.x\]: comparison 'more' not allowed; allowed"):
             v.targets()
     finally:
         v.targets.cache_clear()
+
+
+def test_verification_fails_on_a_switch_that_changes_nothing_or_a_failing_unit_test(tmp_path):
+    from clustersim.commands.validate import run_unit_tests, verification_failures
+
+    bad = tmp_path / "test_rules.py"
+    bad.write_text("def test_holds():\n    assert 1 + 1 == 2\n\n\ndef test_breaks():\n    assert 1 + 1 == 3\n")
+    unit = run_unit_tests(bad)
+    assert unit["ran"] and unit["passed"] == 1 and unit["failed"] == ["test_breaks"]
+    inert = {"switch": "trust_gain = 0.0", "outputs_changed": []}
+    acting = {"switch": "dropout_hazard = 0.0", "outputs_changed": ["share_cooperating"]}
+    assert verification_failures([acting], {"failed": []}) == []
+    assert verification_failures([inert, acting], unit) == [
+        "switch trust_gain = 0.0 changes no output",
+        "unit test test_breaks fails",
+    ]

@@ -85,13 +85,62 @@ def _validation_rows(results, group: str) -> list[str]:
     return lines + [""]
 
 
-def _verification_rows(rows) -> list[str]:
+#: The unit tests of the process modules: each rule on a tiny hand-built state (docs/ODD.md section 7).
+UNIT_TESTS = "tests/test_processes.py"
+
+
+def run_unit_tests(path: Path | None = None) -> dict:
+    """Run the process modules' unit tests (a source checkout ships them; an installed package does not).
+    Returns counts and the failing tests' names; ``ran`` is False when they are not available."""
+    import subprocess
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    path = path or Path(__file__).resolve().parents[2] / UNIT_TESTS
+    try:
+        import pytest  # noqa: F401
+    except ImportError:
+        return {"ran": False, "why": "pytest is not installed", "file": str(path.name)}
+    if not path.is_file():
+        return {"ran": False, "why": f"{UNIT_TESTS} ships with the source, not the package", "file": UNIT_TESTS}
+    with tempfile.TemporaryDirectory() as tmp:
+        xml = Path(tmp) / "junit.xml"
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}", str(path)]
+        subprocess.run(cmd, capture_output=True, text=True, cwd=path.parent)
+        if not xml.is_file():
+            return {"ran": True, "passed": 0, "failed": ["pytest did not run"], "file": UNIT_TESTS}
+        cases = ET.parse(xml).getroot().iter("testcase")
+        failed, passed = [], 0
+        for case in cases:
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed.append(case.get("name"))
+            elif case.find("skipped") is None:
+                passed += 1
+    return {"ran": True, "passed": passed, "failed": failed, "file": UNIT_TESTS}
+
+
+def verification_failures(verification, unit_tests) -> list[str]:
+    """What makes verification fail: a switch that changes nothing, or a failing unit test."""
+    out = [f"switch {v['switch']} changes no output" for v in verification if not v["outputs_changed"]]
+    return out + [f"unit test {name} fails" for name in unit_tests.get("failed", [])]
+
+
+def _verification_rows(rows, unit_tests) -> list[str]:
+    if unit_tests["ran"]:
+        status = f"{unit_tests['passed']} passed, {len(unit_tests['failed'])} failed" + (
+            f" ({', '.join(unit_tests['failed'])})" if unit_tests["failed"] else ""
+        )
+    else:
+        status = f"not run: {unit_tests['why']}"
     lines = [
-        "## Verification: each mechanism acts",
+        "## Verification: each mechanism does what docs/ODD.md says",
+        "",
+        f"Unit tests of the process modules (`{unit_tests['file']}`, each rule on a tiny hand-built state, against "
+        f"hand-computed values): **{status}**.",
         "",
         "Each mechanism switch (clustersim/switches.py) is run on its preset with the mechanism on and off, same "
-        "seed. That it changes the run is verification, not validation. Each rule's effect on a tiny hand-built "
-        "state is checked by the unit tests in `tests/test_processes.py`.",
+        "seed. That it changes the run is verification, not validation. A switch that changes no output, or a "
+        "failing unit test, fails `clustersim validate` (exit 1).",
         "",
         "| mechanism | switch | facts | preset | outputs changed | change in share cooperating |",
         "|---|---|---|---|---|---|",
@@ -131,7 +180,7 @@ def _mutation_rows(rows) -> list[str]:
     return lines + [""]
 
 
-def report_markdown(results, curves, verification, mutations, run: dict) -> str:
+def report_markdown(results, curves, verification, mutations, run: dict, unit_tests: dict) -> str:
     n_pass = sum(r.passed for r in results)
     quick, replicates, seed = run["quick"], run["replicates"], run["seed"]
     lines = [
@@ -144,18 +193,21 @@ def report_markdown(results, curves, verification, mutations, run: dict) -> str:
         f"{replicates} replicates per arm, 95% intervals, root seed {seed}, {run['elapsed']:.0f} s).",
         "",
         "How to read it. Each check compares means over replicates run with the same seeds (common random numbers). "
-        "A *margin* check passes when the mean effect exceeds the margin and the interval's lower bound is above "
-        "zero; a *band* check passes when the mean lies in the band. Quick mode (for CI) runs fewer replicates "
+        "A *margin* check (> m) passes when the mean effect exceeds the margin and the interval's lower bound is "
+        "above zero; a *ceiling* check (< c) passes when the interval's upper bound is below the ceiling; a *band* "
+        "check passes when the mean lies in the band. Quick mode (for CI) runs fewer replicates "
         "against the same thresholds, so it has less power, never looser bars. The thresholds are frozen in "
         "`validation/targets.toml` with their sources and the date each was set (listed below); the code holds none.",
         "",
         "Classification. Each stylized-fact check is run again with the mechanism that states it directly "
         "switched off (its knock-out, named in the targets file). *Emergent*: the pattern still passes; *partly "
         "emergent*: it falls below its threshold but stays above zero; *assumed*: it is gone, so the model takes "
-        "it as an input. Limit cases verify the game against *theory*; magnitudes are *calibrated* or echo an input.",
+        "it as an input. Limit cases verify the plain game against *theory*, or, with every lever off, that nothing "
+        "happens (*verification*); magnitudes are *calibrated* or echo an input. Each class is read from the runs "
+        "and the targets file, not written by hand.",
         "",
     ]
-    lines += _verification_rows(verification)
+    lines += _verification_rows(verification, unit_tests)
     lines += ["# Validation", ""]
     for g in dict.fromkeys(r.check.group for r in results):
         lines += [f"## {g[0].upper() + g[1:]}s", ""] + _validation_rows(results, g)
@@ -179,8 +231,10 @@ def report_markdown(results, curves, verification, mutations, run: dict) -> str:
         "network it survives below (network reciprocity). Said plainly: these limit cases run the plain-game "
         "variants of the schedule (`plain_games.play_random_groups`, `plain_games.play_neighbourhoods` and their "
         "imitation steps), not the cluster model's `play.play_joint_actions` and `learning.imitate`. They share "
-        "the decision rule (`rules.contribution_probability`), trust from play, the Fermi rule and every other "
-        "step, so they verify those and the plain-game engine, not the cluster model's group formation.",
+        "the decision rule (`rules.contribution_probability`), the Fermi rule and every other step of the "
+        "schedule; the well-mixed game also updates trust from play (`trust.trust_from_play`), the neighbourhood "
+        "game does not (with `trust_weight = 0` trust does not enter the decision there anyway). So they verify "
+        "those shared rules and the plain-game engine, not the cluster model's group formation.",
         "",
         "![magnitudes](magnitudes.png)",
         "",
@@ -288,6 +342,8 @@ def validate(args: argparse.Namespace) -> int:
     results = run_validation(replicates, args.seed, args.quick, overrides, workers=workers, knockouts=True)
     curves = limit_curves(max(3, replicates // 3) if args.quick else replicates, args.seed, workers=workers)
     verification = [verify(sw, args.seed) for sw in SWITCHES]
+    unit_tests = run_unit_tests()
+    unverified = verification_failures(verification, unit_tests)
     validation_seconds = time.perf_counter() - t0
     mutations = run_mutations(replicates, args.seed, args.quick, workers=workers) if args.mutations else []
     elapsed = time.perf_counter() - t0
@@ -295,7 +351,7 @@ def validate(args: argparse.Namespace) -> int:
     with atomic_folder(out, force=args.force) as tmp:
         plot_figures(results, curves, tmp)
         (tmp / "validation.md").write_text(
-            report_markdown(results, curves, verification, mutations, run)
+            report_markdown(results, curves, verification, mutations, run, unit_tests)
         )
         curves.to_csv(tmp / "limit_curves.csv", index=False)
         if mutations:
@@ -316,6 +372,8 @@ def validate(args: argparse.Namespace) -> int:
                 "headline": headline(results),
                 "checks": [r.row() for r in results],
                 "verification": verification,
+                "unit_tests": unit_tests,
+                "verification_failures": unverified,
                 "mutations": mutations,
                 "not_expressible": [dict(zip(("code", "pattern", "why"), x, strict=True)) for x in NOT_EXPRESSIBLE],
                 "versions": package_versions(),
@@ -336,4 +394,9 @@ def validate(args: argparse.Namespace) -> int:
         f"{elapsed:.0f} s, of which validation {validation_seconds:.0f} s); report in {out}/validation.md"
     )
     print(headline(results))
-    return 0 if n_pass == len(results) else 1
+    if unverified:
+        print(f"verification FAILS: {'; '.join(unverified)}")
+    else:
+        tests = f"{unit_tests['passed']} unit tests pass" if unit_tests["ran"] else f"unit tests {unit_tests['why']}"
+        print(f"verification: every one of {len(verification)} switches changes the run; {tests}")
+    return 0 if n_pass == len(results) and not unverified else 1
