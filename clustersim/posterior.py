@@ -17,6 +17,19 @@ from .scenario import ScenarioError
 
 #: the posterior shipped with clustersim (calibration/ccpf.toml, full run): the default for comparisons
 SHIPPED = "ccpf_posterior.parquet"
+#: key of ``DataFrame.attrs`` under which :func:`load_posterior` keeps the posterior's name (its file name)
+NAME_ATTR = "posterior_name"
+
+
+class _ShippedPosterior:
+    """Type of :data:`SHIPPED_POSTERIOR`."""
+
+    def __repr__(self) -> str:
+        return "SHIPPED_POSTERIOR"
+
+
+#: default of the policy-comparison functions: the shipped posterior if present, else none (``None`` means none)
+SHIPPED_POSTERIOR = _ShippedPosterior()
 
 
 def shipped_posterior() -> Path | None:
@@ -30,7 +43,7 @@ def shipped_posterior() -> Path | None:
 def load_posterior(path: str | Path | pd.DataFrame) -> pd.DataFrame:
     """A posterior table: one column per registry parameter and a ``weight`` column (normalised here)."""
     if isinstance(path, pd.DataFrame):
-        post, name = path.copy(), "posterior"
+        post, name = path.copy(), path.attrs.get(NAME_ATTR, "posterior")
     else:
         path = Path(path)
         if not path.is_file():
@@ -49,7 +62,45 @@ def load_posterior(path: str | Path | pd.DataFrame) -> pd.DataFrame:
     if not params:
         raise ScenarioError(f"{name}: no parameter columns")
     post["weight"] = post["weight"] / post["weight"].sum()
+    post.attrs[NAME_ATTR] = name
     return post
+
+
+def resolve_posterior(choice) -> pd.DataFrame | None:
+    """The posterior a comparison uses: ``None`` for none, :data:`SHIPPED_POSTERIOR` for the shipped one (none
+    if it is absent), else :func:`load_posterior` of a path or table."""
+    if choice is None:
+        return None
+    if choice is SHIPPED_POSTERIOR:
+        path = shipped_posterior()
+        return None if path is None else load_posterior(path)
+    return load_posterior(choice)
+
+
+def check_not_drawn(post: pd.DataFrame, scenario, overrides=None) -> None:
+    """Refuse a run in which a posterior draw would silently replace an explicit setting.
+
+    A drawn parameter (a column of ``post``) is set explicitly when it is among ``overrides`` (keyword
+    overrides, always explicit) or when ``scenario`` holds a value other than the registry default (the scenario
+    does not record which keys its file set, so a file that sets a drawn parameter to its default passes, and the
+    draw replaces it as it would the default). Raises a one-line :class:`ScenarioError`.
+    """
+    drawn = [c for c in post.columns if c != "weight"]
+    source = post.attrs.get(NAME_ATTR, "posterior")
+    overrides = dict(overrides or {})
+    clash = [k for k in drawn if k in overrides]
+    where, shown = "override", [f"{k} = {overrides[k]!r}" for k in clash]
+    if not clash:
+        changed = scenario.changed_from_defaults()
+        clash = [k for k in drawn if k in changed]
+        where = scenario.name
+        shown = [f"{k} = {changed[k]!r} (registry default {BY_NAME[k].default!r})" for k in clash]
+    if clash:
+        verb = "is" if len(clash) == 1 else "are"
+        raise ScenarioError(
+            f"{where}: {', '.join(shown)} {verb} set explicitly and {verb} also drawn from the posterior {source}; "
+            "allowed: drop the setting, or run without a posterior (posterior=None / --posterior none)"
+        )
 
 
 def draw_parameter_sets(post: pd.DataFrame, n: int, seed: int) -> list[dict[str, float]]:

@@ -30,17 +30,22 @@ def run_scenario(
     Returns ``(series, summary)``: the monthly series in long form (one row per
     replicate and month) and one summary row per replicate. Both carry the
     ``replicate`` number and the run's ``seed``. With a ``posterior`` (a path or table from
-    ``clustersim calibrate``), replicate ``r`` also uses posterior parameter draw ``r``, reproducibly
-    from ``seed``; the summary then carries the drawn values.
+    ``clustersim calibrate``, or :data:`clustersim.posterior.SHIPPED_POSTERIOR`), replicate ``r`` also uses posterior parameter draw ``r``, reproducibly
+    from ``seed``; the summary then carries the drawn values (``posterior_<parameter>`` columns).
+    A drawn parameter must not also be set explicitly, as a keyword override or as a scenario value other
+    than the registry default: that raises a one-line :class:`~clustersim.scenario.ScenarioError`
+    (:func:`clustersim.posterior.check_not_drawn`) rather than letting the draw replace the setting.
     """
+    from .posterior import check_not_drawn, draw_parameter_sets, resolve_posterior  # lazily: workers import runner
+
     sc = load_scenario(scenario, **overrides)
     if months is not None:
         sc = sc.replace(months=months)
     draws = [{}] * replicates
-    if posterior is not None:
-        from .posterior import draw_parameter_sets, load_posterior
-
-        draws = draw_parameter_sets(load_posterior(posterior), replicates, seed)
+    post = resolve_posterior(posterior)
+    if post is not None:
+        check_not_drawn(post, sc, overrides)
+        draws = draw_parameter_sets(post, replicates, seed)
     frames, rows = [], []
     for r, s in enumerate(replicate_seeds(seed, replicates)):
         df, summ = simulate(sc.replace(origin="posterior", **draws[r]) if draws[r] else sc, s, series=True)

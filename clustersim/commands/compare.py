@@ -22,7 +22,8 @@ def register(sub) -> None:
         "--posterior",
         default=None,
         help="parameter draws for each replicate: a posterior Parquet from clustersim calibrate, or 'none' "
-        "(default: the shipped calibration/ccpf_posterior.parquet, if present)",
+        "(default: the shipped calibration/ccpf_posterior.parquet, if present); a SCENARIO that sets a drawn "
+        "parameter to other than its default is refused (exit 2)",
     )
     p.add_argument("--out", type=Path, default=None, help="also write comparison.csv/.md and figures here")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
@@ -101,11 +102,9 @@ def beat_table(runs, names: list[str]):
 
 def _posterior(choice):
     """The posterior for the comparison: a path, 'none', or (default) the shipped one if present."""
-    from ..posterior import load_posterior, shipped_posterior
+    from ..posterior import NAME_ATTR, SHIPPED_POSTERIOR, resolve_posterior
 
     if choice is not None and str(choice).lower() == "none":
         return None, "none"
-    path = Path(choice) if choice is not None else shipped_posterior()
-    if path is None:
-        return None, "none"
-    return load_posterior(path), path.name
+    post = resolve_posterior(Path(choice) if choice is not None else SHIPPED_POSTERIOR)
+    return post, ("none" if post is None else post.attrs[NAME_ATTR])

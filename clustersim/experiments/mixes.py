@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..model import ClusterModel
 from ..policy import LINE_KEYS, LINES, line_allocations
+from ..posterior import SHIPPED_POSTERIOR, check_not_drawn, draw_parameter_sets, resolve_posterior
 from ..report import mean_ci
 from ..scenario import Scenario, ScenarioError, load_scenario
 from ..seeds import run_seed
@@ -121,22 +122,27 @@ def run_on_common_seeds(
     executor: str = "serial",
     workers: int | None = None,
     model=None,
-    posterior: pd.DataFrame | None = None,
+    posterior=None,
 ) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
 
     Returns one row per run with ``point_id`` (the scenario's position), ``replicate``, ``seed`` and the summary
     metrics, sorted by scenario and replicate. Common seeds make differences between scenarios not seed noise.
     ``model`` is a sweep model ``(scenario, seed) -> outputs`` (default: the agent-based model's summary).
-    With a ``posterior``, replicate ``r`` of every scenario also uses parameter draw ``r``
-    (:mod:`clustersim.posterior`), so the pairing covers parameter uncertainty too.
+    With a ``posterior`` (a table or path for :func:`clustersim.posterior.load_posterior`, or
+    :data:`clustersim.posterior.SHIPPED_POSTERIOR`; ``None``: none), replicate ``r`` of every scenario also uses
+    parameter draw ``r`` (:mod:`clustersim.posterior`), so the pairing covers parameter uncertainty too, and the
+    rows carry the drawn values as ``posterior_<parameter>`` columns. A scenario that sets a drawn parameter to
+    other than its registry default raises a one-line :class:`ScenarioError` before anything runs
+    (:func:`clustersim.posterior.check_not_drawn`): the draw would silently replace the setting.
     """
     seeds = [run_seed(seed, r) for r in range(replicates)]
     draws = [{}] * replicates
-    if posterior is not None:
-        from ..posterior import draw_parameter_sets
-
-        draws = draw_parameter_sets(posterior, replicates, seed)
+    post = resolve_posterior(posterior)
+    if post is not None:
+        for sc in scenarios:
+            check_not_drawn(post, sc)
+        draws = draw_parameter_sets(post, replicates, seed)
     specs = [
         RunSpec(i, r, seeds[r], sc.replace(origin="posterior", **draws[r]) if draws[r] else sc)
         for i, sc in enumerate(scenarios)
@@ -152,6 +158,8 @@ def run_on_common_seeds(
     )
     runs = pd.DataFrame(rows).sort_values(["point_id", "replicate"]).reset_index(drop=True)
     runs.insert(2, "seed", [seeds[r] for r in runs["replicate"]])
+    for j, k in enumerate(draws[0]):
+        runs.insert(3 + j, f"posterior_{k}", [draws[r][k] for r in runs["replicate"]])
     return runs
 
 
@@ -165,7 +173,7 @@ def compare_scenarios(
     kpis=KPIS,
     baseline: str = "baseline",
     return_runs: bool = False,
-    posterior: pd.DataFrame | None = None,
+    posterior=SHIPPED_POSTERIOR,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
 
@@ -174,6 +182,9 @@ def compare_scenarios(
     ``baseline`` scenario is added if missing and is the reference for the cost
     per additional cooperating firm. Returns the table of :func:`comparison_table`
     with a ``scenario`` column, or ``(table, runs)`` with the per-run rows if ``return_runs``.
+    ``posterior`` is as for :func:`run_on_common_seeds`: by default the shipped posterior, as for
+    ``clustersim compare`` (a policy comparison carries parameter uncertainty); ``None`` for none. A scenario
+    that sets a drawn parameter to other than its registry default then raises a one-line :class:`ScenarioError`.
     """
     if isinstance(names, str):
         names = [names]
@@ -294,7 +305,7 @@ def compare_budget_mixes(
     workers: int | None = None,
     kpis: Sequence[str] = BUDGET_KPIS,
     cooperation: str = COOPERATION,
-    posterior: pd.DataFrame | None = None,
+    posterior=SHIPPED_POSTERIOR,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compare labelled budget mixes side by side against the no-programme ``baseline``, on common seeds.
 
@@ -304,11 +315,16 @@ def compare_budget_mixes(
     money the programme spent, additional cooperating firms and cost per additional cooperating firm against
     the baseline, the Pareto mark) plus, per line, ``allocated_<line>``, and the replicate means
     ``spent_<line>`` and ``shortfall_<line>``, and ``budget`` and ``unspent``. ``runs`` has one row per run
-    (``mix``, ``replicate``, ``seed``, every summary metric and :func:`ledger_outputs`).
+    (``mix``, ``replicate``, ``seed``, the drawn ``posterior_<parameter>`` values if any, every summary metric
+    and :func:`ledger_outputs`).
 
-    With a ``posterior`` (:func:`clustersim.posterior.load_posterior`), replicate ``r`` of every mix also uses
-    posterior parameter draw ``r``, so the intervals and :func:`clustersim.posterior.beat_matrix` on ``runs``
-    (``by="mix"``) carry parameter uncertainty as well as replicate noise.
+    ``posterior`` defaults to :data:`clustersim.posterior.SHIPPED_POSTERIOR`: the shipped posterior
+    (``calibration/ccpf_posterior.parquet``) if present, as for ``clustersim compare``; ``None`` runs the
+    registry values without parameter uncertainty; a path or table (:func:`clustersim.posterior.load_posterior`)
+    uses that posterior. With a posterior, replicate ``r`` of every mix (and of the baseline) also uses posterior
+    parameter draw ``r``, so the intervals and :func:`clustersim.posterior.beat_matrix` on ``runs`` (``by="mix"``)
+    carry parameter uncertainty as well as replicate noise. A mix that sets a drawn parameter to other than its
+    registry default raises a one-line :class:`ScenarioError` (pass ``posterior=None`` to study that setting).
     """
     if not mixes:
         raise ScenarioError("compare_budget_mixes: no mixes given; allowed: a mapping of label -> scenario")
