@@ -33,6 +33,9 @@ def synthetic_spec(tmp_path: Path) -> tuple[Path, dict]:
         'name = "synthetic"',
         'scenario = "funded_programme"',
         "seed = 7",
+        # the full settings are the shipped file's; the test runs `calibrate --quick`, i.e. the [quick] table
+        *(f"{k} = {text[k]}" for k in ("replicates", "population_size", "generations")),
+        "[quick]",
         f"replicates = {SYNTHETIC['replicates']}",
         f"population_size = {SYNTHETIC['population_size']}",
         f"generations = {SYNTHETIC['generations']}",
@@ -53,7 +56,8 @@ def synthetic_spec(tmp_path: Path) -> tuple[Path, dict]:
 def test_calibrate_recovers_known_coefficients_and_writes_its_outputs(tmp_path, capsys):
     spec, truth = synthetic_spec(tmp_path)
     out = tmp_path / "cal"
-    assert main(["calibrate", str(spec), "--out", str(out)]) == 0
+    assert main(["calibrate", str(spec), "--quick", "--out", str(out)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["quick"] is True
     intervals = pd.read_csv(out / "intervals.csv").set_index("parameter")
     for name, value in truth.items():
         row = intervals.loc[name]
