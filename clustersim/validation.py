@@ -776,8 +776,8 @@ HEADLINE = ("emergent", "partly emergent")
 
 def classify(check: Check, intact: Result, knocked: Result | None) -> str:
     """Emergent: the pattern survives switching off the mechanism that states it directly; partly
-    emergent: weakened below its threshold but still present (for "greater", the interval above zero; for
-    "less", the mean still below the ceiling); assumed: gone.
+    emergent ("greater" checks only): weakened below its threshold but still present, its interval above zero;
+    assumed: gone (a "less" check has no zero to stay above, so it is emergent or assumed).
     Limit cases and magnitudes carry their provenance from the targets file (theory or verification;
     calibrated or input echo). A pattern the intact model misses is "not reproduced", whatever its
     knock-out does."""
@@ -790,8 +790,6 @@ def classify(check: Check, intact: Result, knocked: Result | None) -> str:
     if knocked.passed:
         return "emergent"
     if check.margin is not None and knocked.mean > 0 and knocked.low > 0:
-        return "partly emergent"
-    if check.ceiling is not None and knocked.mean < check.ceiling:
         return "partly emergent"
     return "assumed"
 

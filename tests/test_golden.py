@@ -46,7 +46,7 @@ def test_series_bit_identical_to_golden_fixture():
     for col in expected.columns:
         a, e = actual[col].to_numpy(), expected[col].to_numpy()
         if a.dtype.kind == "f":
-            same = (np.abs(a - e) <= tol * np.maximum(1.0, np.abs(e))) | np.isnan(a) & np.isnan(e)
+            same = (a == e) | (np.abs(a - e) <= tol * np.maximum(1.0, np.abs(e))) | np.isnan(a) & np.isnan(e)
         else:
             same = a == e
         if not same.all():

@@ -78,6 +78,10 @@ def test_the_classification_is_computed_from_the_knockout_run():
     assert classify(sf, _result(sf, 0.0, -0.02, False), None) == "not reproduced"
     game = next(c for c in checks() if c.group == "limit case")
     assert classify(game, _result(game, 0.0, 0.0, True), None) == "theory"
+    slow = next(c for c in checks() if c.target == "sf1_trust_builds_slowly")  # a "less" check
+    slow_intact = Result(slow, 0.01, 0.0, 0.02, 10, True, slow.expected())
+    assert classify(slow, slow_intact, Result(slow, 0.03, 0.02, 0.04, 10, True, slow.expected())) == "emergent"
+    assert classify(slow, slow_intact, Result(slow, 0.049, 0.042, 0.056, 10, False, slow.expected())) == "assumed"
     levers_off = next(c for c in checks() if c.target == "sf13_levers_off_stays_sluggish")
     assert classify(levers_off, _result(levers_off, 0.0, 0.0, True), None) == "verification"
     revenue = targets()["sf16_ccpf_revenue"]
@@ -203,6 +207,9 @@ def test_verification_fails_on_a_switch_that_changes_nothing_or_a_failing_unit_t
     inert = {"switch": "trust_gain = 0.0", "outputs_changed": []}
     acting = {"switch": "dropout_hazard = 0.0", "outputs_changed": ["share_cooperating"]}
     assert verification_failures([acting], {"failed": []}) == []
+    empty = tmp_path / "test_nothing.py"
+    empty.write_text("import pytest\n\n\n@pytest.mark.skip\ndef test_skipped():\n    pass\n")
+    assert verification_failures([acting], run_unit_tests(empty)) == ["no unit test ran (none collected, or all skipped)"]
     assert verification_failures([inert, acting], unit) == [
         "switch trust_gain = 0.0 changes no output",
         "unit test test_breaks fails",

@@ -64,7 +64,7 @@ def headline(results) -> str:
     rest = ", ".join(f"{counts[k]} {k}" for k in CLASSES if counts[k] and k not in HEADLINE)
     return (
         f"{lead} of {patterns} stylized-fact checks are reproduced as emergent ({counts['emergent']}) or partly "
-        f"emergent ({counts['partly emergent']}); the rest: {rest}."
+        f"emergent ({counts['partly emergent']}); the other stylized-fact checks and the other kinds: {rest}."
     )
 
 
@@ -96,7 +96,9 @@ def run_unit_tests(path: Path | None = None) -> dict:
     import tempfile
     import xml.etree.ElementTree as ET
 
-    path = path or Path(__file__).resolve().parents[2] / UNIT_TESTS
+    # a source checkout beside the package, else the working folder (a non-editable install run from a checkout)
+    candidates = [path] if path else [Path(__file__).resolve().parents[2] / UNIT_TESTS, Path.cwd() / UNIT_TESTS]
+    path = next((p for p in candidates if p.is_file()), candidates[0])
     try:
         import pytest  # noqa: F401
     except ImportError:
@@ -105,10 +107,12 @@ def run_unit_tests(path: Path | None = None) -> dict:
         return {"ran": False, "why": f"{UNIT_TESTS} ships with the source, not the package", "file": UNIT_TESTS}
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}", str(path)]
-        subprocess.run(cmd, capture_output=True, text=True, cwd=path.parent)
-        if not xml.is_file():
-            return {"ran": True, "passed": 0, "failed": ["pytest did not run"], "file": UNIT_TESTS}
+        # -o addopts= and no PYTEST_ADDOPTS: a stray -k or -m must not deselect the tests into a vacuous pass
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={xml}"]
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        proc = subprocess.run([*cmd, str(path)], capture_output=True, text=True, cwd=path.parent, env=env)
+        if not xml.is_file() or proc.returncode not in (0, 1):
+            return {"ran": True, "passed": 0, "failed": [f"pytest exit {proc.returncode}"], "file": UNIT_TESTS}
         cases = ET.parse(xml).getroot().iter("testcase")
         failed, passed = [], 0
         for case in cases:
@@ -122,7 +126,10 @@ def run_unit_tests(path: Path | None = None) -> dict:
 def verification_failures(verification, unit_tests) -> list[str]:
     """What makes verification fail: a switch that changes nothing, or a failing unit test."""
     out = [f"switch {v['switch']} changes no output" for v in verification if not v["outputs_changed"]]
-    return out + [f"unit test {name} fails" for name in unit_tests.get("failed", [])]
+    out += [f"unit test {name} fails" for name in unit_tests.get("failed", [])]
+    if unit_tests.get("ran") and not unit_tests.get("passed") and not unit_tests.get("failed"):
+        out.append("no unit test ran (none collected, or all skipped)")
+    return out
 
 
 def _verification_rows(rows, unit_tests) -> list[str]:
@@ -201,7 +208,7 @@ def report_markdown(results, curves, verification, mutations, run: dict, unit_te
         "",
         "Classification. Each stylized-fact check is run again with the mechanism that states it directly "
         "switched off (its knock-out, named in the targets file). *Emergent*: the pattern still passes; *partly "
-        "emergent*: it falls below its threshold but stays above zero; *assumed*: it is gone, so the model takes "
+        "emergent*: it falls below its threshold but its interval stays above zero (margin checks only); *assumed*: it is gone, so the model takes "
         "it as an input. Limit cases verify the plain game against *theory*, or, with every lever off, that nothing "
         "happens (*verification*); magnitudes are *calibrated* or echo an input. Each class is read from the runs "
         "and the targets file, not written by hand.",
