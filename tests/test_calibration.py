@@ -84,19 +84,10 @@ def test_a_bad_calibration_file_is_a_one_line_error(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ posterior draws in policy comparisons
-def _tiny_posterior(tmp_path: Path) -> Path:
-    post = pd.DataFrame(
-        {"revenue_gain_scale": [2.0, 3.0, 4.0], "neutral_motivation": [0.4, 0.5, 0.6], "weight": [1.0, 2.0, 1.0]}
-    )
-    path = tmp_path / "post.parquet"
-    post.to_parquet(path, index=False)
-    return path
-
-
-def test_posterior_draw_comparisons_are_reproducible_from_a_seed(tmp_path, capsys):
+def test_posterior_draw_comparisons_are_reproducible_from_a_seed(tmp_path, tiny_posterior, capsys):
     from clustersim.runner import run_scenario
 
-    path = _tiny_posterior(tmp_path)
+    path = tiny_posterior
     a = run_scenario("funded_programme", seed=5, replicates=3, months=24, posterior=path)[1]
     b = run_scenario("funded_programme", seed=5, replicates=3, months=24, posterior=path)[1]
     pd.testing.assert_frame_equal(a, b)

@@ -16,23 +16,14 @@ from clustersim.scenario import ScenarioError
 ALLOWED = "allowed: drop the setting, or run without a posterior (posterior=None / --posterior none)"
 
 
-def _posterior(tmp_path: Path) -> Path:
-    post = pd.DataFrame(
-        {"revenue_gain_scale": [2.0, 3.0, 4.0], "neutral_motivation": [0.4, 0.5, 0.6], "weight": [1.0, 2.0, 1.0]}
-    )
-    path = tmp_path / "post.parquet"
-    post.to_parquet(path, index=False)
-    return path
-
-
 def _scenario_setting_a_drawn_parameter(tmp_path: Path) -> Path:
     path = tmp_path / "pinned.toml"
     path.write_text('name = "pinned"\nextends = "funded_programme"\n\n[economy]\nrevenue_gain_scale = 3.5\n')
     return path
 
 
-def test_a_keyword_override_of_a_drawn_parameter_is_a_one_line_error(tmp_path):
-    path = _posterior(tmp_path)
+def test_a_keyword_override_of_a_drawn_parameter_is_a_one_line_error(tmp_path, tiny_posterior):
+    path = tiny_posterior
     with pytest.raises(ScenarioError) as err:
         run_scenario("funded_programme", replicates=1, months=24, posterior=path, revenue_gain_scale=2.5)
     msg = str(err.value)
@@ -45,11 +36,11 @@ def test_a_keyword_override_of_a_drawn_parameter_is_a_one_line_error(tmp_path):
     assert not any(c.startswith("posterior_") for c in plain.columns)
 
 
-def test_a_scenario_file_setting_a_drawn_parameter_is_a_one_line_error(tmp_path):
+def test_a_scenario_file_setting_a_drawn_parameter_is_a_one_line_error(tmp_path, tiny_posterior):
     from clustersim.experiments import compare_scenarios
     from clustersim.experiments.mixes import compare_budget_mixes
 
-    path, pinned = _posterior(tmp_path), _scenario_setting_a_drawn_parameter(tmp_path)
+    path, pinned = tiny_posterior, _scenario_setting_a_drawn_parameter(tmp_path)
     expected = "pinned: revenue_gain_scale = 3.5 (registry default 2.5) is set explicitly and is also drawn"
     for call in (
         lambda: run_scenario(pinned, replicates=1, months=12, posterior=path),
@@ -75,8 +66,8 @@ def test_the_cli_refuses_a_scenario_setting_a_drawn_parameter(tmp_path, capsys):
     assert (out / "runs.csv").is_file()
 
 
-def test_posterior_runs_are_reproducible_from_the_seed_and_differ_from_the_plain_run(tmp_path):
-    path = _posterior(tmp_path)
+def test_posterior_runs_are_reproducible_from_the_seed_and_differ_from_the_plain_run(tmp_path, tiny_posterior):
+    path = tiny_posterior
     a = run_scenario("funded_programme", seed=7, replicates=3, months=24, posterior=path)[1]
     b = run_scenario("funded_programme", seed=7, replicates=3, months=24, posterior=path)[1]
     pd.testing.assert_frame_equal(a, b)
