@@ -177,7 +177,7 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
             f"{programme.name} has plan_funded = {str(programme.plan_funded).lower()}, "
             f"programme_months = {programme.programme_months}, budget = {programme_cost(programme):g}",
         )
-    bases = _plan_bases(src, p)
+    bases = _plan_bases(src, p, programme)
     if "plans" in p and p["plans"] != len(bases):
         raise _fail(src, "portfolio.plans", f"allowed: the number of plans listed ({len(bases)})", p["plans"])
     funded = _number(src, "portfolio.funded", p.get("funded", len(bases)), 0, len(bases), integer=True)
@@ -263,13 +263,12 @@ def _with_traits(src: str, key: str, programme: Scenario, traits: dict) -> Scena
         raise ScenarioError(f"{src}: {key}: {exc}") from None
 
 
-def _plan_bases(src: str, p: dict) -> tuple[tuple[str, Scenario], ...]:
+def _plan_bases(src: str, p: dict, programme: Scenario) -> tuple[tuple[str, Scenario], ...]:
     """One (label, scenario) per plan: the programme with an archetype's traits, or a listed cluster file."""
     if ("archetypes" in p) == ("clusters" in p):
         raise _fail(
             src, "portfolio.archetypes", "allowed: exactly one of archetypes = {name = count} or clusters = [files]"
         )
-    programme = _programme(src, p)
     out = []
     if "archetypes" in p:
         for name, count in p["archetypes"].items():
