@@ -41,12 +41,25 @@ def golden_frame() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def simd_targets() -> str:
+    """numpy's dispatched SIMD targets on this CPU (e.g. ``X86_V3``): a sum's last bit depends on the vector
+    width numpy picks, so the same numpy release rounds means differently on AVX2 and AVX-512 machines."""
+    from numpy._core import _multiarray_umath as umath
+
+    features = umath.__cpu_features__
+    return " ".join(t for t in umath.__cpu_dispatch__ if features.get(t))
+
+
 def versions() -> dict[str, str]:
-    """The packages whose floating-point reductions the fixture's last bits depend on."""
+    """The packages, and the CPU's SIMD targets, that the fixture's floating-point last bits depend on."""
     import platform
     from importlib.metadata import version
 
-    return {"python": platform.python_version(), **{p: version(p) for p in ("numpy", "pandas", "scipy", "networkx", "mesa")}}
+    return {
+        "python": platform.python_version(),
+        **{p: version(p) for p in ("numpy", "pandas", "scipy", "networkx", "mesa")},
+        "simd": simd_targets(),
+    }
 
 
 if __name__ == "__main__":
