@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from mesa import DataCollector, Model
+from mesa import Model
 
 from . import queries
 from .agents import BSO, ClusterManager, Firm
 from .cluster_state import ClusterState
-from .metrics import MONTHLY_METRICS, monthly_metrics
+from .metrics import MONTHLY_METRICS, MetricsCollector, monthly_metrics
 from .network import to_networkx
 from .processes import (
     association,
@@ -145,26 +145,6 @@ _STATE_VIEWS = {
 
 def _read_metric(name: str, model: ClusterModel):
     return model.current[name]
-
-
-class MetricsCollector(DataCollector):
-    """Mesa's ``DataCollector`` for the monthly metrics, filled from the dict computed once a month.
-
-    The metrics are plain numbers computed fresh each month, so the deep copy Mesa makes of every
-    reporter's value to guard against shared mutable state has nothing to guard here; skipping it
-    and the per-reporter dispatch saves a fifth of the monthly cost at cluster sizes. Everything that
-    reads a ``DataCollector`` (``model_vars``, ``get_model_vars_dataframe``) works unchanged.
-    """
-
-    def collect(self, model) -> None:
-        if self.agent_reporters or self.agenttype_reporters or len(self.model_reporters) != len(model.current):
-            super().collect(model)  # someone asked for more than the metrics: Mesa's full path
-            return
-        if hasattr(self, "_collection_steps"):
-            self._collection_steps.append(model.time)
-        model_vars = self.model_vars
-        for name, value in model.current.items():
-            model_vars[name].append(value)
 
 
 class ClusterModel(Model):

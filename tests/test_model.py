@@ -177,3 +177,29 @@ def test_a_hurricane_keeps_every_share_in_range():
     assert s["jobs_index"].min() < 0.8  # the hurricane bites
     for col in ("women_share_jobs", "women_share_management", "share_cooperating", "giant_component"):
         assert s[col].between(0, 1).all(), col
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 80), st.integers(0, 200), st.integers(0, 2**32 - 1))
+def test_component_labels_match_scipy_connected_components(n, edges, seed):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from clustersim.metrics import _giant_component, component_labels
+
+    rng = np.random.default_rng(seed)
+    u, v = rng.integers(0, n, edges), rng.integers(0, n, edges)
+    labels = component_labels(u, v, n)
+    _, expected = connected_components(coo_matrix((np.ones(edges), (u, v)), shape=(n, n)), directed=False)
+    # the same partition: a firm's label is the smallest firm of its component
+    assert all(labels[i] == np.flatnonzero(expected == expected[i]).min() for i in range(n))
+    if edges:
+        assert _giant_component(u, v, n) == np.bincount(expected).max() / n
+
+
+def test_component_labels_of_a_long_path_in_reverse_order():
+    from clustersim.metrics import component_labels
+
+    n = 5000  # the worst order for hooking onto smaller labels: pointer jumping must still finish
+    labels = component_labels(np.arange(n - 1, 0, -1), np.arange(n - 2, -1, -1), n)
+    assert (labels == 0).all()
