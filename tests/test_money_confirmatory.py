@@ -1,0 +1,82 @@
+"""Confirmatory tests of issue 11's money claims (tests/money_thresholds.toml, [confirmatory]).
+
+The designs were committed before they were run: the registered margins and z, replicate counts set
+from the pilots' standard deviations for about 80% power, and a fresh seed root. The pilots are the
+strict xfails in tests/test_money.py, kept as the record of what 16 replicates could not show.
+A separate file so that pytest-xdist runs these long tests beside the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clustersim import load_scenario
+from clustersim.runner import run_scenario
+
+T = tomllib.loads((Path(__file__).resolve().parent / "money_thresholds.toml").read_text())
+CONF, Z = T["confirmatory"], T["z"]
+
+pytestmark = pytest.mark.slow
+
+
+def outcome(scenario: str, metric: str, replicates: int, **overrides) -> np.ndarray:
+    summary = run_scenario(scenario, seed=CONF["seed"], replicates=replicates, **overrides)[1]
+    return summary[metric].to_numpy(dtype=float)
+
+
+def paired_z(a, b) -> tuple[float, float]:
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[~np.isnan(d)]
+    return float(d.mean()), float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
+
+
+def assert_greater(a, b, margin: float) -> None:
+    mean, z = paired_z(a, b)
+    assert mean > margin, f"mean difference {mean:.4f} <= margin {margin}"
+    assert z > Z, f"mean difference {mean:.4f} is {z:.2f} SE from zero, not {Z}"
+
+
+@pytest.mark.parametrize("line", ["grant_amount", "budget_leader_incentive"])
+def test_budget_line_buys_its_outcome_confirmatory(line):
+    d, reps = T["dose"][line], CONF[line]["replicates"]
+    scenario = d.get("scenario", "funded_programme")
+    full = d.get("full", load_scenario(scenario)[line])
+    common = {"programme_budget": 0.0}
+    big = outcome(scenario, d["outcome"], reps, **{**common, line: float(full)})
+    small = outcome(scenario, d["outcome"], reps, **{**common, line: float(d["small"])})
+    assert_greater(big, small, d["margin"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="confirmatory run (2026-12-06, 112 paired replicates, root 7101): a 24-month taper keeps +0.012 more "
+    "firms cooperating 24 months after the end (SE 0.0126, z 0.96), below the 0.02 margin; the pilot's +0.051 "
+    "was inflated. The association forms in 97-98% of runs in both arms and then pays the manager itself, so "
+    "in funded_programme the taper has little left to do",
+)
+def test_tapered_exit_improves_sustainability_confirmatory():
+    e, reps = T["exit"], CONF["exit"]["replicates"]
+    tapered = outcome("funded_programme", "coop_24m_after_end", reps, exit_taper_months=e["taper_months"])
+    abrupt = outcome("funded_programme", "coop_24m_after_end", reps)
+    assert_greater(tapered, abrupt, e["margin"])
+
+
+def test_a_higher_own_share_buys_smaller_joint_actions_confirmatory():
+    c = CONF["cofunding_volume"]
+    common = {"programme_budget": 0.0, "grant_amount": c["grant_amount"]}
+    low_runs = run_scenario(
+        "funded_programme", seed=CONF["seed"], replicates=c["replicates"], **common, cofunding_share=c["low"]
+    )
+    high_runs = run_scenario(
+        "funded_programme", seed=CONF["seed"], replicates=c["replicates"], **common, cofunding_share=c["high"]
+    )
+    for series, _ in (low_runs, high_runs):  # the design: the grant never ran out, so only the price differs
+        assert series["cofinancing_left"].min() > 0
+    low, high = (summary["joint_action_volume"].to_numpy(dtype=float) for _, summary in (low_runs, high_runs))
+    log_ratio = np.log(low) - np.log(high)
+    assert_greater(log_ratio, np.zeros_like(log_ratio), math.log(c["min_volume_ratio"]))
