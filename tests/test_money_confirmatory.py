@@ -80,3 +80,16 @@ def test_a_higher_own_share_buys_smaller_joint_actions_confirmatory():
     low, high = (summary["joint_action_volume"].to_numpy(dtype=float) for _, summary in (low_runs, high_runs))
     log_ratio = np.log(low) - np.log(high)
     assert_greater(log_ratio, np.zeros_like(log_ratio), math.log(c["min_volume_ratio"]))
+
+
+def test_tapered_exit_improves_sustainability_when_the_programme_ends_before_governance_matures():
+    e, c = T["exit"], CONF["exit_short_programme"]
+    common = {"programme_months": c["programme_months"], "programme_budget": 0.0}
+    runs = {
+        taper: run_scenario(
+            "funded_programme", seed=c["seed"], replicates=c["replicates"], exit_taper_months=taper, **common
+        )[1]
+        for taper in (e["taper_months"], 0)
+    }
+    tapered, abrupt = (runs[t]["coop_24m_after_end"].to_numpy(dtype=float) for t in (e["taper_months"], 0))
+    assert_greater(tapered, abrupt, e["margin"])
