@@ -1,9 +1,11 @@
-"""clustersim benchmark suite: speed of one run, scaling to 100,000 firms, a Mesa peer, and sweep throughput.
+"""clustersim benchmark suite: speed of one run, scaling to 100,000 firms, a Mesa peer, sweep throughput, and
+a slice of issue 12's 71,680-run Sobol' study extrapolated to the whole.
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py                 # the full suite (a few minutes on 2 cores)
-    .venv/bin/python benchmarks/run.py --quick         # fewer repetitions and a 64-run sweep
+    .venv/bin/python benchmarks/run.py                 # the full suite (about 15 minutes on 2 cores; the
+                                                       # 4,480-run Sobol' slice is most of it)
+    .venv/bin/python benchmarks/run.py --quick         # fewer repetitions, a 64-run sweep, a 1/256 Sobol' slice
     .venv/bin/python benchmarks/run.py --only single,peer --json /tmp/bench.json
 
 Method (after Mesa's ``benchmarks/global_benchmark.py``): fixed seeds, a warm-up before timing,
@@ -36,7 +38,7 @@ SCENARIO = "funded_programme"
 MONTHS = 120
 SCALE_SIZES = (1_000, 10_000, 100_000)
 PEER_AGENTS = 10_000
-SECTIONS = ("single", "scale", "peer", "sweep")
+SECTIONS = ("single", "scale", "peer", "sweep", "sobol")
 GIB = 2**30
 
 
@@ -348,6 +350,21 @@ def figures(res: dict) -> list[dict]:
                 add("dask sweep", None, f"not measured: {sw['dask_error']}")
             same = sw["identical_results"]
             add("  same results from every executor", float(same), "yes" if same else "NO")
+    if "sobol" in res:
+        so = res["sobol"]
+        add(
+            f"Sobol' study ({so['study_runs']:,} runs): 1/{so['slices']} slice, local, {so['workers']} workers",
+            so["runs_per_s"],
+            f"{so['runs_per_s']:.1f} runs/s ({so['runs']:,} runs in {so['seconds']:.0f} s)",
+        )
+        add(
+            "  the whole study, extrapolated",
+            so["extrapolated_s"] / 60,
+            f"{so['extrapolated_s'] / 60:.0f} min",
+            so["target_s"] / 60,
+            f"<= {so['target_s'] / 60:.0f} min",
+            higher=False,
+        )
     if "versus" in res:
         for label, case in res["versus"]["cases"].items():
             what = "one funded_programme run (60 firms)" if label == "single_60" else "10,000 firms x 120 months"
@@ -461,6 +478,12 @@ def main(argv: list[str] | None = None) -> int:
         import sweep
 
         res["sweep"] = with_load(sweep.bench_sweep, runs=64 if q else 256, workers=args.workers, reps=1 if q else 3)
+    if "sobol" in sections:
+        import sobol
+
+        slices = 256 if q else 16
+        print(f"  sobol: a 1/{slices} slice of experiments/sobol_study.toml, {args.workers} workers ...", flush=True)
+        res["sobol"] = with_load(sobol.bench_sobol, slices=slices, workers=args.workers)
     if args.against:
         print(f"  versus: this tree against {args.against}, {args.rounds} alternating rounds ...", flush=True)
         res["versus"] = with_load(bench_versus, Path(args.against), rounds=args.rounds)
