@@ -197,9 +197,26 @@ def test_component_labels_match_scipy_connected_components(n, edges, seed):
         assert _giant_component(u, v, n) == np.bincount(expected).max() / n
 
 
-def test_component_labels_of_a_long_path_in_reverse_order():
-    from clustersim.metrics import component_labels
+def test_component_labels_of_a_path_with_bit_reversed_labels():
+    from clustersim.metrics import _giant_component, component_labels
 
-    n = 5000  # the worst order for hooking onto smaller labels: pointer jumping must still finish
-    labels = component_labels(np.arange(n - 1, 0, -1), np.arange(n - 2, -1, -1), n)
-    assert (labels == 0).all()
+    # the hardest case found (review of 2026-12-06): a path whose firm numbers follow the bit-reversal
+    # permutation needs log2(n) hooking rounds, each with pointer jumping
+    bits = 13
+    n = 2**bits
+    order = np.array([int(f"{i:0{bits}b}"[::-1], 2) for i in range(n)])
+    u, v = order[:-1], order[1:]
+    assert (component_labels(u, v, n) == 0).all()
+    assert _giant_component(u, v, n) == 1.0
+    half = n // 2  # drop edge half: firms order[:half + 1] and order[half + 1:] are the two components
+    labels = component_labels(np.delete(u, half), np.delete(v, half), n)
+    assert set(np.unique(labels)) == {int(order[: half + 1].min()), int(order[half + 1 :].min())}
+
+
+def test_giant_component_above_the_numpy_labelling_size_uses_scipy_and_agrees():
+    from clustersim.metrics import NUMPY_LABELLING_MAX_FIRMS, _giant_component, component_labels
+
+    n = NUMPY_LABELLING_MAX_FIRMS + 1
+    rng = np.random.default_rng(7)
+    u, v = rng.integers(0, n, n), rng.integers(0, n, n)
+    assert _giant_component(u, v, n) == np.bincount(component_labels(u, v, n)).max() / n
