@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh "dev,cluster,dashboard,calibrate"
 .venv/bin/ruff check .
-# one pytest worker per core; a test file stays on one worker, so its module-level caches are computed once
+# one pytest worker per logical CPU (2 on CI); a test file stays on one worker, so its module-level caches are computed once
 exec .venv/bin/python -m pytest --numprocesses auto --dist loadfile "$@"
