@@ -36,6 +36,10 @@ outputs = ["final_cooperation", "final_trust", "dropouts", "revenue_index"]
 [design]
 method = "grid"
 
+[fixed]
+# the budget is the sum of the lines, so a larger grant is not refused for exceeding the preset's total
+programme_budget = 0.0
+
 [factors]
 disbursement_delay_months = {{ levels = {list(DELAYS)} }}
 grant_amount = {{ levels = {list(GRANTS)} }}
