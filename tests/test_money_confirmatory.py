@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_money import dose_arms  # the pilot's design, run here with the confirmatory replicates and seeds
 
-from clustersim import load_scenario
 from clustersim.runner import run_scenario
 
 T = tomllib.loads((Path(__file__).resolve().parent / "money_thresholds.toml").read_text())
@@ -43,13 +43,8 @@ def assert_greater(a, b, margin: float) -> None:
 
 @pytest.mark.parametrize("line", ["grant_amount", "budget_leader_incentive"])
 def test_budget_line_buys_its_outcome_confirmatory(line):
-    d, reps = T["dose"][line], CONF[line]["replicates"]
-    scenario = d.get("scenario", "funded_programme")
-    full = d.get("full", load_scenario(scenario)[line])
-    common = {"programme_budget": 0.0}
-    big = outcome(scenario, d["outcome"], reps, **{**common, line: float(full)})
-    small = outcome(scenario, d["outcome"], reps, **{**common, line: float(d["small"])})
-    assert_greater(big, small, d["margin"])
+    reps = CONF[line]["replicates"]
+    assert_greater(*dose_arms(line, lambda scenario, metric, **kw: outcome(scenario, metric, reps, **kw)))
 
 
 @pytest.mark.xfail(
