@@ -9,17 +9,18 @@ A separate file so that pytest-xdist runs these long tests beside the rest.
 from __future__ import annotations
 
 import math
-import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_money import dose_arms  # the pilot's design, run here with the confirmatory replicates and seeds
+from test_money import (  # the pilots' designs and test, here with more replicates and fresh seeds
+    T,
+    assert_greater,
+    dose_arms,
+)
 
 from clustersim.runner import run_scenario
 
-T = tomllib.loads((Path(__file__).resolve().parent / "money_thresholds.toml").read_text())
-CONF, Z = T["confirmatory"], T["z"]
+CONF = T["confirmatory"]
 
 pytestmark = pytest.mark.slow
 
@@ -27,18 +28,6 @@ pytestmark = pytest.mark.slow
 def outcome(scenario: str, metric: str, replicates: int, **overrides) -> np.ndarray:
     summary = run_scenario(scenario, seed=CONF["seed"], replicates=replicates, **overrides)[1]
     return summary[metric].to_numpy(dtype=float)
-
-
-def paired_z(a, b) -> tuple[float, float]:
-    d = np.asarray(a, float) - np.asarray(b, float)
-    d = d[~np.isnan(d)]
-    return float(d.mean()), float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
-
-
-def assert_greater(a, b, margin: float) -> None:
-    mean, z = paired_z(a, b)
-    assert mean > margin, f"mean difference {mean:.4f} <= margin {margin}"
-    assert z > Z, f"mean difference {mean:.4f} is {z:.2f} SE from zero, not {Z}"
 
 
 @pytest.mark.parametrize("line", ["grant_amount", "budget_leader_incentive"])
