@@ -17,6 +17,7 @@ from .joint_actions import ActionBook
 from .network import TrustNetwork
 from .policy import Ledger, PolicyCalendar
 from .state import FirmArrays
+from .streams import CounterDraws, LegacyDraws
 
 
 def coefficient_namespace(params) -> SimpleNamespace:
@@ -142,7 +143,7 @@ class MonthActivity:
 
 @dataclass
 class ClusterState:
-    """The state of one cluster (firms, trust network, joint actions, programme) and its random streams."""
+    """The state of one cluster (firms, trust network, joint actions, programme) and its random draws."""
 
     coef: SimpleNamespace
     types: ActionTypes
@@ -153,9 +154,7 @@ class ClusterState:
     bso: BSOStaff
     manager: ManagerState | None
     activity: MonthActivity
-    rng: np.random.Generator
-    rng_turnover: np.random.Generator  # BSO turnover: common random numbers across levers
-    rng_monitoring: np.random.Generator  # monitoring responses: measuring never perturbs dynamics
+    draws: LegacyDraws | CounterDraws  # every monthly draw, by site (clustersim.streams)
     actions: ActionBook = field(default_factory=ActionBook.empty)
     association: Association = field(default_factory=Association)
     funder: FunderState = field(default_factory=FunderState)
@@ -179,3 +178,12 @@ class ClusterState:
     @property
     def counters(self) -> dict[str, int]:
         return self.activity.counters
+
+    # the legacy backend's generators, by their old names (tests replace them to force a draw)
+    rng = property(lambda self: self.draws.rng, lambda self, g: setattr(self.draws, "rng", g))
+    rng_turnover = property(
+        lambda self: self.draws.rng_turnover, lambda self, g: setattr(self.draws, "rng_turnover", g)
+    )
+    rng_monitoring = property(
+        lambda self: self.draws.rng_monitoring, lambda self, g: setattr(self.draws, "rng_monitoring", g)
+    )

@@ -154,10 +154,12 @@ class ClusterModel(Model):
         scenario: a preset name, a TOML path or a :class:`~clustersim.scenario.Scenario`.
         seed: integer seed for the model's ``rng`` (all randomness flows from it).
         rng: alternatively a ``numpy.random.Generator`` or seed-like.
+        streams: ``"legacy"`` (the default) draws each month from the model's generator, as the golden
+            series were recorded; ``"counter"`` uses counter-based draws (``clustersim.streams``).
         **overrides: parameter overrides, validated like scenario keys.
     """
 
-    def __init__(self, scenario: str | Scenario = "baseline", *, seed: int | None = None, rng=None, **overrides):
+    def __init__(self, scenario: str | Scenario = "baseline", *, seed=None, rng=None, streams="legacy", **overrides):
         params = load_scenario(scenario, **overrides)
         if seed is not None and rng is not None:
             raise ValueError("pass either seed or rng, not both")
@@ -165,7 +167,7 @@ class ClusterModel(Model):
         self.params = params
         self.variant = VARIANTS[params.group_formation]
         self.schedule = self.variant.schedule
-        self.state = initial_state(params, self.rng, self.variant.initial_disposition)
+        self.state = initial_state(params, self.rng, self.variant.initial_disposition, streams)
         self.bso = BSO(self)
         self.manager = ClusterManager(self) if self.state.manager is not None else None
         self.firm_agents = Firm.create_agents(self, self.state.firms.n, index=list(range(self.state.firms.n)))

@@ -142,16 +142,16 @@ def cooperative_pairs(members: np.ndarray, degree: int, rng: np.random.Generator
 
 
 def random_incident_partner(
-    ties: TieArrays, firms: np.ndarray, rng: np.random.Generator, active_only: np.ndarray | None = None
+    ties: TieArrays, firms: np.ndarray, uniform: np.ndarray, active_only: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each firm, one tie drawn uniformly among its incident ties.
+    """For each firm, one tie drawn uniformly among its incident ties, from one uniform per firm.
 
     Returns ``(tie_index, partner)``; firms without ties get ``-1``. Latent
     ties are included; callers mask them with ``ties.active`` if needed.
     """
     start = ties.incident_ptr[firms]
     deg = ties.incident_ptr[firms + 1] - start
-    pick = start + np.floor(rng.random(firms.size) * np.maximum(deg, 1)).astype(np.int64)
+    pick = start + np.floor(uniform * np.maximum(deg, 1)).astype(np.int64)
     has = deg > 0
     pick = np.where(has, pick, 0)
     tie = np.where(has, ties.incident_idx[pick] if ties.incident_idx.size else -1, -1)

@@ -31,6 +31,7 @@ from clustersim.processes import (
 from clustersim.processes.initialisation import disposition_projects, initial_state
 from clustersim.queries import association_trust_needed, success_signal
 from clustersim.state import ACTIVE, DROPPED, MEMBER, OUTSIDE
+from clustersim.streams import Site
 
 
 def tiny(n: int = 4, edges=((0, 1), (1, 2), (2, 3)), trust_on=0.5, seed: int = 0, **overrides) -> ClusterState:
@@ -211,7 +212,9 @@ def test_a_sponsored_founding_needs_less_trust_only_during_the_exit_taper():
 
 
 def test_paid_leaders_host_their_acquaintances_not_in_a_joint_action():
-    s = tiny(n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=10.0, programme_budget=0.0)
+    s = tiny(
+        n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=10.0, programme_budget=0.0
+    )
     f, c = s.firms, s.coef
     f.leader[0] = True
     f.state[:] = [MEMBER, OUTSIDE, ACTIVE, MEMBER, OUTSIDE]
@@ -221,7 +224,9 @@ def test_paid_leaders_host_their_acquaintances_not_in_a_joint_action():
     assert f.motivation[1] == pytest.approx(0.5 + c.contact_motivation_lift * effect * 0.5)
     assert list(s.activity.contact_effect) == pytest.approx([0.0, effect, 0.0, effect, 0.0])
     assert f.motivation[2] == 0.5 and f.motivation[4] == 0.5  # in a joint action; not an acquaintance
-    s = tiny(n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=0.0, programme_budget=0.0)
+    s = tiny(
+        n=5, edges=((0, 1), (0, 2), (0, 3), (3, 4)), leader_firms=1, budget_leader_incentive=0.0, programme_budget=0.0
+    )
     s.firms.leader[0] = True
     calendar.pay_leader_incentives(s)  # unpaid leaders host nobody
     assert not s.funder.leader_incentive_paid and not s.activity.contacted.any()
@@ -230,7 +235,7 @@ def test_paid_leaders_host_their_acquaintances_not_in_a_joint_action():
 def test_contact_lifts_motivation_by_the_registered_share():
     s = tiny()
     s.firms.state[1] = DROPPED
-    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0)
+    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
     c = s.coef
     assert s.firms.motivation[0] == pytest.approx(0.5 + c.contact_motivation_lift * 0.5)
     assert s.firms.motivation[1] == pytest.approx(0.5 + c.dropout_contact_motivation_lift * 0.5)
@@ -239,7 +244,7 @@ def test_contact_lifts_motivation_by_the_registered_share():
 def test_meeting_builds_trust_only_among_firms_met_together():
     s = tiny()
     e01, e12 = tie_index(s, 0, 1), tie_index(s, 1, 2)
-    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0)
+    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
     assert s.network.trust[e01] == pytest.approx(0.5 + s.coef.meeting_trust_gain * 0.5)
     assert s.network.trust[e12] == 0.5 and s.network.contact[e01] and not s.network.contact[e12]
 
@@ -250,7 +255,7 @@ def test_brokering_activates_latent_ties_among_firms_met_and_can_be_switched_off
         e = tie_index(s, 0, 1)
         s.network.ties.active[e] = False
         s.network.trust[e] = 0.0
-        facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0)
+        facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
         assert bool(s.network.ties.active[e]) is expect_active
         assert s.network.trust[e] == (pytest.approx(0.2 + s.coef.meeting_trust_gain * 0.8) if expect_active else 0.0)
 
@@ -262,7 +267,9 @@ def test_targeting_favours_firms_in_need_only_with_information():
     for q in (0.0, 1.0):
         s.information_quality = q
         s.rng = np.random.default_rng(1)
-        picked = sum(np.isin(4, facilitation.choose_contacts(s, 1, np.ones(5, dtype=bool))) for _ in range(400))
+        picked = sum(
+            np.isin(4, facilitation.choose_contacts(s, 1, np.ones(5, dtype=bool), Site.CONTACT_BSO)) for _ in range(400)
+        )
         if q == 0.0:
             assert 40 < picked < 130  # uniform: about 80 of 400
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
+from ..streams import Site
 from . import facilitation
 
 
@@ -19,6 +20,7 @@ def begin_month(s: ClusterState) -> None:
     s.face_to_face = not s.calendar.pandemic_active(s.month)
     s.activity.reset()
     s.network.contact[:] = False
+    s.draws.at_month(s.month)
 
 
 def train_bso_block(s: ClusterState) -> None:
@@ -55,14 +57,14 @@ def regional_exchange(s: ClusterState) -> None:
 
 def train_firms(s: ClusterState) -> None:
     """Firm training for a random share of engaged firms, as far as its budget line pays (000 Table 6)."""
-    c, f, rng = s.coef, s.firms, s.rng
-    chosen = np.flatnonzero(f.engaged & (rng.random(f.n) < c.firm_training_share))
+    c, f = s.coef, s.firms
+    chosen = np.flatnonzero(f.engaged & (s.draws.uniform(Site.TRAIN_PICK, f.n) < c.firm_training_share))
     cost = c.firm_training_cost
     left = s.ledger.remaining("firm_training")
     affordable = chosen.size if cost * chosen.size <= left + 1e-9 else int(left // cost)  # 1e-9: k$ rounding
     if chosen.size > affordable:  # money for only some: a random subset, not the first on the ring
         s.ledger.shortfall["firm_training"] += (chosen.size - affordable) * cost
-        chosen = rng.permutation(chosen)[:affordable]
+        chosen = chosen[s.draws.order(Site.TRAIN_SUBSET, chosen)][:affordable]
     s.ledger.pay("firm_training", chosen.size * cost)
     f.trained[chosen] = True
     f.capability[chosen] += c.firm_training_capability_gain * (1.0 - f.capability[chosen])
@@ -76,7 +78,8 @@ def hurricane(s: ClusterState) -> None:
     """A hurricane destroys a share of each firm's capital, and with it some motivation."""
     c, f = s.coef, s.firms
     spread = c.hurricane_loss_dispersion
-    loss = np.clip(c.hurricane_capital_loss * s.rng.uniform(1.0 - spread, 1.0 + spread, f.n), 0.0, 1.0)
+    severity = s.draws.uniform_between(Site.HURRICANE, 1.0 - spread, 1.0 + spread, f.n)
+    loss = np.clip(c.hurricane_capital_loss * severity, 0.0, 1.0)
     f.capital *= 1.0 - loss
     f.motivation -= c.hurricane_motivation_loss * loss * f.motivation
 
@@ -112,3 +115,4 @@ def end_month(s: ClusterState) -> None:
     """Tally the month's services and advance the clock."""
     s.cumulative["services"] += s.counters["services"]
     s.month += 1
+    s.draws.at_month(s.month)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..state import ACTIVE, MEMBER
+from ..streams import Site
 from .economy import refresh_benefit_weights
 from .rules import logistic_trust_growth, success_probability
 
@@ -95,7 +96,7 @@ def complete_joint_actions(s: ClusterState) -> None:
     ids = np.flatnonzero(ending)
     part_idx = np.flatnonzero(f.action >= 0)
     aid = f.action[part_idx]
-    success = s.rng.random(ids.size) < success_chance(s, ids, part_idx, aid)
+    success = s.draws.uniform(Site.SUCCESS, ids) < success_chance(s, ids, part_idx, aid)
     outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure
     outcome[ids] = np.where(success, 1, -1)
     led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0

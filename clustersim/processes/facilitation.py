@@ -14,6 +14,7 @@ import numpy as np
 from ..cluster_state import ClusterState
 from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, reachable
 from ..state import ACTIVE, DROPPED, OUTSIDE
+from ..streams import Site
 from . import association
 
 
@@ -24,7 +25,7 @@ def contact_need(c, state: np.ndarray, motivation: np.ndarray) -> np.ndarray:
     return np.where(state == DROPPED, c.dropout_contact_need, need)
 
 
-def choose_contacts(s: ClusterState, n_contacts: int, can_reach: np.ndarray) -> np.ndarray:
+def choose_contacts(s: ClusterState, n_contacts: int, can_reach: np.ndarray, site: Site) -> np.ndarray:
     """Up to ``n_contacts`` reachable firms: uniform without information, targeted by need with it.
 
     Weighted sampling without replacement uses the Gumbel top-k trick, so the cost is O(n_firms).
@@ -37,11 +38,11 @@ def choose_contacts(s: ClusterState, n_contacts: int, can_reach: np.ndarray) -> 
     weight = (1.0 - q) + q * s.coef.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
     if n_contacts >= idx.size:
         return idx
-    keys = np.log(weight) - np.log(-np.log(s.rng.random(idx.size)))
+    keys = np.log(weight) - np.log(-np.log(s.draws.uniform(site, idx)))
     return idx[np.argpartition(-keys, n_contacts - 1)[:n_contacts]]
 
 
-def facilitate(s: ClusterState, contacts: np.ndarray, skill: float, mode_factor: float) -> None:
+def facilitate(s: ClusterState, contacts: np.ndarray, skill: float, mode_factor: float, broker_site: Site) -> None:
     """Apply one facilitator's contacts for this month: motivation, then a meeting among those met."""
     if contacts.size == 0 or skill <= 0 or mode_factor <= 0:
         return
@@ -55,10 +56,10 @@ def facilitate(s: ClusterState, contacts: np.ndarray, skill: float, mode_factor:
     act.counters["contacts"] += int(contacts.size)
     if contacts.size >= c.meeting_min_firms:
         act.counters["meetings"] += 1
-    hold_meeting(s, contacts, effect)
+    hold_meeting(s, contacts, effect, broker_site)
 
 
-def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float) -> None:
+def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float, broker_site: Site) -> None:
     """Trust grows on ties among firms met in the same month, and latent ties among them are brokered."""
     c, net = s.coef, s.network
     ties = net.ties
@@ -67,7 +68,7 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float) -> None:
     both = met[ties.u] & met[ties.v]
     if not both.any():
         return
-    broker = both & ~ties.active & (s.rng.random(ties.n_ties) < c.brokerage_chance * effect)
+    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < c.brokerage_chance * effect)
     net.activate(broker)  # a brokered tie starts at the partners' propensity
     s.counters["ties_brokered"] += int(broker.sum())
     grow = both & ties.active
@@ -96,14 +97,14 @@ def leader_outreach(s: ClusterState) -> None:
     f.motivation[hosted] += lift * (1.0 - f.motivation[hosted])
     s.activity.contacted[hosted] = True
     s.activity.contact_effect[hosted] = np.maximum(s.activity.contact_effect[hosted], effect)
-    hold_meeting(s, hosted, effect)
+    hold_meeting(s, hosted, effect, Site.BROKER_LEADER)
     s.counters["services"] += int(hosted.size)
 
 
 def bso_turnover(s: ClusterState) -> None:
     """Officers leave at the turnover rate and are replaced by untrained hires (SF6). Own random stream."""
     bso = s.bso
-    leave = s.rng_turnover.random(bso.staff) < s.coef.bso_turnover_rate
+    leave = s.draws.uniform(Site.TURNOVER, bso.staff) < s.coef.bso_turnover_rate
     bso.officers_lost += int((leave & bso.trained).sum())
     bso.competence[leave] = bso.untrained
 
@@ -120,8 +121,9 @@ def bso_month(s: ClusterState) -> None:
         return
     mode = 1.0 if s.face_to_face else c.online_effectiveness
     n = int(round(c.bso_contacts_per_officer * bso.staff * bso.capacity))
-    contacts = choose_contacts(s, n, reachable(s))
-    facilitate(s, contacts, skill=c.bso_facilitation_skill * bso.capacity, mode_factor=mode)
+    contacts = choose_contacts(s, n, reachable(s), Site.CONTACT_BSO)
+    skill = c.bso_facilitation_skill * bso.capacity
+    facilitate(s, contacts, skill=skill, mode_factor=mode, broker_site=Site.BROKER_BSO)
     bso.contacted = contacts
     bso.contacts_this_month = int(contacts.size)
     s.counters["services"] += int(contacts.size)
@@ -182,8 +184,8 @@ def manager_month(s: ClusterState) -> None:
     if not manager_active(s):
         return
     n_contacts = int(round(mgr.contacts_per_month * mgr.funded_share))
-    contacts = choose_contacts(s, n_contacts, reachable(s, online=manager_online(s)))
-    facilitate(s, contacts, skill=mgr.skill, mode_factor=manager_mode_factor(s))
+    contacts = choose_contacts(s, n_contacts, reachable(s, online=manager_online(s)), Site.CONTACT_MANAGER)
+    facilitate(s, contacts, skill=mgr.skill, mode_factor=manager_mode_factor(s), broker_site=Site.BROKER_MANAGER)
     mgr.contacted = contacts
     mgr.contacts_this_month = int(contacts.size)
     s.counters["services"] += int(contacts.size)

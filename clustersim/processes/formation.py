@@ -26,6 +26,7 @@ from ..queries import (
     success_signal,
 )
 from ..state import ACTIVE
+from ..streams import Site
 from .rules import common_strategy, expected_cooperation, expected_gain, expected_return
 
 
@@ -61,7 +62,8 @@ def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: int) -> tuple[int
     facilitated_rate = bso_proposal_rate(s) + manager_proposal_rate(s) + association_proposal_rate(s)
     # leading firms are the bedrock of engaged entrepreneurs: they call for partners themselves
     self_rate = c.self_organisation_rate * n_idle * mean_trust + c.leader_call_rate * float((f.leader & idle).sum())
-    n_fac, n_self = s.rng.poisson(facilitated_rate), s.rng.poisson(self_rate)
+    n_fac = s.draws.poisson(Site.PROPOSALS_FACILITATED, facilitated_rate)
+    n_self = s.draws.poisson(Site.PROPOSALS_SELF, self_rate)
     n_prop = min(n_fac + n_self, n_idle // c.idle_firms_per_proposal)
     return min(n_fac, n_prop), n_prop
 
@@ -70,10 +72,9 @@ def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: int) -> np.
     """Initiators drawn without replacement, weighted by motivation (leaders weigh more); Gumbel top-k."""
     f, c = s.firms, s.coef
     weight = f.motivation[idle_idx] * (1.0 + c.leader_seed_weight * f.leader[idle_idx]) + 1e-9  # no log(0)
-    keys = np.log(weight) - np.log(-np.log(s.rng.random(idle_idx.size)))
+    keys = np.log(weight) - np.log(-np.log(s.draws.uniform(Site.INITIATOR, idle_idx)))
     seeds = idle_idx[np.argpartition(-keys, n_prop - 1)[:n_prop]]
-    s.rng.shuffle(seeds)
-    return seeds
+    return seeds[s.draws.order(Site.INITIATOR_ORDER, seeds)]
 
 
 def make_proposals(s: ClusterState, seeds: np.ndarray, n_fac: int, common: int, gain: np.ndarray) -> Proposals:
@@ -95,7 +96,7 @@ def candidates(s: ClusterState, props: Proposals, idle: np.ndarray, rep: np.ndar
 
     Returns (proposal index, firm, trust in the initiator) per candidate.
     """
-    c, f, net, rng = s.coef, s.firms, s.network, s.rng
+    c, f, net = s.coef, s.firms, s.network
     t = net.ties
     prop_of = np.full(f.n, -1, dtype=np.int64)
     prop_of[props.seeds] = np.arange(props.count)
@@ -106,19 +107,22 @@ def candidates(s: ClusterState, props: Proposals, idle: np.ndarray, rep: np.ndar
     cand_p = np.concatenate([prop_of[t.u[a]], prop_of[t.v[b]]])
     cand_f = np.concatenate([t.v[a], t.u[b]])
     cand_tr = np.concatenate([net.trust[a], net.trust[b]])
+    cand_src = np.zeros(cand_f.size, dtype=np.int64)  # 0: asked over a tie, 1: introduced by a facilitator
     n_fac = int(props.facilitated.sum())
     if n_fac:
         pool = np.flatnonzero(eligible)
         k = min(pool.size, c.matchmaking_candidates_per_proposal * n_fac)
         if k:
-            extra = rng.choice(pool, size=k, replace=False)
+            extra = s.draws.sample(Site.MATCHMAKING, pool, k)
             extra_p = np.flatnonzero(props.facilitated)[np.arange(k) % n_fac]
             cand_p = np.concatenate([cand_p, extra_p])
             cand_f = np.concatenate([cand_f, extra])
             cand_tr = np.concatenate([cand_tr, rep[props.seeds[extra_p]]])
+            cand_src = np.concatenate([cand_src, np.ones(k, dtype=np.int64)])
     if cand_f.size == 0:
         return cand_p, cand_f, cand_tr
-    order = rng.permutation(cand_f.size)
+    # a call is addressed by its content (initiator, firm, source), never by its position in the list
+    order = s.draws.order(Site.FIRST_CALL, props.seeds[cand_p], cand_f, cand_src)
     cand_p, cand_f, cand_tr = cand_p[order], cand_f[order], cand_tr[order]
     _, first = np.unique(cand_f, return_index=True)
     return cand_p[first], cand_f[first], cand_tr[first]
@@ -197,7 +201,8 @@ def form_joint_actions(s: ClusterState) -> None:
         return
     score = join_score(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
     with np.errstate(over="ignore"):  # a steep slope overflows exp() to inf: a join chance of exactly 0
-        joined = s.rng.random(cand_f.size) < 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
+        join_chance = 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
+    joined = s.draws.uniform(Site.JOIN, props.seeds[cand_p], cand_f) < join_chance
     # a firm joins only what it can pay its share of (SF5, SF11): small firms are priced out first
     joined &= own_monthly_cost(s, props.kind[cand_p]) <= liquidity(s)[cand_f]
     start_actions(s, props, cand_p[joined], cand_f[joined])

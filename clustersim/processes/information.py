@@ -14,6 +14,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..queries import cooperating
+from ..streams import Site
 
 
 def update_information(s: ClusterState) -> None:
@@ -45,7 +46,7 @@ def responders(s: ClusterState) -> np.ndarray:
     chance = (c.monitoring_base_response + c.monitoring_response_slope * c.monitoring_intensity) * willing
     reachable = np.where(f.engaged, 1.0, c.monitoring_disengaged_response)
     # one draw per firm whatever the weights, so the monitoring stream does not shift between settings
-    return s.rng_monitoring.random(f.n) < chance * reachable
+    return s.draws.uniform(Site.MONITORING, f.n) < chance * reachable
 
 
 def report_monitoring(s: ClusterState) -> None:

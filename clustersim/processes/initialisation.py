@@ -15,6 +15,7 @@ from ..cluster_state import ActionTypes, BSOStaff, ClusterState, ManagerState, M
 from ..network import TrustNetwork, acquaintance_graph, build_ties, cooperative_pairs
 from ..policy import Ledger, PolicyCalendar
 from ..state import MEMBER, OUTSIDE, FirmArrays
+from ..streams import STREAMS, CounterDraws, LegacyDraws
 from .rules import benefit_weights, export_share
 
 
@@ -162,8 +163,16 @@ def initial_network(c, firms: FirmArrays, rng: np.random.Generator) -> TrustNetw
     return TrustNetwork(ties, trust, floor, np.zeros(ties.n_ties, dtype=bool))
 
 
-def initial_state(params, rng: np.random.Generator, draw_disposition: Callable) -> ClusterState:
-    """A new cluster at month 0, drawn from ``rng`` (the model's generator)."""
+def initial_state(
+    params, rng: np.random.Generator, draw_disposition: Callable, streams: str = "legacy"
+) -> ClusterState:
+    """A new cluster at month 0, drawn from ``rng`` (the model's generator).
+
+    ``streams`` chooses the monthly draws (``clustersim.streams``): ``"legacy"`` goes on drawing from
+    ``rng``; ``"counter"`` hashes addresses under a key drawn from ``rng`` after initialisation.
+    """
+    if streams not in STREAMS:
+        raise ValueError(f"streams must be one of {', '.join(STREAMS)}, not {streams!r}")
     c = coefficient_namespace(params)
     types = ActionTypes.from_coefficients(c)
     calendar = PolicyCalendar.from_scenario(params)
@@ -194,9 +203,7 @@ def initial_state(params, rng: np.random.Generator, draw_disposition: Callable) 
         bso=bso,
         manager=manager,
         activity=activity,
-        rng=rng,
-        rng_turnover=rng_turnover,
-        rng_monitoring=rng_monitoring,
+        draws=LegacyDraws(rng, rng_turnover, rng_monitoring) if streams == "legacy" else CounterDraws.keyed_from(rng),
         programme_on=calendar.programme_active(0),
         face_to_face=not calendar.pandemic_active(0),
         # a fixed-size array, so reading the recent stories costs the same at any cluster size

@@ -12,6 +12,7 @@ import numpy as np
 from ..cluster_state import ClusterState
 from ..network import random_incident_partner
 from ..queries import leader_floor_level
+from ..streams import Site
 from .economy import refresh_benefit_weights
 from .rules import fermi_adoption
 
@@ -20,7 +21,7 @@ def adopt_if_better(s: ClusterState, learners: np.ndarray, partner: np.ndarray) 
     """Each learner copies its partner's disposition with the Fermi probability of their payoff gap."""
     f = s.firms
     diff = f.payoff[partner] - f.payoff[learners]
-    adopt = s.rng.random(learners.size) < fermi_adoption(s.coef.selection_intensity, diff)
+    adopt = s.draws.uniform(Site.IMITATION_ADOPT, learners) < fermi_adoption(s.coef.selection_intensity, diff)
     f.disposition[learners[adopt]] = f.disposition[partner[adopt]]
 
 
@@ -33,14 +34,14 @@ def leader_floor(s: ClusterState) -> None:
 
 def imitate(s: ClusterState) -> None:
     """A share ``imitation_rate`` of engaged firms each consider one engaged acquaintance."""
-    c, f, rng = s.coef, s.firms, s.rng
+    c, f = s.coef, s.firms
     if c.imitation_rate <= 0:
         return
-    learners = np.flatnonzero(f.engaged & (rng.random(f.n) < c.imitation_rate))
+    learners = np.flatnonzero(f.engaged & (s.draws.uniform(Site.IMITATION_PICK, f.n) < c.imitation_rate))
     if learners.size == 0:
         return
     ties = s.network.ties
-    tie, partner = random_incident_partner(ties, learners, rng)
+    tie, partner = random_incident_partner(ties, learners, s.draws.uniform(Site.IMITATION_PARTNER, learners))
     ok = (tie >= 0) & ties.active[np.maximum(tie, 0)] & f.engaged[np.maximum(partner, 0)]
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s)

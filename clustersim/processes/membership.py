@@ -11,6 +11,7 @@ import numpy as np
 from ..cluster_state import ClusterState
 from ..queries import success_signal
 from ..state import ACTIVE, DROPPED, MEMBER, OUTSIDE
+from ..streams import Site
 
 
 def join_probability(c, contact_effect, signal: float, active_share, motivation) -> np.ndarray:
@@ -44,7 +45,7 @@ def update_membership(s: ClusterState) -> None:
     f, c = s.firms, s.coef
     signal = success_signal(s)
     active_share = active_neighbour_share(s)
-    r = s.rng.random(f.n)
+    r = s.draws.uniform(Site.MEMBERSHIP, f.n)
     joins = (f.state == OUTSIDE) & (
         r < join_probability(c, s.activity.contact_effect, signal, active_share, f.motivation)
     )

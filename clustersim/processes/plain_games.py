@@ -13,6 +13,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..network import random_incident_partner
+from ..streams import Site
 from .learning import adopt_if_better, leader_floor
 from .play import co_player_ties, trust_in_co_players
 from .rules import contribution_probability
@@ -22,7 +23,7 @@ from .trust import trust_from_play
 def play_random_groups(s: ClusterState) -> None:
     """Firms are shuffled into groups of ``game_group_size`` each month and play one round."""
     c, f, net = s.coef, s.firms, s.network
-    players = s.rng.permutation(f.n)
+    players = s.draws.order(Site.GROUP_SHUFFLE, f.n)
     n_groups = max(1, f.n // c.game_group_size)
     players = players[: n_groups * c.game_group_size]
     group = np.arange(players.size) // c.game_group_size
@@ -34,7 +35,7 @@ def play_random_groups(s: ClusterState) -> None:
     prob = contribution_probability(
         c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
     )
-    contrib = s.rng.random(players.size) < prob
+    contrib = s.draws.uniform(Site.GROUP_CONTRIBUTION, players) < prob
     pot = np.bincount(group, weights=contrib * 1.0, minlength=n_groups) * r  # unit cost 1
     monthly_payoff = np.zeros(f.n)
     monthly_payoff[players] = pot[group] / wsum[group] - contrib
@@ -59,7 +60,7 @@ def play_neighbourhoods(s: ClusterState) -> None:
     trust_in = net.mean_trust_of(act, n, f.trust_propensity)
     group_size = deg + 1.0  # a firm and its neighbours
     prob = contribution_probability(c, f.disposition, trust_in, f.motivation, c.game_multiplier / group_size)
-    contrib = s.rng.random(n) < prob
+    contrib = s.draws.uniform(Site.NEIGHBOURHOOD_CONTRIBUTION, n) < prob
     x = contrib.astype(float)
     contributors = x + np.bincount(u, weights=x[v], minlength=n) + np.bincount(v, weights=x[u], minlength=n)
     share = c.game_multiplier * contributors / group_size  # each member's share of the game centred at i
@@ -74,7 +75,7 @@ def _learners(s: ClusterState) -> np.ndarray:
     """This month's learners: any firm, each with chance ``imitation_rate`` (none drawn when it is 0)."""
     if s.coef.imitation_rate <= 0:
         return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(s.rng.random(s.firms.n) < s.coef.imitation_rate)
+    return np.flatnonzero(s.draws.uniform(Site.PLAIN_LEARNER, s.firms.n) < s.coef.imitation_rate)
 
 
 def imitate_well_mixed(s: ClusterState) -> None:
@@ -82,7 +83,7 @@ def imitate_well_mixed(s: ClusterState) -> None:
     learners = _learners(s)
     if learners.size == 0:
         return
-    partner = s.rng.integers(0, s.firms.n, size=learners.size)
+    partner = s.draws.integers(Site.WELL_MIXED_PARTNER, s.firms.n, learners)
     ok = partner != learners
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s)
@@ -93,7 +94,8 @@ def imitate_any_neighbour(s: ClusterState) -> None:
     learners = _learners(s)
     if learners.size == 0:
         return
-    tie, partner = random_incident_partner(s.network.ties, learners, s.rng)
+    uniform = s.draws.uniform(Site.NEIGHBOUR_PARTNER, learners)
+    tie, partner = random_incident_partner(s.network.ties, learners, uniform)
     ok = (tie >= 0) & s.network.ties.active[np.maximum(tie, 0)]
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..queries import cofinanced, liquidity, manager_active, own_cost_share
+from ..streams import Site
 from .rules import contribution_probability
 from .trust import trust_from_play
 
@@ -74,7 +75,7 @@ def play_joint_actions(s: ClusterState) -> None:
     inside = same & net.ties.active
     private_return = r[group] * w / np.maximum(wsum[group], 1e-9) / np.maximum(own, 1e-9)  # 1e-9: no 0/0
     prob = contribution_chance(s, players, group, inside, private_return)
-    contrib = s.rng.random(players.size) < prob
+    contrib = s.draws.uniform(Site.CONTRIBUTION, players) < prob
     # a participant who cannot pay its own share this month free-rides whatever it intends
     contrib &= own * unit_cost[group] <= liquidity(s)[players]
     if funded.any():

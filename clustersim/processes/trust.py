@@ -12,6 +12,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..queries import reputation
+from ..streams import Site
 from .rules import logistic_trust_growth
 
 
@@ -56,7 +57,8 @@ def update_trust(s: ClusterState) -> None:
     if s.face_to_face:
         engaged = f.engaged
         # drawn whatever the chance, so that the switch does not shift other draws
-        informal = act & engaged[t.u] & engaged[t.v] & (s.rng.random(t.n_ties) < c.informal_contact_chance)
+        meets = s.draws.uniform(Site.INFORMAL_CONTACT, t.n_ties) < c.informal_contact_chance
+        informal = act & engaged[t.u] & engaged[t.v] & meets
         net.contact |= informal
     idle = act & ~net.contact
     # strong ties decay slowly: once established, trust is robust (SF8)

@@ -1,0 +1,172 @@
+"""Per-cluster reductions and selections over concatenated arrays (the ensemble engine's segments).
+
+The ensemble engine holds K clusters in one set of arrays: the elements (firms, ties, officers, actions)
+of cluster k form a contiguous slice, and an int array ``cl`` (values 0..K-1) gives each element's cluster.
+Every function here answers a per-cluster question in whole-array numpy steps, and each answer for
+cluster k depends only on cluster k's elements, in their own order: the same bits whichever other
+clusters share the batch, and wherever cluster k sits in it.
+
+Why ``np.bincount`` and stable orderings (docs/plans/ensemble-engine.md, D2, R2 and R3): ``ndarray.sum()``
+adds pairwise with SIMD unrolling, so the grouping of terms (hence the last bit) depends on a segment's
+length and offset in the array. ``np.bincount`` adds each bin's weights one by one in index order, so a
+cluster's sum is the plain left-to-right sum of its own elements wherever it lies (and an empty cluster
+sums to 0, where ``np.add.reduceat`` would return a neighbour's element). Sums therefore stay in the
+clusters' standalone element order (never sort the global arrays), and every sort breaks ties by the
+element's index *within its cluster*, so that equal keys cannot be ordered by their neighbours in a batch.
+
+These functions give the counter-mode (batch) reductions only. They are not bit-identical to
+``ndarray.sum()``/``.mean()``, so the legacy K = 1 path keeps its own reductions (D2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _check_cluster_count(per_cluster: np.ndarray, K: int) -> np.ndarray:
+    """``np.bincount`` silently grows past ``minlength`` for a cluster id >= K: refuse that instead."""
+    if per_cluster.size != K:
+        raise ValueError(f"cluster ids must lie in 0..{K - 1}, found {per_cluster.size - 1}")
+    return per_cluster
+
+
+def _descending(keys: np.ndarray) -> np.ndarray:
+    """An ascending sort key that orders ``keys`` from largest to smallest, without overflow.
+
+    Floats are negated (exact; NaN stays NaN, so NaN keys sort after every number). Integers and bools
+    use bitwise NOT, ``~v = -v - 1`` for signed and ``MAX - v`` for unsigned, which reverses the order
+    where ``-v`` would wrap (the most negative int, any unsigned) or fail (bool).
+    """
+    keys = np.asarray(keys)
+    if keys.dtype.kind in "biu":
+        return ~keys
+    return -keys
+
+
+def segsum(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """Per-cluster sum of ``x`` (bool, int or float), float64 of length K; an empty cluster sums to 0.
+
+    ``np.bincount`` adds in index order, so each cluster's total is its own left-to-right float sum,
+    independent of the other clusters in the batch (module docstring). Integer sums are exact only below
+    2**53; count with ``segcount`` instead.
+    """
+    weights = np.asarray(x, dtype=np.float64)
+    totals = np.bincount(cl, weights=weights, minlength=K)
+    return _check_cluster_count(totals, K).astype(np.float64, copy=False)  # no elements: bincount gives int64
+
+
+def segcount(mask: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """Per-cluster number of True elements of ``mask``, int64 of length K.
+
+    Counting the selected cluster ids (bincount without weights) is exact integer arithmetic, unlike a
+    float sum of the mask.
+    """
+    selected = np.asarray(cl)[np.asarray(mask, dtype=bool)]
+    return _check_cluster_count(np.bincount(selected, minlength=K), K).astype(np.int64, copy=False)
+
+
+def segmean(x: np.ndarray, cl: np.ndarray, K: int, empty: float = np.nan) -> np.ndarray:
+    """Per-cluster mean of ``x``, float64 of length K, ``empty`` for a cluster without elements.
+
+    The sum is ``segsum`` (order-independent of the batch) divided by the exact count. ``np.divide`` with
+    ``where`` skips the empty clusters, so no 0/0 warning is emitted and ``empty`` is kept as given.
+    """
+    totals = segsum(x, cl, K)
+    counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
+    means = np.full(K, empty, dtype=np.float64)
+    np.divide(totals, counts, out=means, where=counts > 0)
+    return means
+
+
+def segmax(x: np.ndarray, cl: np.ndarray, K: int, empty) -> np.ndarray:
+    """Per-cluster maximum of ``x``, ``empty`` for a cluster without elements; NaN in a cluster gives NaN.
+
+    Each non-empty cluster is first seeded with one of its own elements, then ``np.maximum.at`` folds in
+    the rest, so no sentinel (-inf, or an integer minimum) can leak into the result. The result dtype is
+    that of ``x`` combined with ``empty`` (an int ``x`` with ``empty=-1`` stays int). A maximum is exact,
+    so it does not depend on the batch.
+    """
+    values = np.asarray(x)
+    cl = np.asarray(cl)
+    maxima = np.full(K, empty, dtype=np.result_type(values, empty))
+    _check_cluster_count(np.bincount(cl, minlength=K), K)
+    maxima[cl] = values  # seeds every non-empty cluster with one of its own elements
+    with np.errstate(invalid="ignore"):  # a NaN element: the cluster's maximum is NaN, as documented
+        np.maximum.at(maxima, cl, values)
+    return maxima
+
+
+def seg_starts(cl: np.ndarray, K: int) -> np.ndarray:
+    """Segment pointers: cluster k's elements are ``ptr[k]:ptr[k + 1]``, int64 of length K + 1.
+
+    Computed from the cumulative cluster sizes, so it ASSUMES ``cl`` is sorted (non-decreasing), as the
+    plan's ``firm_cl``/``tie_cl``/``off_cl`` are by construction; for an unsorted ``cl`` the pointers
+    are only the cumulative sizes. An empty cluster has ``ptr[k] == ptr[k + 1]``.
+    """
+    ptr = np.zeros(K + 1, dtype=np.int64)
+    np.cumsum(_check_cluster_count(np.bincount(cl, minlength=K), K), out=ptr[1:])
+    return ptr
+
+
+def rank_in_segment(cl: np.ndarray, K: int) -> np.ndarray:
+    """The 0-based position of each element within its cluster's segment, for a SORTED ``cl``.
+
+    ``arange - seg_starts(cl)[cl]``: the local index when ``cl`` is a layout's cluster array, and the
+    rank in sorted order when ``cl`` is a sorted copy (as in ``topk_seg``). Wrong for an unsorted ``cl``.
+    """
+    cl = np.asarray(cl)
+    return np.arange(cl.size, dtype=np.int64) - seg_starts(cl, K)[cl]
+
+
+def topk_seg(keys: np.ndarray, cl: np.ndarray, K: int, k: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Positions of the ``k[c]`` largest ``keys`` in each cluster c, grouped by cluster, largest key first.
+
+    One ``np.lexsort((local, -keys, cl))`` orders the elements by cluster, then by key descending, then by
+    ``local`` (the element's index within its own cluster) ascending, so that equal keys are ordered by
+    the cluster's own data and never by the neighbours in the batch (R3), unlike ``argpartition`` or an
+    unstable ``argsort``. The rank within each sorted segment is compared with ``k[cl]``: a ``k[c]``
+    above the cluster's size takes all of it, and ``k[c] <= 0`` takes none. ``cl`` need not be sorted.
+    NaN keys rank below every number. ``k`` may also be one int, used for every cluster.
+    """
+    cl = np.asarray(cl)
+    order = np.lexsort((np.asarray(local), _descending(keys), cl))
+    sorted_cl = cl[order]
+    quota = np.broadcast_to(np.asarray(k), (K,))
+    return order[rank_in_segment(sorted_cl, K) < quota[sorted_cl]]
+
+
+def first_per_key(key: np.ndarray, order_key: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Among the elements sharing an integer ``key``, the position of the one with the smallest ``order_key``.
+
+    Ties in ``order_key`` go to the smaller ``local``, then to the earlier position; the kept positions
+    are returned sorted by ``key`` ascending. This is the content-addressed form of
+    ``np.unique(key[perm], return_index=True)`` (formation's candidate de-duplication), where the first
+    occurrence in a random permutation wins: with ``order_key`` a draw addressed by the element's content,
+    the winner no longer depends on the element's position in a batch. In a batch, ``key`` must tell the
+    clusters apart (a global firm id, not a local one).
+    """
+    key = np.asarray(key)
+    order = np.lexsort((np.asarray(local), np.asarray(order_key), key))
+    sorted_key = key[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    return order[first]
+
+
+def top2_per_segment(x: np.ndarray, cl: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster, the positions of the largest and the second largest ``x`` (-1 where missing).
+
+    For the regional platform: a group member's best peer other than itself is ``x[best]``, or
+    ``x[second]`` when it is ``best`` itself (``platform.best_peer``). Ties go to the lower position,
+    which within one cluster is the lower local index, so the answer does not depend on the batch; NaN
+    ranks below every number. ``cl`` need not be sorted. Returns ``(best, second)``, int64 of length K.
+    """
+    cl = np.asarray(cl)
+    order = np.lexsort((np.arange(cl.size), _descending(x), cl))
+    sorted_cl = cl[order]
+    rank = rank_in_segment(sorted_cl, K)
+    best = np.full(K, -1, dtype=np.int64)
+    second = np.full(K, -1, dtype=np.int64)
+    best[sorted_cl[rank == 0]] = order[rank == 0]
+    second[sorted_cl[rank == 1]] = order[rank == 1]
+    return best, second

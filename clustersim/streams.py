@@ -1,0 +1,202 @@
+"""The monthly random draws, behind one interface with two backends (docs/plans/ensemble-engine.md, D1, §3).
+
+Every process draws through ``state.draws`` at a named **site** (``Site``), never from a generator
+directly. A draw is addressed by the indices of the elements that need it (firms, ties, officer
+slots, actions, or a content tuple such as (initiator, candidate, source)).
+
+- ``LegacyDraws`` makes exactly the generator calls the model has always made, in the same order and
+  under the same conditions, from the model's three ``numpy.random.Generator`` streams (the main one,
+  BSO turnover and monitoring responses). The golden series and the registered designs rely on it.
+  It ignores the addresses except for their number.
+- ``CounterDraws`` hashes (run key, month, site, address) with the SplitMix64 finaliser (Steele,
+  Lea and Flood 2014, "Fast splittable pseudorandom number generators", OOPSLA), the way
+  ``jax.random`` makes vectorised programs reproducible: a draw depends on what it is for, not on
+  how many draws came before it. A cluster's draws therefore do not depend on the other clusters
+  of a batch, nor on conditional draws elsewhere in the month. Its numbers differ from the legacy
+  stream's, so results agree with legacy runs in distribution, not bit for bit.
+
+Initialisation is not routed here: it runs once per cluster, from the model's generator, in both
+modes. ``CounterDraws`` takes its key from that generator after initialisation.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from scipy.special import pdtr, pdtrik
+
+#: SplitMix64's constants (Steele, Lea and Flood 2014): the golden gamma and the finaliser's multipliers
+GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX_MULTIPLIER_1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_MULTIPLIER_2 = np.uint64(0x94D049BB133111EB)
+UINT64_MASK = (1 << 64) - 1
+STREAMS = ("legacy", "counter")  # the two backends, by the name ClusterModel(streams=...) takes
+DOUBLE_UNIT = 2.0**-53  # a 53-bit mantissa: the top 53 bits of the hash give a double in [0, 1)
+
+
+def _count(address) -> int:
+    """How many draws an address asks for: an int ``n`` means the elements ``0 .. n - 1``."""
+    return int(address) if np.ndim(address) == 0 else int(np.size(address))
+
+
+class Site(IntEnum):
+    """Where in the month a draw is made. The value enters the counter hash: never renumber a site."""
+
+    TRAIN_PICK = 1  # calendar.train_firms: who is offered training (firm)
+    TRAIN_SUBSET = 2  # calendar.train_firms: who gets the places the budget pays for (firm)
+    HURRICANE = 3  # calendar.hurricane: capital loss (firm)
+    TURNOVER = 4  # facilitation.bso_turnover (officer slot; own legacy stream)
+    CONTACT_BSO = 5  # facilitation.choose_contacts for the BSO (firm)
+    CONTACT_MANAGER = 6  # the same for the manager (firm)
+    BROKER_LEADER = 7  # facilitation.hold_meeting after leader outreach (tie)
+    BROKER_BSO = 8  # ... after BSO contacts (tie)
+    BROKER_MANAGER = 9  # ... after the manager's contacts (tie)
+    MEMBERSHIP = 10  # membership.update_membership (firm)
+    PROPOSALS_FACILITATED = 11  # formation.proposal_counts, Poisson (cluster)
+    PROPOSALS_SELF = 12  # formation.proposal_counts, Poisson (cluster)
+    INITIATOR = 13  # formation.choose_initiators, Gumbel keys (firm)
+    INITIATOR_ORDER = 14  # formation.choose_initiators, the order of the chosen (firm)
+    MATCHMAKING = 15  # formation.candidates, firms a facilitator introduces (firm)
+    FIRST_CALL = 16  # formation.candidates, which call a firm asked twice answers (initiator, firm, source)
+    JOIN = 17  # formation.form_joint_actions, join decisions (initiator, firm, source)
+    CONTRIBUTION = 18  # play.play_joint_actions (firm)
+    SUCCESS = 19  # completion.complete_joint_actions (action)
+    IMITATION_PICK = 20  # learning.imitate, who looks at a partner (firm)
+    IMITATION_PARTNER = 21  # learning.imitate, which partner (firm)
+    IMITATION_ADOPT = 22  # learning.adopt_if_better (firm)
+    INFORMAL_CONTACT = 23  # trust.update_trust (tie)
+    MONITORING = 24  # information.monitoring_responses (firm; own legacy stream)
+    GROUP_SHUFFLE = 25  # plain_games.play_random_groups, the groups (firm)
+    GROUP_CONTRIBUTION = 26  # plain_games.play_random_groups (firm)
+    NEIGHBOURHOOD_CONTRIBUTION = 27  # plain_games.play_neighbourhoods (firm)
+    PLAIN_LEARNER = 28  # plain_games._learners (firm)
+    WELL_MIXED_PARTNER = 29  # plain_games.imitate_well_mixed (firm)
+    NEIGHBOUR_PARTNER = 30  # plain_games.imitate_any_neighbour (firm)
+
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (a bijection on uint64), in place on a uint64 array; wraps by design."""
+    z ^= z >> np.uint64(30)
+    z *= MIX_MULTIPLIER_1
+    z ^= z >> np.uint64(27)
+    z *= MIX_MULTIPLIER_2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _mix_int(value: int) -> int:
+    return int(mix64(np.array([value & UINT64_MASK], dtype=np.uint64))[0])
+
+
+def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np.ndarray:
+    """Uniforms strictly inside (0, 1), one per address: a hash of (key, month, site, address...).
+
+    Each address level is folded in as SplitMix64 folds its counter (``mix(h + (a + 1) * gamma)``), so
+    distinct addresses give distinct hashes before the final 53 bits are taken.
+    """
+    base = _mix_int(key ^ _mix_int(site * 0x9E3779B97F4A7C15 + month + 1))
+    h = np.full(np.shape(address[0]), base, dtype=np.uint64)
+    for level in address:
+        h += (np.asarray(level).astype(np.uint64) + np.uint64(1)) * GOLDEN_GAMMA
+        mix64(h)
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * DOUBLE_UNIT
+
+
+def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The Poisson(lam) quantile of ``u``: the least k with P(X <= k) >= u (inverse transform).
+
+    ``pdtrik`` inverts the regularised incomplete gamma function; the fix-ups make the result exact
+    against ``pdtr`` where its continuous answer lands beside the integer.
+    """
+    u, lam = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+    k = np.zeros(u.shape, dtype=np.int64)
+    live = lam > 0
+    if not live.any():
+        return k
+    uu, ll = u[live], lam[live]
+    guess = np.maximum(np.ceil(np.nan_to_num(pdtrik(uu, ll), nan=0.0)), 0.0).astype(np.int64)
+    for _ in range(64):  # each pass moves by one; pdtrik is off by at most one or two
+        down = (guess > 0) & (pdtr(guess - 1, ll) >= uu)
+        up = pdtr(guess, ll) < uu
+        if not (down.any() or up.any()):
+            break
+        guess = guess - down + up
+    k[live] = guess
+    return k
+
+
+class LegacyDraws:
+    """Today's generator calls, one cluster only: the golden series' streams."""
+
+    def __init__(self, rng: np.random.Generator, rng_turnover: np.random.Generator, rng_monitoring) -> None:
+        self.rng = rng
+        self.rng_turnover = rng_turnover  # BSO turnover: common random numbers across levers
+        self.rng_monitoring = rng_monitoring  # monitoring responses: measuring never perturbs dynamics
+
+    def at_month(self, month: int) -> None:
+        """Nothing to do: a legacy stream's position is the number of draws made so far."""
+
+    def _generator(self, site: Site) -> np.random.Generator:
+        if site == Site.TURNOVER:
+            return self.rng_turnover
+        if site == Site.MONITORING:
+            return self.rng_monitoring
+        return self.rng
+
+    def uniform(self, site: Site, *address: np.ndarray) -> np.ndarray:
+        return self._generator(site).random(_count(address[0]))
+
+    def uniform_between(self, site: Site, low: float, high: float, *address: np.ndarray) -> np.ndarray:
+        return self._generator(site).uniform(low, high, _count(address[0]))
+
+    def integers(self, site: Site, high: int, *address: np.ndarray) -> np.ndarray:
+        return self._generator(site).integers(0, high, size=_count(address[0]))
+
+    def poisson(self, site: Site, lam: float) -> int:
+        return int(self._generator(site).poisson(lam))
+
+    def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
+        """A random permutation of ``range(len(address))``."""
+        return self._generator(site).permutation(_count(address[0]))
+
+    def sample(self, site: Site, pool: np.ndarray, size: int) -> np.ndarray:
+        """``size`` elements of ``pool`` without replacement, in random order."""
+        return self._generator(site).choice(pool, size=size, replace=False)
+
+
+class CounterDraws:
+    """Counter-based draws (SplitMix64 hashes): addressed, not consumed. One run key for now (K = 1)."""
+
+    def __init__(self, key: int) -> None:
+        self.key = int(key) & UINT64_MASK
+        self.month = 0
+
+    @classmethod
+    def keyed_from(cls, rng: np.random.Generator) -> CounterDraws:
+        """Keyed by the run's generator once initialisation has drawn from it: one key per run seed."""
+        return cls(int(rng.integers(2**63)))
+
+    def at_month(self, month: int) -> None:
+        self.month = int(month)
+
+    def uniform(self, site: Site, *address: np.ndarray) -> np.ndarray:
+        address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
+        return counter_uniform(self.key, self.month, int(site), *address)
+
+    def uniform_between(self, site: Site, low: float, high: float, *address: np.ndarray) -> np.ndarray:
+        return low + (high - low) * self.uniform(site, *address)
+
+    def integers(self, site: Site, high: int, *address: np.ndarray) -> np.ndarray:
+        return np.minimum(np.floor(self.uniform(site, *address) * high), high - 1).astype(np.int64)
+
+    def poisson(self, site: Site, lam: float) -> int:
+        return int(poisson_inverse_cdf(self.uniform(site, np.zeros(1, dtype=np.int64)), lam)[0])
+
+    def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
+        """A random permutation: the addresses sorted by their hashes (stable, so it is reproducible)."""
+        return np.argsort(self.uniform(site, *address), kind="stable")
+
+    def sample(self, site: Site, pool: np.ndarray, size: int) -> np.ndarray:
+        """The ``size`` members of ``pool`` with the smallest hashes, in hash order."""
+        return pool[np.argsort(self.uniform(site, pool), kind="stable")[:size]]
