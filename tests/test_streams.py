@@ -1,0 +1,145 @@
+"""The random draws (clustersim.streams): the legacy backend repeats the old generator calls, the
+counter backend is a function of its address, and the model agrees in distribution under both."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.special import pdtr
+
+from clustersim.model import ClusterModel
+from clustersim.seeds import replicate_seeds
+from clustersim.streams import (
+    GOLDEN_GAMMA,
+    CounterDraws,
+    LegacyDraws,
+    Site,
+    counter_uniform,
+    mix64,
+    poisson_inverse_cdf,
+)
+
+THRESHOLDS = tomllib.loads((Path(__file__).parent / "streams_thresholds.toml").read_text())
+
+
+def test_mix64_is_splitmix64():
+    # SplitMix64 seeded with 0: its first output is mix(0 + gamma), the reference value of Steele et al.
+    assert int(mix64(np.array([GOLDEN_GAMMA], dtype=np.uint64))[0]) == 0xE220A8397B1DCDAF
+
+
+def test_counter_uniforms_are_uniform_and_inside_the_unit_interval():
+    u = counter_uniform(7, 3, int(Site.JOIN), np.arange(20_000))
+    assert (u > 0).all() and (u < 1).all()
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_sites_months_and_keys_give_unrelated_streams():
+    idx = np.arange(20_000)
+    base = counter_uniform(7, 3, int(Site.JOIN), idx)
+    others = [
+        counter_uniform(7, 3, int(Site.SUCCESS), idx),  # another site
+        counter_uniform(7, 4, int(Site.JOIN), idx),  # the next month
+        counter_uniform(8, 3, int(Site.JOIN), idx),  # the next key
+        counter_uniform(7, 3, int(Site.JOIN), idx + 1),  # the neighbouring addresses
+    ]
+    for other in others:
+        assert abs(np.corrcoef(base, other)[0, 1]) < 4 / np.sqrt(idx.size)
+
+
+@settings(max_examples=50, deadline=None)
+@given(subset=st.lists(st.integers(0, 999), max_size=40), key=st.integers(0, 2**63), month=st.integers(0, 500))
+def test_a_counter_draw_depends_on_its_address_only(subset, key, month):
+    """The property the ensemble needs: drawing for some elements gives them what drawing for all would."""
+    draws = CounterDraws(key)
+    draws.at_month(month)
+    everyone = draws.uniform(Site.MEMBERSHIP, np.arange(1000))
+    some = draws.uniform(Site.MEMBERSHIP, np.array(subset, dtype=np.int64))
+    assert np.array_equal(some, everyone[np.array(subset, dtype=np.int64)])
+
+
+def test_two_part_addresses_differ_by_either_part():
+    draws = CounterDraws(5)
+    a = draws.uniform(Site.JOIN, np.array([1, 2]), np.array([2, 1]))
+    assert a[0] != a[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(u=st.floats(1e-12, 1 - 1e-12), lam=st.floats(0.0, 1e5))
+def test_poisson_inverse_cdf_is_the_exact_quantile(u, lam):
+    k = int(poisson_inverse_cdf(np.array([u]), lam)[0])
+    if lam == 0:
+        assert k == 0
+        return
+    assert pdtr(k, lam) >= u
+    assert k == 0 or pdtr(k - 1, lam) < u
+
+
+def test_counter_poisson_has_the_poisson_mean_and_variance():
+    draws = CounterDraws(11)
+    ks = np.array([draws.poisson(Site.PROPOSALS_SELF, 3.5) for draws.month in range(4000)])
+    assert abs(ks.mean() - 3.5) < 4 * np.sqrt(3.5 / ks.size)
+    assert abs(ks.var() / 3.5 - 1) < 0.1
+
+
+def test_counter_sample_and_order_are_permutations():
+    draws = CounterDraws(3)
+    pool = np.array([10, 4, 99, 7, 23])
+    picked = draws.sample(Site.MATCHMAKING, pool, 3)
+    assert picked.size == 3 and len(set(picked.tolist())) == 3 and set(picked.tolist()) <= set(pool.tolist())
+    assert sorted(draws.order(Site.FIRST_CALL, pool).tolist()) == list(range(5))
+
+
+def test_legacy_draws_make_the_old_generator_calls():
+    def three(seed):
+        return (np.random.default_rng(seed), np.random.default_rng(seed + 1), np.random.default_rng(seed + 2))
+
+    draws, (rng, turnover, monitoring) = LegacyDraws(*three(1)), three(1)
+    assert np.array_equal(draws.uniform(Site.JOIN, np.arange(5)), rng.random(5))
+    assert np.array_equal(draws.uniform(Site.TURNOVER, 4), turnover.random(4))
+    assert np.array_equal(draws.uniform(Site.MONITORING, 6), monitoring.random(6))
+    assert draws.poisson(Site.PROPOSALS_SELF, 2.0) == rng.poisson(2.0)
+    items = np.array([5, 9, 2, 8])
+    assert np.array_equal(items[draws.order(Site.TRAIN_SUBSET, items)], rng.permutation(items))
+    assert np.array_equal(draws.sample(Site.MATCHMAKING, items, 2), rng.choice(items, size=2, replace=False))
+
+
+def test_the_model_is_reproducible_under_counter_draws_and_differs_from_legacy():
+    runs = [ClusterModel("funded_programme", seed=4, streams=mode).run(24).series() for mode in ("counter",) * 2]
+    legacy = ClusterModel("funded_programme", seed=4).run(24).series()
+    assert runs[0].equals(runs[1])
+    assert not runs[0].equals(legacy)
+    # the initial state is drawn the same way in both
+    assert runs[0].iloc[0].equals(legacy.iloc[0])
+
+
+def test_an_unknown_stream_is_refused():
+    with pytest.raises(ValueError, match="streams must be one of legacy, counter"):
+        ClusterModel("baseline", seed=1, streams="philox")
+
+
+def _summaries(scenario: str, streams: str) -> dict[str, np.ndarray]:
+    rows = [
+        ClusterModel(scenario, seed=seed, streams=streams).run(THRESHOLDS["months"]).summary()
+        for seed in replicate_seeds(THRESHOLDS["seed"], THRESHOLDS["replicates"])
+    ]
+    return {name: np.array([row[name] for row in rows], dtype=float) for name in THRESHOLDS["outcomes"]}
+
+
+@pytest.mark.parametrize("scenario", THRESHOLDS["scenarios"])
+def test_counter_and_legacy_draws_agree_in_distribution(scenario):
+    legacy, counter = _summaries(scenario, "legacy"), _summaries(scenario, "counter")
+    for name in THRESHOLDS["outcomes"]:
+        difference = counter[name] - legacy[name]  # paired: the same seed, so the same initial cluster
+        se = difference.std(ddof=1) / np.sqrt(difference.size)
+        assert abs(difference.mean()) <= THRESHOLDS["z"] * se, (
+            f"{scenario} {name}: {difference.mean():.4f}, SE {se:.4f}"
+        )
+        spreads = sorted([legacy[name].std(ddof=1), counter[name].std(ddof=1)])
+        if spreads[0] > 0:
+            assert spreads[1] / spreads[0] <= THRESHOLDS["sd_ratio_max"], f"{scenario} {name}: spreads {spreads}"
