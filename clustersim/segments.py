@@ -7,8 +7,8 @@ cluster k depends only on cluster k's elements, in their own order: the same bit
 clusters share the batch, and wherever cluster k sits in it.
 
 Why ``np.bincount`` and stable orderings (docs/plans/ensemble-engine.md, D2, R2 and R3): ``ndarray.sum()``
-adds pairwise with SIMD unrolling, so the grouping of terms (hence the last bit) depends on a segment's
-length and offset in the array. ``np.bincount`` adds each bin's weights one by one in index order, so a
+adds pairwise with SIMD unrolling, so its grouping of terms (hence the last bit) depends on the length of
+what it sums. ``np.bincount`` adds each bin's weights one by one in index order, so a
 cluster's sum is the plain left-to-right sum of its own elements wherever it lies (and an empty cluster
 sums to 0, where ``np.add.reduceat`` would return a neighbour's element). Sums therefore stay in the
 clusters' standalone element order (never sort the global arrays), and every sort breaks ties by the
