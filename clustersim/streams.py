@@ -75,6 +75,45 @@ class Site(IntEnum):
     NEIGHBOUR_PARTNER = 30  # plain_games.imitate_any_neighbour (firm)
 
 
+#: The index space of each address level of a site, so that a batch can turn global indices into
+#: local ones (``clustersim.layout``). ``None``: a level that is not an index (a source flag).
+#: Action and cluster addresses are local already, and the caller names the cluster.
+SITE_SPACES: dict[Site, tuple[str | None, ...]] = {
+    **dict.fromkeys(
+        (
+            Site.TRAIN_PICK,
+            Site.TRAIN_SUBSET,
+            Site.HURRICANE,
+            Site.CONTACT_BSO,
+            Site.CONTACT_MANAGER,
+            Site.MEMBERSHIP,
+            Site.INITIATOR,
+            Site.INITIATOR_ORDER,
+            Site.MATCHMAKING,
+            Site.CONTRIBUTION,
+            Site.IMITATION_PICK,
+            Site.IMITATION_PARTNER,
+            Site.IMITATION_ADOPT,
+            Site.MONITORING,
+            Site.GROUP_SHUFFLE,
+            Site.GROUP_CONTRIBUTION,
+            Site.NEIGHBOURHOOD_CONTRIBUTION,
+            Site.PLAIN_LEARNER,
+            Site.WELL_MIXED_PARTNER,
+            Site.NEIGHBOUR_PARTNER,
+        ),
+        ("firm",),
+    ),
+    **dict.fromkeys((Site.BROKER_LEADER, Site.BROKER_BSO, Site.BROKER_MANAGER, Site.INFORMAL_CONTACT), ("tie",)),
+    Site.TURNOVER: ("officer",),
+    Site.FIRST_CALL: ("firm", "firm", None),  # (initiator, candidate, asked over a tie or introduced)
+    Site.JOIN: ("firm", "firm"),  # (initiator, candidate)
+    Site.SUCCESS: ("action",),
+    Site.PROPOSALS_FACILITATED: ("cluster",),
+    Site.PROPOSALS_SELF: ("cluster",),
+}
+
+
 def mix64(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser (a bijection on uint64), in place on a uint64 array; wraps by design."""
     z ^= z >> np.uint64(30)
@@ -89,18 +128,29 @@ def _mix_int(value: int) -> int:
     return int(mix64(np.array([value & UINT64_MASK], dtype=np.uint64))[0])
 
 
-def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np.ndarray:
-    """Uniforms strictly inside (0, 1), one per address: a hash of (key, month, site, address...).
+def site_bases(keys: np.ndarray, month: int, site: int) -> np.ndarray:
+    """Each cluster's starting hash for one site in one month: ``mix(key ^ mix(site * gamma + month + 1))``."""
+    tag = _mix_int(site * 0x9E3779B97F4A7C15 + month + 1)
+    return mix64(np.asarray(keys, dtype=np.uint64) ^ np.uint64(tag))
+
+
+def fold_addresses(start: np.ndarray, *address: np.ndarray) -> np.ndarray:
+    """Uniforms strictly inside (0, 1), one per address, from per-element starting hashes.
 
     Each address level is folded in as SplitMix64 folds its counter (``mix(h + (a + 1) * gamma)``), so
-    distinct addresses give distinct hashes before the final 53 bits are taken.
+    distinct addresses give distinct hashes before the top 53 bits are taken.
     """
-    base = _mix_int(key ^ _mix_int(site * 0x9E3779B97F4A7C15 + month + 1))
-    h = np.full(np.shape(address[0]), base, dtype=np.uint64)
+    h = np.array(start, dtype=np.uint64)  # a copy: folded in place
     for level in address:
         h += (np.asarray(level).astype(np.uint64) + np.uint64(1)) * GOLDEN_GAMMA
         mix64(h)
     return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * DOUBLE_UNIT
+
+
+def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np.ndarray:
+    """One cluster's uniforms: a hash of (key, month, site, address...)."""
+    base = site_bases(np.array([key & UINT64_MASK], dtype=np.uint64), month, site)
+    return fold_addresses(np.broadcast_to(base, np.shape(address[0])), *address)
 
 
 def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -166,10 +216,19 @@ class LegacyDraws:
 
 
 class CounterDraws:
-    """Counter-based draws (SplitMix64 hashes): addressed, not consumed. One run key for now (K = 1)."""
+    """Counter-based draws (SplitMix64 hashes): addressed, not consumed.
 
-    def __init__(self, key: int) -> None:
-        self.key = int(key) & UINT64_MASK
+    One key per cluster. With a ``layout`` (``clustersim.layout.Layout``) the processes pass global
+    indices, and each is hashed under its cluster's key with its index *within* the cluster, so a
+    cluster's draws are the same in any batch. Without one there is a single cluster (K = 1).
+    """
+
+    def __init__(self, keys, layout=None) -> None:
+        keys = [int(k) & UINT64_MASK for k in np.atleast_1d(keys).tolist()]
+        self.keys = np.array(keys, dtype=np.uint64)
+        self.layout = layout
+        if layout is not None and self.keys.size != layout.K:
+            raise ValueError(f"one key per cluster: {self.keys.size} keys for {layout.K} clusters")
         self.month = 0
 
     @classmethod
@@ -180,9 +239,26 @@ class CounterDraws:
     def at_month(self, month: int) -> None:
         self.month = int(month)
 
-    def uniform(self, site: Site, *address: np.ndarray) -> np.ndarray:
+    def _localise(self, site: Site, address: tuple) -> tuple[np.ndarray, tuple]:
+        """The cluster of each draw and its address in local indices."""
+        if self.layout is None:
+            return np.zeros(np.shape(address[0]), dtype=np.int64), address
+        spaces = SITE_SPACES[site]
+        if spaces[0] not in ("firm", "tie", "officer"):
+            raise ValueError(f"site {site.name} is addressed by {spaces[0]}: pass its cluster explicitly")
+        cluster, first = self.layout.localise(spaces[0], address[0])
+        rest = tuple(
+            self.layout.localise(space, level)[1] if space is not None else level
+            for space, level in zip(spaces[1:], address[1:], strict=True)
+        )
+        return cluster, (first, *rest)
+
+    def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+        """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
         address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
-        return counter_uniform(self.key, self.month, int(site), *address)
+        if cluster is None:
+            cluster, address = self._localise(site, address)
+        return fold_addresses(site_bases(self.keys, self.month, int(site))[cluster], *address)
 
     def uniform_between(self, site: Site, low: float, high: float, *address: np.ndarray) -> np.ndarray:
         return low + (high - low) * self.uniform(site, *address)
@@ -191,12 +267,15 @@ class CounterDraws:
         return np.minimum(np.floor(self.uniform(site, *address) * high), high - 1).astype(np.int64)
 
     def poisson(self, site: Site, lam: float) -> int:
-        return int(poisson_inverse_cdf(self.uniform(site, np.zeros(1, dtype=np.int64)), lam)[0])
+        """One cluster's Poisson draw (K = 1)."""
+        return int(
+            poisson_inverse_cdf(self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, int)), lam)[0]
+        )
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
-        """A random permutation: the addresses sorted by their hashes (stable, so it is reproducible)."""
+        """A random permutation of one cluster's addresses: sorted by their hashes (stable)."""
         return np.argsort(self.uniform(site, *address), kind="stable")
 
     def sample(self, site: Site, pool: np.ndarray, size: int) -> np.ndarray:
-        """The ``size`` members of ``pool`` with the smallest hashes, in hash order."""
+        """The ``size`` members of one cluster's ``pool`` with the smallest hashes, in hash order."""
         return pool[np.argsort(self.uniform(site, pool), kind="stable")[:size]]

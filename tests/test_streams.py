@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import pdtr
 
+from clustersim.layout import Layout
 from clustersim.model import ClusterModel
 from clustersim.seeds import replicate_seeds
 from clustersim.streams import (
@@ -143,3 +144,57 @@ def test_counter_and_legacy_draws_agree_in_distribution(scenario):
         spreads = sorted([legacy[name].std(ddof=1), counter[name].std(ddof=1)])
         if spreads[0] > 0:
             assert spreads[1] / spreads[0] <= THRESHOLDS["sd_ratio_max"], f"{scenario} {name}: spreads {spreads}"
+
+
+# ------------------------------------------------------------------------------ batches of clusters
+def test_layout_localises_global_indices():
+    layout = Layout.from_sizes(firms=[3, 0, 2], ties=[1, 4, 0], officers=[2, 2, 0])
+    assert layout.K == 3 and layout.n_firms.tolist() == [3, 0, 2]
+    cluster, local = layout.localise("firm", np.array([0, 2, 3, 4]))
+    assert cluster.tolist() == [0, 0, 2, 2] and local.tolist() == [0, 2, 0, 1]
+    cluster, local = layout.localise("tie", np.array([0, 1, 4]))
+    assert cluster.tolist() == [0, 1, 1] and local.tolist() == [0, 0, 3]
+    with pytest.raises(ValueError, match="one count per cluster"):
+        Layout.from_sizes(firms=[1, 2], ties=[1], officers=[1, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40)), min_size=1, max_size=5),
+    keys=st.lists(st.integers(0, 2**64 - 1), min_size=5, max_size=5),
+    month=st.integers(0, 200),
+)
+def test_a_cluster_draws_the_same_alone_and_in_any_batch(sizes, keys, month):
+    """Design (a) of issue 12: a cluster's draws depend on its key and its own elements only."""
+    firms, ties = [n for n, _ in sizes], [e for _, e in sizes]
+    K = len(sizes)
+    batch = CounterDraws(keys[:K], Layout.from_sizes(firms, ties, [0] * K))
+    batch.at_month(month)
+    layout = batch.layout
+    every_firm = batch.uniform(Site.MEMBERSHIP, layout.firm_ptr[-1])
+    every_tie = batch.uniform(Site.INFORMAL_CONTACT, layout.tie_ptr[-1])
+    # content addresses: every firm asks firm 0 of its own cluster, as a facilitator's introduction
+    askers = np.arange(layout.firm_ptr[-1])
+    asked = layout.firm_ptr[layout.clusters("firm")]
+    calls = batch.uniform(Site.FIRST_CALL, askers, asked, np.ones(askers.size, dtype=np.int64))
+    for k in range(K):
+        alone = CounterDraws(keys[k])
+        alone.at_month(month)
+        firm_slice = slice(layout.firm_ptr[k], layout.firm_ptr[k + 1])
+        assert np.array_equal(every_firm[firm_slice], alone.uniform(Site.MEMBERSHIP, firms[k]))
+        tie_slice = slice(layout.tie_ptr[k], layout.tie_ptr[k + 1])
+        assert np.array_equal(every_tie[tie_slice], alone.uniform(Site.INFORMAL_CONTACT, ties[k]))
+        local = np.arange(firms[k])
+        expected = alone.uniform(Site.FIRST_CALL, local, np.zeros(firms[k], dtype=np.int64), np.ones(firms[k], int))
+        assert np.array_equal(calls[firm_slice], expected)
+
+
+def test_a_batch_needs_one_key_per_cluster_and_named_clusters_for_actions():
+    layout = Layout.from_sizes(firms=[2, 2], ties=[0, 0], officers=[0, 0])
+    with pytest.raises(ValueError, match="one key per cluster"):
+        CounterDraws([1, 2, 3], layout)
+    with pytest.raises(ValueError, match="pass its cluster explicitly"):
+        CounterDraws([1, 2], layout).uniform(Site.SUCCESS, np.array([0, 1]))
+    actions = CounterDraws([1, 2], layout).uniform(Site.SUCCESS, np.array([0, 0]), cluster=np.array([0, 1]))
+    assert actions[0] == CounterDraws(1).uniform(Site.SUCCESS, np.array([0]))[0]
+    assert actions[1] == CounterDraws(2).uniform(Site.SUCCESS, np.array([0]))[0]
