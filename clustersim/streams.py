@@ -125,7 +125,11 @@ def mix64(z: np.ndarray) -> np.ndarray:
 
 
 def _mix_int(value: int) -> int:
-    return int(mix64(np.array([value & UINT64_MASK], dtype=np.uint64))[0])
+    """``mix64`` on one Python int (no array round trip: the per-draw overhead at small clusters)."""
+    z = value & UINT64_MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & UINT64_MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & UINT64_MASK
+    return z ^ (z >> 31)
 
 
 def site_bases(keys: np.ndarray, month: int, site: int) -> np.ndarray:
@@ -140,7 +144,7 @@ def fold_addresses(start: np.ndarray, *address: np.ndarray) -> np.ndarray:
     Each address level is folded in as SplitMix64 folds its counter (``mix(h + (a + 1) * gamma)``), so
     distinct addresses give distinct hashes before the top 53 bits are taken.
     """
-    h = np.array(start, dtype=np.uint64)  # a copy: folded in place
+    h = np.array(start, dtype=np.uint64)  # a copy: folded in place (the caller's array may be shared)
     for level in address:
         h += (np.asarray(level).astype(np.uint64) + np.uint64(1)) * GOLDEN_GAMMA
         mix64(h)
@@ -224,7 +228,12 @@ class CounterDraws:
     """
 
     def __init__(self, keys, layout=None) -> None:
-        keys = [int(k) & UINT64_MASK for k in np.atleast_1d(keys).tolist()]
+        # Python ints all the way: numpy would turn a list mixing ints above and below 2**63 into floats
+        if isinstance(keys, np.ndarray):
+            keys = keys.tolist()
+        if not isinstance(keys, list | tuple):
+            keys = [keys]
+        keys = [int(k) & UINT64_MASK for k in keys]
         self.keys = np.array(keys, dtype=np.uint64)
         self.layout = layout
         if layout is not None and self.keys.size != layout.K:
@@ -256,6 +265,10 @@ class CounterDraws:
     def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
         """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
         address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
+        if self.layout is None and cluster is None:  # one cluster: its base, without a gather
+            key = int(self.keys[0])
+            base = _mix_int(key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
+            return fold_addresses(np.full(np.shape(address[0]), base, dtype=np.uint64), *address)
         if cluster is None:
             cluster, address = self._localise(site, address)
         return fold_addresses(site_bases(self.keys, self.month, int(site))[cluster], *address)
