@@ -38,7 +38,7 @@ SCENARIO = "funded_programme"
 MONTHS = 120
 SCALE_SIZES = (1_000, 10_000, 100_000)
 PEER_AGENTS = 10_000
-SECTIONS = ("single", "scale", "peer", "sweep", "sobol")
+SECTIONS = ("single", "streams", "scale", "peer", "sweep", "sobol")
 GIB = 2**30
 
 
@@ -108,6 +108,27 @@ def bench_single(reps: int) -> dict:
         "median_init_s": median(init),
         "median_run_s": median(run),
     }
+
+
+def bench_streams(reps: int) -> dict:
+    """One run under legacy and under counter-based draws (``clustersim.streams``), alternating on the same seeds."""
+    import clustersim
+
+    for streams in ("legacy", "counter"):  # warm-up
+        clustersim.ClusterModel(SCENARIO, seed=1000, streams=streams).run(MONTHS)
+    times: dict[str, list[float]] = {"legacy": [], "counter": []}
+    for seed in range(1, reps + 1):
+        for streams in ("legacy", "counter"):
+            gc.collect()
+            t0 = time.perf_counter()
+            clustersim.ClusterModel(SCENARIO, seed=seed, streams=streams).run(MONTHS)
+            times[streams].append(time.perf_counter() - t0)
+    out = {"scenario": SCENARIO, "months": MONTHS, "seeds": list(range(1, reps + 1))}
+    for streams, ts in times.items():
+        out[f"{streams}_s"] = ts
+        out[f"median_{streams}_s"] = median(ts)
+    out["counter_over_legacy"] = out["median_counter_s"] / out["median_legacy_s"]
+    return out
 
 
 def bench_scale(reps_by_size: dict[int, int]) -> dict:
@@ -267,6 +288,13 @@ def figures(res: dict) -> list[dict]:
             0.1,
             "<= 0.1 s",
             higher=False,
+        )
+    if "streams" in res:
+        st = res["streams"]
+        add(
+            f"one run, counter-based draws vs legacy (median of {len(st['seeds'])}, alternating)",
+            st["counter_over_legacy"],
+            f"{st['median_counter_s']:.3f} s vs {st['median_legacy_s']:.3f} s ({st['counter_over_legacy']:.2f}x)",
         )
     if "scale" in res:
         sc = res["scale"]
@@ -468,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     if "single" in sections:
         print("  single run ...", flush=True)
         res["single"] = with_load(bench_single, reps=5 if q else 15)
+    if "streams" in sections:
+        print("  streams: one run under legacy and counter-based draws ...", flush=True)
+        res["streams"] = with_load(bench_streams, reps=3 if q else 9)
     if "scale" in sections:
         reps = {1_000: 3, 10_000: 2, 100_000: 1} if q else {1_000: 5, 10_000: 3, 100_000: 3}
         res["scale"] = with_load(bench_scale, reps)
