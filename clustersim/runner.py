@@ -9,9 +9,9 @@ from .scenario import Scenario, load_scenario
 from .seeds import replicate_seeds
 
 
-def simulate(scenario: Scenario, seed: int, months: int | None = None, series: bool = True):
-    """One run: returns ``(monthly series DataFrame or None, summary dict)``."""
-    model = ClusterModel(scenario, seed=seed)
+def simulate(scenario: Scenario, seed: int, months: int | None = None, series: bool = True, streams: str = "legacy"):
+    """One run: returns ``(monthly series DataFrame or None, summary dict)``; ``streams`` as in ClusterModel."""
+    model = ClusterModel(scenario, seed=seed, streams=streams)
     model.run(months)
     df = model.series() if series else None
     return df, model.summary()
@@ -23,6 +23,7 @@ def run_scenario(
     replicates: int = 1,
     months: int | None = None,
     posterior=None,
+    streams: str = "legacy",
     **overrides,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a scenario ``replicates`` times with seeds derived from ``seed``.
@@ -35,6 +36,7 @@ def run_scenario(
     A drawn parameter must not also be set explicitly, as a keyword override or as a scenario value other
     than the registry default: that raises a one-line :class:`~clustersim.scenario.ScenarioError`
     (:func:`clustersim.posterior.check_not_drawn`) rather than letting the draw replace the setting.
+    ``streams = "counter"`` runs every replicate with counter-based draws (``clustersim.streams``).
     """
     from .posterior import check_not_drawn, draw_parameter_sets, resolve_posterior  # lazily: workers import runner
 
@@ -48,7 +50,7 @@ def run_scenario(
         draws = draw_parameter_sets(post, replicates, seed)
     frames, rows = [], []
     for r, s in enumerate(replicate_seeds(seed, replicates)):
-        df, summ = simulate(sc.replace(origin="posterior", **draws[r]) if draws[r] else sc, s, series=True)
+        df, summ = simulate(sc.replace(origin="posterior", **draws[r]) if draws[r] else sc, s, streams=streams)
         summ = {**{f"posterior_{k}": v for k, v in draws[r].items()}, **summ}
         df = df.reset_index()
         df.insert(0, "seed", s)

@@ -170,6 +170,20 @@ def test_shard_splits_give_identical_rows(reference, tmp_path):
     same_rows(pd.read_parquet(out), reference)
 
 
+def test_counter_streams_are_reproducible_across_executors_and_shards(reference):
+    """Counter-based draws (clustersim.streams): the same rows serially, in a pool and in shards; not legacy's."""
+    spec = tiny_grid(streams="counter")
+    serial = run_experiment(spec, executor="serial", progress=False)
+    same_rows(run_experiment(spec, executor="local", workers=2, progress=False), serial)
+    same_rows(
+        pd.concat(run_experiment(spec, executor="serial", shard=f"{i}/2", progress=False) for i in range(2)), serial
+    )
+    assert serial["seed"].tolist() == reference["seed"].tolist()
+    assert not np.allclose(serial["final_trust"], reference["final_trust"])
+    exp = load_experiment(spec)
+    assert exp.spec()["streams"] == "counter" and exp.fingerprint() != load_experiment(tiny_grid()).fingerprint()
+
+
 # ----------------------------------------------------------------------------- store, resume, worker death
 def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(reference, tmp_path, monkeypatch):
     monkeypatch.setattr(runner_mod, "FLUSH_ROWS", 3)  # commit small parts, so the interruption leaves some behind
@@ -732,6 +746,11 @@ BAD = {
     "doses_over_the_budget": (
         BASE.replace('method = "grid"', 'method = "doses"').replace("[100.0, 400.0]", "[400.0, 800.0]"),
         "budget lines exceed programme_budget = 760",
+    ),
+    "streams_unknown": (BASE.replace("seed = 1", 'seed = 1\nstreams = "philox"'), "streams = 'philox' is not valid"),
+    "streams_with_a_custom_model": (
+        BASE.replace("seed = 1", 'seed = 1\nstreams = "counter"\nmodel = "math:fsum"'),
+        "streams = 'counter' needs the default model",
     ),
     "excluded_and_narrowed": (
         REGISTRY_BASE.replace('from = "registry"', 'from = "registry"\nmonths = { range = [12, 24] }'),

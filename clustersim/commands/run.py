@@ -26,6 +26,12 @@ def register(sub) -> None:
     p.add_argument("--replicates", type=int, default=10, help="number of replicates (default 10)")
     p.add_argument("--months", type=int, default=None, help="override the simulated horizon")
     add_set_option(p)
+    p.add_argument(
+        "--streams",
+        choices=("legacy", "counter"),
+        default="legacy",
+        help="random draws: legacy (default) or counter-based (better common random numbers across scenarios)",
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(func=run)
@@ -43,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else free_default_folder(Path("results") / scenario.name)
     check_output_folder(out, args.force)  # refuse before simulating, not after
     t0 = time.perf_counter()
-    series, summary = run_scenario(scenario, seed=args.seed, replicates=args.replicates)
+    series, summary = run_scenario(scenario, seed=args.seed, replicates=args.replicates, streams=args.streams)
     elapsed = time.perf_counter() - t0
     table = summary_table(summary)
     cal = PolicyCalendar.from_scenario(scenario)
@@ -76,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
                     "root_seed": args.seed,
                     "scheme": "numpy SeedSequence(root, spawn_key=(replicate,))",
                     "replicate_seeds": summary["seed"].tolist(),
+                    "streams": args.streams,
                 },
                 "replicates": args.replicates,
                 "months": scenario.months,

@@ -79,6 +79,7 @@ from ..metrics import SUMMARY_METRICS
 from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
 from ..seeds import run_seed
+from ..streams import STREAMS
 
 METHODS = ("grid", "lhs", "sobol", "morris", "doses")
 #: designs whose factors take listed levels (the others sample ranges)
@@ -93,6 +94,7 @@ TOP_KEYS = (
     "outputs",
     "baseline",
     "series",
+    "streams",
     "design",
     "fixed",
     "factors",
@@ -180,6 +182,7 @@ class Experiment:
     model: Callable | None = None
     model_ref: str | None = None
     series: bool = False
+    streams: str = "legacy"  # the model's random draws: "legacy" or "counter" (clustersim.streams)
     exclude: dict = field(default_factory=dict)  # registry parameters left out of [factors], with the reason
     _design: Design | None = field(default=None, repr=False)
     _params: list | None = field(default=None, repr=False)
@@ -314,6 +317,7 @@ class Experiment:
             "seed": self.seed,
             "outputs": list(self.outputs),
             "series": self.series,
+            "streams": self.streams,
             "exclude": dict(self.exclude),
         }
 
@@ -322,6 +326,8 @@ class Experiment:
         s = self.spec()
         key = {k: s[k] for k in ("scenario", "baseline", "model", "fixed", "factors", "design", "replicates", "seed")}
         key["series"] = s["series"]
+        if s["streams"] != "legacy":  # keeps the fingerprints of folders written before the key existed
+            key["streams"] = s["streams"]
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -608,6 +614,10 @@ def experiment_from_dict(
             raise _err(origin, f"{key} = {data[key]!r} has the wrong type; allowed: a string")
     if "series" in data and not isinstance(data["series"], bool):
         raise _err(origin, f"series = {data['series']!r} has the wrong type; allowed: true or false")
+    if "streams" in data and data["streams"] not in STREAMS:
+        raise _err(origin, f"streams = {data['streams']!r} is not valid; allowed: {', '.join(map(repr, STREAMS))}")
+    if data.get("streams", "legacy") != "legacy" and (model is not None or "model" in data):
+        raise _err(origin, "streams = 'counter' needs the default model; allowed: drop 'streams' or 'model'")
     model_ref = None
     if "model" in data:
         if model is not None:
@@ -695,6 +705,7 @@ def experiment_from_dict(
         model=model,
         model_ref=model_ref,
         series=data.get("series", False),
+        streams=data.get("streams", "legacy"),
         exclude=exclude,
     )
     exp.point_params()  # validate every design point now, before any output exists

@@ -210,7 +210,7 @@ def run_experiment(
     todo = [r for r in runs if r not in done]
     seeds = {r: exp.run_seed(*r) for r in runs}
     params = exp.point_params()
-    specs = [RunSpec(p, r, seeds[(p, r)], params[p]) for p, r in todo]
+    specs = [RunSpec(p, r, seeds[(p, r)], params[p], exp.streams) for p, r in todo]
     started, t0 = now(), time.perf_counter()
     label = f"{exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard[1] > 1 else "")
     bar = Progress(len(runs), len(runs) - len(todo), progress, label)

@@ -22,11 +22,12 @@ class RunSpec:
     replicate: int
     seed: int
     params: object
+    streams: str = "legacy"  # the model's random draws (clustersim.streams); the default model only
 
 
-def clustersim_model(scenario, seed: int, series: bool = False):
+def clustersim_model(scenario, seed: int, series: bool = False, streams: str = "legacy"):
     """The agent-based model as a sweep model: per-run summary dict (and the monthly series if asked)."""
-    df, summary = simulate(scenario, seed, series=series)
+    df, summary = simulate(scenario, seed, series=series, streams=streams)
     return (summary, df) if series else summary
 
 
@@ -53,7 +54,10 @@ def run_batch(model: Callable | None, runs: list[RunSpec], series: bool = False)
     t0 = time.perf_counter()
     rows, frames = [], []
     for r in runs:
-        result = clustersim_model(r.params, r.seed, series=series) if model is None else model(r.params, r.seed)
+        if model is None:
+            result = clustersim_model(r.params, r.seed, series=series, streams=r.streams)
+        else:
+            result = model(r.params, r.seed)
         if series:
             summary, df = result if model is None else (result, None)
             if df is not None:
