@@ -180,10 +180,16 @@ class ClusterState:
         return self.activity.counters
 
     # the legacy backend's generators, by their old names (tests replace them to force a draw)
-    rng = property(lambda self: self.draws.rng, lambda self, g: setattr(self.draws, "rng", g))
-    rng_turnover = property(
-        lambda self: self.draws.rng_turnover, lambda self, g: setattr(self.draws, "rng_turnover", g)
-    )
+    rng = property(lambda self: self._legacy("rng"), lambda self, g: self._legacy("rng", g))
+    rng_turnover = property(lambda self: self._legacy("rng_turnover"), lambda self, g: self._legacy("rng_turnover", g))
     rng_monitoring = property(
-        lambda self: self.draws.rng_monitoring, lambda self, g: setattr(self.draws, "rng_monitoring", g)
+        lambda self: self._legacy("rng_monitoring"), lambda self, g: self._legacy("rng_monitoring", g)
     )
+
+    def _legacy(self, name: str, generator=None):
+        """A legacy generator by name (or replace it); counter-based draws have none to read or replace."""
+        if not isinstance(self.draws, LegacyDraws):
+            raise AttributeError(f"{name}: this run uses counter-based draws, which have no generator")
+        if generator is not None:
+            setattr(self.draws, name, generator)
+        return getattr(self.draws, name)

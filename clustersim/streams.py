@@ -33,6 +33,7 @@ MIX_MULTIPLIER_2 = np.uint64(0x94D049BB133111EB)
 UINT64_MASK = (1 << 64) - 1
 STREAMS = ("legacy", "counter")  # the two backends, by the name ClusterModel(streams=...) takes
 DOUBLE_UNIT = 2.0**-53  # a 53-bit mantissa: the top 53 bits of the hash give a double in [0, 1)
+BELOW_ONE = 1.0 - DOUBLE_UNIT  # the largest double below 1: the top hash would round (2**53 - 0.5) / 2**53 up to 1
 
 
 def _count(address) -> int:
@@ -148,7 +149,7 @@ def fold_addresses(start: np.ndarray, *address: np.ndarray) -> np.ndarray:
     for level in address:
         h += (np.asarray(level).astype(np.uint64) + np.uint64(1)) * GOLDEN_GAMMA
         mix64(h)
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * DOUBLE_UNIT
+    return np.minimum(((h >> np.uint64(11)).astype(np.float64) + 0.5) * DOUBLE_UNIT, BELOW_ONE)
 
 
 def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np.ndarray:
@@ -164,6 +165,8 @@ def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     against ``pdtr`` where its continuous answer lands beside the integer.
     """
     u, lam = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+    if not (np.isfinite(lam) & (lam >= 0)).all():
+        raise ValueError(f"a Poisson mean must be finite and >= 0, got {lam[~(np.isfinite(lam) & (lam >= 0))][:3]}")
     k = np.zeros(u.shape, dtype=np.int64)
     live = lam > 0
     if not live.any():
@@ -176,6 +179,8 @@ def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         if not (down.any() or up.any()):
             break
         guess = guess - down + up
+    else:
+        raise ValueError("Poisson quantile did not converge: pdtrik's estimate was more than 64 away")
     k[live] = guess
     return k
 
@@ -279,16 +284,23 @@ class CounterDraws:
     def integers(self, site: Site, high: int, *address: np.ndarray) -> np.ndarray:
         return np.minimum(np.floor(self.uniform(site, *address) * high), high - 1).astype(np.int64)
 
+    def _one_cluster(self, what: str) -> None:
+        if self.layout is not None and self.layout.K > 1:
+            raise NotImplementedError(f"{what} of a batch needs per-cluster selection (docs/plans/ensemble-engine.md)")
+
     def poisson(self, site: Site, lam: float) -> int:
         """One cluster's Poisson draw (K = 1)."""
+        self._one_cluster("a Poisson draw")
         return int(
             poisson_inverse_cdf(self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, int)), lam)[0]
         )
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
         """A random permutation of one cluster's addresses: sorted by their hashes (stable)."""
+        self._one_cluster("an order")
         return np.argsort(self.uniform(site, *address), kind="stable")
 
     def sample(self, site: Site, pool: np.ndarray, size: int) -> np.ndarray:
         """The ``size`` members of one cluster's ``pool`` with the smallest hashes, in hash order."""
+        self._one_cluster("a sample")
         return pool[np.argsort(self.uniform(site, pool), kind="stable")[:size]]

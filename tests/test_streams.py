@@ -18,6 +18,7 @@ from clustersim.model import ClusterModel
 from clustersim.seeds import replicate_seeds
 from clustersim.streams import (
     GOLDEN_GAMMA,
+    SITE_SPACES,
     CounterDraws,
     LegacyDraws,
     Site,
@@ -108,6 +109,28 @@ def test_legacy_draws_make_the_old_generator_calls():
     items = np.array([5, 9, 2, 8])
     assert np.array_equal(items[draws.order(Site.TRAIN_SUBSET, items)], rng.permutation(items))
     assert np.array_equal(draws.sample(Site.MATCHMAKING, items, 2), rng.choice(items, size=2, replace=False))
+    assert np.array_equal(draws.integers(Site.WELL_MIXED_PARTNER, 9, items), rng.integers(0, 9, size=4))
+    assert np.array_equal(draws.uniform_between(Site.HURRICANE, 0.5, 1.5, 3), rng.uniform(0.5, 1.5, 3))
+
+
+def test_every_site_names_its_index_space():
+    assert set(SITE_SPACES) == set(Site)
+
+
+def test_counter_runs_have_no_generator_to_replace():
+    s = ClusterModel("baseline", seed=1, streams="counter").state
+    with pytest.raises(AttributeError, match="counter-based draws"):
+        s.rng_turnover = np.random.default_rng(1)
+
+
+def test_poisson_means_must_be_finite_and_batches_refuse_unported_selections():
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        poisson_inverse_cdf(np.array([0.5]), np.nan)
+    batch = CounterDraws([1, 2], Layout.from_sizes(firms=[2, 2], ties=[0, 0], officers=[0, 0]))
+    with pytest.raises(NotImplementedError):
+        batch.poisson(Site.PROPOSALS_SELF, 1.0)
+    with pytest.raises(NotImplementedError):
+        batch.order(Site.FIRST_CALL, np.arange(4))
 
 
 def test_the_model_is_reproducible_under_counter_draws_and_differs_from_legacy():
@@ -160,23 +183,25 @@ def test_layout_localises_global_indices():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    sizes=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40)), min_size=1, max_size=5),
+    sizes=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40), st.integers(0, 4)), min_size=1, max_size=5),
     keys=st.lists(st.integers(0, 2**64 - 1), min_size=5, max_size=5),
     month=st.integers(0, 200),
 )
 def test_a_cluster_draws_the_same_alone_and_in_any_batch(sizes, keys, month):
     """Design (a) of issue 12: a cluster's draws depend on its key and its own elements only."""
-    firms, ties = [n for n, _ in sizes], [e for _, e in sizes]
+    firms, ties, officers = ([size[i] for size in sizes] for i in range(3))
     K = len(sizes)
-    batch = CounterDraws(keys[:K], Layout.from_sizes(firms, ties, [0] * K))
+    batch = CounterDraws(keys[:K], Layout.from_sizes(firms, ties, officers))
     batch.at_month(month)
     layout = batch.layout
     every_firm = batch.uniform(Site.MEMBERSHIP, layout.firm_ptr[-1])
     every_tie = batch.uniform(Site.INFORMAL_CONTACT, layout.tie_ptr[-1])
+    every_officer = batch.uniform(Site.TURNOVER, layout.officer_ptr[-1])
     # content addresses: every firm asks firm 0 of its own cluster, as a facilitator's introduction
     askers = np.arange(layout.firm_ptr[-1])
     asked = layout.firm_ptr[layout.clusters("firm")]
     calls = batch.uniform(Site.FIRST_CALL, askers, asked, np.ones(askers.size, dtype=np.int64))
+    joins = batch.uniform(Site.JOIN, asked, askers)
     for k in range(K):
         alone = CounterDraws(keys[k])
         alone.at_month(month)
@@ -184,9 +209,13 @@ def test_a_cluster_draws_the_same_alone_and_in_any_batch(sizes, keys, month):
         assert np.array_equal(every_firm[firm_slice], alone.uniform(Site.MEMBERSHIP, firms[k]))
         tie_slice = slice(layout.tie_ptr[k], layout.tie_ptr[k + 1])
         assert np.array_equal(every_tie[tie_slice], alone.uniform(Site.INFORMAL_CONTACT, ties[k]))
+        officer_slice = slice(layout.officer_ptr[k], layout.officer_ptr[k + 1])
+        assert np.array_equal(every_officer[officer_slice], alone.uniform(Site.TURNOVER, officers[k]))
         local = np.arange(firms[k])
         expected = alone.uniform(Site.FIRST_CALL, local, np.zeros(firms[k], dtype=np.int64), np.ones(firms[k], int))
         assert np.array_equal(calls[firm_slice], expected)
+        first_firm = np.zeros(firms[k], dtype=np.int64)
+        assert np.array_equal(joins[firm_slice], alone.uniform(Site.JOIN, first_firm, local))
 
 
 def test_a_batch_needs_one_key_per_cluster_and_named_clusters_for_actions():
