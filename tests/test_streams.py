@@ -155,6 +155,7 @@ def _summaries(scenario: str, streams: str) -> dict[str, np.ndarray]:
     return {name: np.array([row[name] for row in rows], dtype=float) for name in THRESHOLDS["outcomes"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", THRESHOLDS["scenarios"])
 def test_counter_and_legacy_draws_agree_in_distribution(scenario):
     legacy, counter = _summaries(scenario, "legacy"), _summaries(scenario, "counter")
