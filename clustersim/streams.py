@@ -26,6 +26,8 @@ from enum import IntEnum
 import numpy as np
 from scipy.special import pdtr, pdtrik
 
+from .segments import topk_seg
+
 #: SplitMix64's constants (Steele, Lea and Flood 2014): the golden gamma and the finaliser's multipliers
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 MIX_MULTIPLIER_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -267,16 +269,21 @@ class CounterDraws:
         )
         return cluster, (first, *rest)
 
-    def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
-        """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
+    def _draw(self, site: Site, address: tuple, cluster: np.ndarray | None = None):
+        """``(uniforms, cluster of each, local addresses)``; ``cluster`` names those of local addresses."""
         address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
         if self.layout is None and cluster is None:  # one cluster: its base, without a gather
             key = int(self.keys[0])
             base = _mix_int(key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
-            return fold_addresses(np.full(np.shape(address[0]), base, dtype=np.uint64), *address)
+            u = fold_addresses(np.full(np.shape(address[0]), base, dtype=np.uint64), *address)
+            return u, None, address
         if cluster is None:
             cluster, address = self._localise(site, address)
-        return fold_addresses(site_bases(self.keys, self.month, int(site))[cluster], *address)
+        return fold_addresses(site_bases(self.keys, self.month, int(site))[cluster], *address), cluster, address
+
+    def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+        """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
+        return self._draw(site, address, cluster)[0]
 
     def uniform_between(self, site: Site, low: float, high: float, *address: np.ndarray) -> np.ndarray:
         return low + (high - low) * self.uniform(site, *address)
@@ -284,23 +291,26 @@ class CounterDraws:
     def integers(self, site: Site, high: int, *address: np.ndarray) -> np.ndarray:
         return np.minimum(np.floor(self.uniform(site, *address) * high), high - 1).astype(np.int64)
 
-    def _one_cluster(self, what: str) -> None:
-        if self.layout is not None and self.layout.K > 1:
-            raise NotImplementedError(f"{what} of a batch needs per-cluster selection (docs/plans/ensemble-engine.md)")
-
-    def poisson(self, site: Site, lam: float) -> int:
-        """One cluster's Poisson draw (K = 1)."""
-        self._one_cluster("a Poisson draw")
-        return int(
-            poisson_inverse_cdf(self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, int)), lam)[0]
-        )
+    def poisson(self, site: Site, lam):
+        """Poisson draws by inverse transform: one mean gives an int (K = 1), one mean per cluster an array."""
+        K = int(self.keys.size)
+        if np.ndim(lam) == 0 and K == 1:
+            u = self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, dtype=np.int64))
+            return int(poisson_inverse_cdf(u, lam)[0])
+        u = self.uniform(site, np.zeros(K, dtype=np.int64), cluster=np.arange(K))
+        return poisson_inverse_cdf(u, np.broadcast_to(np.asarray(lam, dtype=float), (K,)))
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
-        """A random permutation of one cluster's addresses: sorted by their hashes (stable)."""
-        self._one_cluster("an order")
-        return np.argsort(self.uniform(site, *address), kind="stable")
+        """A random permutation of the addresses: grouped by cluster, each cluster sorted by its hashes (stable)."""
+        u, cluster, _ = self._draw(site, address)
+        if cluster is None:
+            return np.argsort(u, kind="stable")
+        return np.lexsort((u, cluster))
 
-    def sample(self, site: Site, pool: np.ndarray, size: int) -> np.ndarray:
-        """The ``size`` members of one cluster's ``pool`` with the smallest hashes, in hash order."""
-        self._one_cluster("a sample")
-        return pool[np.argsort(self.uniform(site, pool), kind="stable")[:size]]
+    def sample(self, site: Site, pool: np.ndarray, size) -> np.ndarray:
+        """In each cluster, the ``size`` (one int, or one per cluster) members of ``pool`` with the smallest
+        hashes, grouped by cluster and in hash order; ties go to the lower index within the cluster."""
+        u, cluster, local = self._draw(site, (pool,))
+        if cluster is None:
+            return pool[np.argsort(u, kind="stable")[:size]]
+        return pool[topk_seg(-u, cluster, int(self.keys.size), size, local[0])]

@@ -123,14 +123,38 @@ def test_counter_runs_have_no_generator_to_replace():
         s.rng_turnover = np.random.default_rng(1)
 
 
-def test_poisson_means_must_be_finite_and_batches_refuse_unported_selections():
+def test_poisson_means_must_be_finite_and_at_least_zero():
     with pytest.raises(ValueError, match="finite and >= 0"):
         poisson_inverse_cdf(np.array([0.5]), np.nan)
-    batch = CounterDraws([1, 2], Layout.from_sizes(firms=[2, 2], ties=[0, 0], officers=[0, 0]))
-    with pytest.raises(NotImplementedError):
-        batch.poisson(Site.PROPOSALS_SELF, 1.0)
-    with pytest.raises(NotImplementedError):
-        batch.order(Site.FIRST_CALL, np.arange(4))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    firms=st.lists(st.integers(0, 25), min_size=1, max_size=4),
+    keys=st.lists(st.integers(0, 2**63), min_size=4, max_size=4),
+    share=st.floats(0, 1),
+    size=st.integers(0, 30),
+)
+def test_batch_selections_equal_each_cluster_alone(firms, keys, share, size):
+    """Poisson counts, random orders and samples without replacement: per cluster, as if it ran alone."""
+    K = len(firms)
+    layout = Layout.from_sizes(firms, [0] * K, [0] * K)
+    batch = CounterDraws(keys[:K], layout)
+    lam = np.linspace(0.5, 40.0, K)
+    counts = batch.poisson(Site.PROPOSALS_SELF, lam)
+    order = batch.order(Site.INITIATOR_ORDER, np.arange(layout.firm_ptr[-1]))
+    pool = np.flatnonzero(batch.uniform(Site.MEMBERSHIP, layout.firm_ptr[-1]) < share)
+    picked = batch.sample(Site.MATCHMAKING, pool, size)
+    for k in range(K):
+        alone = CounterDraws(keys[k])
+        assert counts[k] == alone.poisson(Site.PROPOSALS_SELF, lam[k])
+        offset = layout.firm_ptr[k]
+        mine = order[(order >= offset) & (order < layout.firm_ptr[k + 1])] - offset
+        assert np.array_equal(mine, alone.order(Site.INITIATOR_ORDER, np.arange(firms[k])))
+        assert np.array_equal(order[offset : layout.firm_ptr[k + 1]] - offset, mine)  # grouped by cluster
+        local_pool = pool[(pool >= offset) & (pool < layout.firm_ptr[k + 1])] - offset
+        mine = picked[(picked >= offset) & (picked < layout.firm_ptr[k + 1])] - offset
+        assert np.array_equal(mine, alone.sample(Site.MATCHMAKING, local_pool, size))
 
 
 def test_the_model_is_reproducible_under_counter_draws_and_differs_from_legacy():
