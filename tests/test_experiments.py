@@ -379,6 +379,20 @@ def test_compare_scenarios_table():
         assert funded["cost_per_additional_cooperating_firm"] == pytest.approx(expected)
 
 
+def test_compare_with_counter_streams_is_reproducible_and_differs_from_legacy(capsys):
+    def runs(streams):
+        kw = dict(replicates=2, seed=1, months=12, posterior=None, return_runs=True, streams=streams)
+        return compare_scenarios(["funded_programme"], **kw)[1]
+
+    counter = runs("counter")
+    pdt.assert_frame_equal(counter, runs("counter"))
+    assert counter["seed"].tolist() == runs("legacy")["seed"].tolist()
+    assert not np.allclose(counter["final_trust"], runs("legacy")["final_trust"])
+    args = ["compare", "funded_programme", "--replicates", "2", "--months", "6", "--streams", "counter"]
+    assert main([*args, "--executor", "serial", "--posterior", "none"]) == 0
+    assert "counter draws" in capsys.readouterr().out
+
+
 def test_pareto_efficient():
     cost = [0, 10, 20, 15, 30]
     coop = [0.1, 0.5, 0.6, 0.4, 0.6]

@@ -25,6 +25,12 @@ def register(sub) -> None:
         "(default: the shipped calibration/ccpf_posterior.parquet, if present); a SCENARIO that sets a drawn "
         "parameter to other than its default is refused (exit 2)",
     )
+    p.add_argument(
+        "--streams",
+        choices=("legacy", "counter"),
+        default="legacy",
+        help="random draws: legacy (default) or counter-based (closer pairing of the scenarios' replicates)",
+    )
     p.add_argument("--out", type=Path, default=None, help="also write comparison.csv/.md and figures here")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     p.set_defaults(func=compare)
@@ -50,19 +56,25 @@ def compare(args: argparse.Namespace) -> int:
         workers=args.workers,
         return_runs=True,
         posterior=post,
+        streams=args.streams,
     )
     show = ["scenario"]
     for k in ("final_cooperation", "final_trust", "dropouts", "revenue_index"):
         show += [f"{k}_mean", f"{k}_low", f"{k}_high"]
     show += ["cost_mean", "additional_cooperating_firms", "cost_per_additional_cooperating_firm"]
-    print(f"{len(table)} scenarios x {args.replicates} replicates, root seed {args.seed} (mean and 95% interval)")
+    print(
+        f"{len(table)} scenarios x {args.replicates} replicates, root seed {args.seed}, {args.streams} draws"
+        " (mean and 95% interval)"
+    )
     print(table[show].round(3).to_string(index=False))
     beats = beat_table(runs, list(dict.fromkeys(args.scenarios)))
     if post is not None:
         print(f"parameter uncertainty: {post_name}, one posterior draw per replicate (paired across scenarios)")
     if len(beats):
-        print("probability that the first scenario beats each other one (over replicates" + (
-            " and posterior draws)" if post is not None else ")"))
+        print(
+            "probability that the first scenario beats each other one (over replicates"
+            + (" and posterior draws)" if post is not None else ")")
+        )
         print(beats.round(3).to_string(index=False))
     if args.out is not None:
         from ..experiments import plots

@@ -123,6 +123,7 @@ def run_on_common_seeds(
     workers: int | None = None,
     model=None,
     posterior=None,
+    streams: str = "legacy",
 ) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
 
@@ -135,6 +136,8 @@ def run_on_common_seeds(
     rows carry the drawn values as ``posterior_<parameter>`` columns. A scenario that sets a drawn parameter to
     other than its registry default raises a one-line :class:`ScenarioError` before anything runs
     (:func:`clustersim.posterior.check_not_drawn`): the draw would silently replace the setting.
+    ``streams = "counter"`` uses counter-based draws (``clustersim.streams``), which keep the pairing closer:
+    a scenario's extra or missing draws do not shift the others.
     """
     seeds = [run_seed(seed, r) for r in range(replicates)]
     draws = [{}] * replicates
@@ -144,7 +147,7 @@ def run_on_common_seeds(
             check_not_drawn(post, sc)
         draws = draw_parameter_sets(post, replicates, seed)
     specs = [
-        RunSpec(i, r, seeds[r], sc.replace(origin="posterior", **draws[r]) if draws[r] else sc)
+        RunSpec(i, r, seeds[r], sc.replace(origin="posterior", **draws[r]) if draws[r] else sc, streams)
         for i, sc in enumerate(scenarios)
         for r in range(replicates)
     ]
@@ -174,6 +177,7 @@ def compare_scenarios(
     baseline: str = "baseline",
     return_runs: bool = False,
     posterior=SHIPPED_POSTERIOR,
+    streams: str = "legacy",
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
 
@@ -198,7 +202,7 @@ def compare_scenarios(
     scenarios = [load_scenario(n) for n in names]
     if months is not None:
         scenarios = [s.replace(origin="--months", months=months) for s in scenarios]
-    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, posterior=posterior)
+    runs = run_on_common_seeds(scenarios, replicates, seed, executor, workers, posterior=posterior, streams=streams)
     runs.insert(0, "scenario", [names[i] for i in runs["point_id"]])
     labels = dict(enumerate(names))
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
