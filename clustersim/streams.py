@@ -243,6 +243,8 @@ class CounterDraws:
         keys = [int(k) & UINT64_MASK for k in keys]
         self.keys = np.array(keys, dtype=np.uint64)
         self.layout = layout
+        if layout is None and self.keys.size != 1:
+            raise ValueError(f"{self.keys.size} keys need a Layout saying where each cluster's elements are")
         if layout is not None and self.keys.size != layout.K:
             raise ValueError(f"one key per cluster: {self.keys.size} keys for {layout.K} clusters")
         self.month = 0
@@ -294,11 +296,14 @@ class CounterDraws:
     def poisson(self, site: Site, lam):
         """Poisson draws by inverse transform: one mean gives an int (K = 1), one mean per cluster an array."""
         K = int(self.keys.size)
-        if np.ndim(lam) == 0 and K == 1:
+        if np.ndim(lam) == 0 and self.layout is None:
             u = self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, dtype=np.int64))
             return int(poisson_inverse_cdf(u, lam)[0])
+        lam = np.asarray(lam, dtype=float)
+        if lam.ndim and lam.shape != (K,):
+            raise ValueError(f"one Poisson mean per cluster: {lam.size} means for {K} clusters")
         u = self.uniform(site, np.zeros(K, dtype=np.int64), cluster=np.arange(K))
-        return poisson_inverse_cdf(u, np.broadcast_to(np.asarray(lam, dtype=float), (K,)))
+        return poisson_inverse_cdf(u, np.broadcast_to(lam, (K,)))
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
         """A random permutation of the addresses: grouped by cluster, each cluster sorted by its hashes (stable)."""

@@ -184,6 +184,25 @@ def test_counter_streams_are_reproducible_across_executors_and_shards(reference)
     assert exp.spec()["streams"] == "counter" and exp.fingerprint() != load_experiment(tiny_grid()).fingerprint()
 
 
+def test_counter_streams_need_the_default_model_and_survive_the_manifest(tmp_path):
+    import dataclasses
+    import json
+
+    from clustersim.experiments.mixes import run_on_common_seeds
+    from clustersim.experiments.store import experiment_from_manifest
+    from clustersim.scenario import ScenarioError
+
+    exp = load_experiment(tiny_grid(streams="counter", replicates=1))
+    with pytest.raises(ScenarioError, match="needs the default model"):
+        dataclasses.replace(exp, model=ishigami)
+    with pytest.raises(ScenarioError, match="needs the default model"):
+        run_on_common_seeds([exp.scenario], 1, 0, model=ishigami, streams="counter")
+    out = tmp_path / "counter"
+    run_experiment(exp, executor="serial", out=out, progress=False)
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert experiment_from_manifest(manifest).fingerprint() == exp.fingerprint()
+
+
 # ----------------------------------------------------------------------------- store, resume, worker death
 def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(reference, tmp_path, monkeypatch):
     monkeypatch.setattr(runner_mod, "FLUSH_ROWS", 3)  # commit small parts, so the interruption leaves some behind

@@ -123,9 +123,14 @@ def test_counter_runs_have_no_generator_to_replace():
         s.rng_turnover = np.random.default_rng(1)
 
 
-def test_poisson_means_must_be_finite_and_at_least_zero():
+def test_poisson_means_must_be_finite_and_at_least_zero_and_batches_need_a_layout():
     with pytest.raises(ValueError, match="finite and >= 0"):
         poisson_inverse_cdf(np.array([0.5]), np.nan)
+    with pytest.raises(ValueError, match="need a Layout"):
+        CounterDraws([1, 2])
+    batch = CounterDraws([1, 2], Layout.from_sizes(firms=[1, 1], ties=[0, 0], officers=[0, 0]))
+    with pytest.raises(ValueError, match="one Poisson mean per cluster"):
+        batch.poisson(Site.PROPOSALS_SELF, np.ones(3))
 
 
 @settings(max_examples=30, deadline=None)

@@ -84,7 +84,7 @@ def compare(args: argparse.Namespace) -> int:
             plain.attrs = {}
             plain.to_csv(tmp / "comparison.csv", index=False)
             (tmp / "comparison.md").write_text(markdown_table(plain, "Scenario comparison"))
-            runs.to_csv(tmp / "runs.csv", index=False)
+            runs.assign(streams=args.streams).to_csv(tmp / "runs.csv", index=False)  # which draws made these runs
             beats.to_csv(tmp / "beats.csv", index=False)
             plots.plot_cost_cooperation(table, tmp / "cost_cooperation.png")
             plots.plot_kpi_distributions(runs, table, list(KPIS[:4]), tmp / "kpi_distributions.png")

@@ -100,6 +100,8 @@ TOP_KEYS = (
     "factors",
     "exclude",
 )
+#: how a manifest names the agent-based model (the default sweep model)
+DEFAULT_MODEL = "clustersim.ClusterModel"
 #: ``[factors] from = REGISTRY``: every numeric registry parameter not in ``[exclude]`` is a factor
 REGISTRY = "registry"
 #: keys of the [design] table per method, with their defaults (None = required)
@@ -186,6 +188,12 @@ class Experiment:
     exclude: dict = field(default_factory=dict)  # registry parameters left out of [factors], with the reason
     _design: Design | None = field(default=None, repr=False)
     _params: list | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # a custom model draws its own numbers: the model's draws option would be silently ignored
+        custom = self.model is not None or self.model_ref not in (None, DEFAULT_MODEL)
+        if self.streams != "legacy" and custom:
+            raise ScenarioError(f"{self.source}: streams = {self.streams!r} needs the default model; allowed: 'legacy'")
 
     # ------------------------------------------------------------------ design
     @property
@@ -309,7 +317,7 @@ class Experiment:
             "baseline": None
             if self.baseline is None
             else {"name": self.baseline.name, "source": self.baseline.source, "parameters": self.baseline.to_dict()},
-            "model": self.model_ref or ("clustersim.ClusterModel" if self.model is None else repr(self.model)),
+            "model": self.model_ref or (DEFAULT_MODEL if self.model is None else repr(self.model)),
             "fixed": dict(self.fixed),
             "factors": [f.to_dict() for f in self.factors],
             "design": {"method": self.method, **self.settings},

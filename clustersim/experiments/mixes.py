@@ -139,6 +139,8 @@ def run_on_common_seeds(
     ``streams = "counter"`` uses counter-based draws (``clustersim.streams``), which keep the pairing closer:
     a scenario's extra or missing draws do not shift the others.
     """
+    if model is not None and streams != "legacy":
+        raise ScenarioError(f"streams = {streams!r} needs the default model; allowed: 'legacy' with a custom model")
     seeds = [run_seed(seed, r) for r in range(replicates)]
     draws = [{}] * replicates
     post = resolve_posterior(posterior)

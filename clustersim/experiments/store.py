@@ -258,6 +258,7 @@ def experiment_from_manifest(manifest: dict) -> Experiment:
         fixed=spec.get("fixed", {}),
         model_ref=spec.get("model"),
         series=spec.get("series", False),
+        streams=spec.get("streams", "legacy"),
     )
     names = [f.name for f in factors]
     points = [dict(zip(names, row, strict=True)) for row in d["points"]]
