@@ -1,0 +1,189 @@
+"""Per-cluster metrics of an ensemble batch, from its concatenated firm and tie arrays.
+
+The ensemble engine (docs/plans/ensemble-engine.md, §0 D2 and D4, §1, §4 step 6) holds K clusters in one set
+of arrays: the firms of cluster k are ``layout.firm_ptr[k]:layout.firm_ptr[k + 1]``, its ties
+``layout.tie_ptr[k]:layout.tie_ptr[k + 1]``, and a tie's ends ``u, v`` are *global* firm indices. Every
+function here returns length-K arrays, one value per cluster, and reduces only through
+``clustersim.segments`` (``np.bincount``, which adds in index order) or exact operations (counts,
+maxima), so a cluster's value has the same bits alone (K = 1) and anywhere in any batch.
+
+These are the metrics of ``clustersim.metrics.monthly_metrics`` that depend on the firm and tie arrays
+alone, plus the economy totals behind its economy indices. Sums in index order differ from numpy's
+pairwise ``.sum()``/``.mean()`` in the last bit, so the float means agree with ``monthly_metrics`` to
+rounding, not bit for bit; counts and the giant component agree exactly.
+
+Coefficients (``coef``'s attributes, and ``firms.exporter_threshold``) are Python scalars when they are the
+same for the whole batch and length-K arrays when they differ, gathered per element by ``per_element``
+(D4: ``x * c`` and ``x * c_vec[cl]`` are the same IEEE operation). An exponent is the exception:
+``x ** c`` with a scalar ``c`` of 0.5, 2 or -1 is not the same operation as with an array (see
+``per_element_array``), so exponents are always gathered into arrays.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .layout import Layout
+from .metrics import NUMPY_LABELLING_MAX_FIRMS, component_labels
+from .network import TieArrays
+from .processes.rules import export_share
+from .segments import segcount, segmax, segmean, segsum
+from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
+
+#: ``economy_totals``' keys, in its order
+ECONOMY_KEYS = ("revenue", "exports", "jobs", "new_jobs", "women_new_jobs", "women_jobs", "managers", "women_managers")
+
+
+def per_element(value, cl: np.ndarray):
+    """A coefficient as seen by each element: a scalar as is, a per-cluster (K) array gathered by ``cl``.
+
+    Keeping a batch-wide scalar a scalar leaves the K = 1 arithmetic untouched (plan, D4).
+    """
+    return value if np.ndim(value) == 0 else np.asarray(value)[cl]
+
+
+def per_element_array(value, cl: np.ndarray, K: int) -> np.ndarray:
+    """A coefficient gathered into one value per element, always a materialised array, even when uniform.
+
+    For exponents: numpy (2.5) computes ``x ** 0.5``, ``x ** 2`` and ``x ** -1`` with a scalar (or
+    stride-0) exponent as sqrt, square and reciprocal, which differ from the general ``pow`` in the last
+    bit for about 5% of ``x``. A scalar exponent would therefore give a cluster other bits when its batch
+    happens to share the value than when the exponent is a K-array; gathering it always takes ``pow``.
+    """
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), (K,))[cl]
+
+
+def _labels(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """A component label per firm of the whole (block-diagonal) batch graph, by the single-cluster rule.
+
+    Below ``NUMPY_LABELLING_MAX_FIRMS`` firms numpy hooking (``metrics.component_labels``), above it
+    scipy's ``connected_components``, as ``metrics._giant_component`` chooses by the size it labels.
+    Labels differ between the two, the components (and so their sizes) do not.
+    """
+    if n <= NUMPY_LABELLING_MAX_FIRMS:
+        return component_labels(u, v, n)
+    graph = coo_matrix((np.ones(u.size), (u, v)), shape=(n, n)).tocsr()
+    return connected_components(graph, directed=False)[1]
+
+
+def component_sizes_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.ndarray:
+    """The size of each firm's component (N, int64) in the graph with edges ``u``-``v`` (global firm ids).
+
+    One labelling of the whole batch (plan, §2 "Metrics"): no edge crosses clusters, so a component lies
+    within one cluster and its size is the same alone and in a batch. An edge between two clusters would
+    merge them silently, so it is refused.
+    """
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    firm_cl = layout.clusters("firm")
+    if not np.array_equal(firm_cl[u], firm_cl[v]):
+        raise ValueError("an edge joins firms of two clusters")
+    labels = _labels(u, v, int(layout.firm_ptr[-1]))
+    return np.bincount(labels)[labels]
+
+
+def giant_component_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.ndarray:
+    """Share of each cluster's firms in its largest component (K), as ``metrics._giant_component`` per cluster.
+
+    The per-cluster maximum of the firms' component sizes over ``n_k``: a cluster without edges gives
+    ``1 / n_k`` by itself (every component is one firm), and a cluster without firms NaN. The same
+    integer maximum divided by the same ``n_k`` as the single-cluster code, so the bits are the same.
+    """
+    sizes = component_sizes_batch(u, v, layout)
+    n_k = layout.n_firms
+    giant = np.full(layout.K, np.nan)
+    np.divide(segmax(sizes, layout.clusters("firm"), layout.K, empty=0), n_k, out=giant, where=n_k > 0)
+    return giant
+
+
+def _firm_metrics(firms: FirmArrays, layout: Layout, month: int, coef) -> dict[str, np.ndarray]:
+    """The firm-based metrics of ``monthly_metrics``: shares and means over each cluster's firms."""
+    cl, K = layout.clusters("firm"), layout.K
+    cooperating = (month - firms.last_contribution) <= per_element(coef.cooperation_window_months, cl)
+    exporter = firms.export_readiness >= per_element(firms.exporter_threshold, cl)
+    state = firms.state
+    return {
+        "share_cooperating": segmean(cooperating, cl, K),
+        "members": segcount((state == MEMBER) | (state == ACTIVE), cl, K),
+        "active": segcount(state == ACTIVE, cl, K),
+        "outsiders": segcount(state == OUTSIDE, cl, K),
+        "dropouts": segcount(state == DROPPED, cl, K),
+        "mean_motivation": segmean(firms.motivation, cl, K),
+        "mean_disposition": segmean(firms.disposition, cl, K),
+        "innovation_index": segmean(firms.capability - firms.capability0, cl, K),
+        "export_share": segmean(exporter, cl, K),
+    }
+
+
+def _tie_metrics(ties: TieArrays, trust: np.ndarray, layout: Layout, coef) -> dict[str, np.ndarray]:
+    """The tie-based metrics of ``monthly_metrics``: mean trust, trusted-tie density, giant component."""
+    cl, K = layout.clusters("tie"), layout.K
+    active = ties.active
+    trusted = active & (trust >= per_element(coef.trusted_threshold, cl))
+    n_k = layout.n_firms
+    return {
+        "mean_trust": segmean(trust[active], cl[active], K, empty=0.0),
+        "trusted_tie_density": segcount(trusted, cl, K) / np.maximum(n_k * (n_k - 1) / 2, 1),
+        "giant_component": giant_component_batch(ties.u[trusted], ties.v[trusted], layout),
+    }
+
+
+def firm_tie_metrics_batch(
+    firms: FirmArrays, ties: TieArrays, trust: np.ndarray, layout: Layout, month: int, coef
+) -> dict[str, np.ndarray]:
+    """Per cluster (length-K arrays), the metrics of ``monthly_metrics`` read from the firm and tie arrays.
+
+    ``share_cooperating``, ``mean_trust``, ``trusted_tie_density``, ``giant_component``, ``members``,
+    ``active``, ``outsiders``, ``dropouts`` (int64), ``mean_motivation``, ``mean_disposition``,
+    ``innovation_index`` and ``export_share``, with the same definitions as ``monthly_metrics``. ``month``
+    is the batch's one month (plan, D3). The rest of ``monthly_metrics`` needs per-cluster state that
+    the firm and tie arrays do not hold (counters, ledger, association, manager, report, action book,
+    the month-0 economy).
+    """
+    return {**_firm_metrics(firms, layout, month, coef), **_tie_metrics(ties, trust, layout, coef)}
+
+
+def _economy_per_firm(firms: FirmArrays, coef, cl: np.ndarray, K: int) -> dict[str, np.ndarray]:
+    """Each firm's terms of ``processes.economy.economy_totals``, with the same formulas in the same order.
+
+    The one difference: the jobs exponent is always an array (``per_element_array``), so that a cluster
+    whose ``jobs_elasticity`` is 0.5 gets the same bits in a uniform and in a mixed batch.
+    """
+    f = firms
+    c = SimpleNamespace(
+        export_share_slope=per_element(coef.export_share_slope, cl),
+        export_share_onset=per_element(coef.export_share_onset, cl),
+    )
+    domestic = f.revenue0 * (1.0 - f.export_share0) * f.productivity * f.capital
+    exports = f.revenue0 * export_share(c, f.export_readiness) * f.export_productivity * f.capital
+    revenue = domestic + exports
+    jobs = f.size * (revenue / f.revenue0) ** per_element_array(coef.jobs_elasticity, cl, K)
+    new_jobs = np.maximum(jobs - f.size, 0.0)
+    managers = 1.0 + f.size / per_element(coef.employees_per_manager, cl)  # the owner-manager plus hired managers
+    women_managers = f.female_owner * 1.0 + (managers - 1.0) * f.female_job_share * per_element(
+        coef.women_management_factor, cl
+    )
+    return {
+        "revenue": revenue,
+        "exports": exports,
+        "jobs": jobs,
+        "new_jobs": new_jobs,
+        "women_new_jobs": new_jobs * f.female_job_share,
+        "women_jobs": jobs * f.female_job_share,
+        "managers": managers,
+        "women_managers": women_managers,
+    }
+
+
+def economy_totals_batch(firms: FirmArrays, coef, layout: Layout) -> dict[str, np.ndarray]:
+    """Per cluster (K), the revenue, exports, jobs and management positions of ``economy_totals``.
+
+    The per-firm formulas are ``economy_totals``' own; only the sum changes, to ``segsum`` (bincount in
+    index order: the same bits alone and in a batch, within rounding of numpy's pairwise ``.sum()``).
+    """
+    cl, K = layout.clusters("firm"), layout.K
+    terms = _economy_per_firm(firms, coef, cl, K)
+    return {key: segsum(terms[key], cl, K) for key in ECONOMY_KEYS}
