@@ -80,15 +80,19 @@ class BSO(Agent):
         return self.model.state.bso
 
     competence = property(lambda self: self._staff().competence)
-    staff = property(lambda self: self._staff().staff)
-    trained_staff = property(lambda self: self._staff().trained_staff)
-    capacity = property(lambda self: self._staff().capacity, doc="Capacity to foster collaboration, in [0, 1].")
-    officers_lost = property(lambda self: self._staff().officers_lost)
-    contacts_this_month = property(lambda self: self._staff().contacts_this_month)
+    staff = property(lambda self: int(self._staff().staff[0]))
+    trained_staff = property(lambda self: int(self._staff().trained_staff[0]))
+    capacity = property(
+        lambda self: float(self._staff().capacity[0]), doc="Capacity to foster collaboration, in [0, 1]."
+    )
+    officers_lost = property(lambda self: int(self._staff().officers_lost[0]))
+    contacts_this_month = property(lambda self: int(self._staff().contacts_this_month[0]))
     contacted = property(lambda self: self._staff().contacted)
-    trainees = property(lambda self: self._staff().trainees)
+    trainees = property(lambda self: int(self._staff().trainees[0]))
 
-    proposal_rate = property(lambda self: bso_proposal_rate(self.model.state), doc="Expected proposals a month.")
+    proposal_rate = property(
+        lambda self: float(bso_proposal_rate(self.model.state)[0]), doc="Expected proposals a month."
+    )
 
     def step(self) -> None:
         facilitation.bso_month(self.model.state)
@@ -108,15 +112,15 @@ class ClusterManager(Agent):
     def _mgr(self):
         return self.model.state.manager
 
-    skill = property(lambda self: self._mgr().skill)
-    contacts_per_month = property(lambda self: self._mgr().contacts_per_month)
-    mode = property(lambda self: self._mgr().mode)
-    contacts_this_month = property(lambda self: self._mgr().contacts_this_month)
+    skill = property(lambda self: float(self._mgr().skill[0]))
+    contacts_per_month = property(lambda self: int(self._mgr().contacts_per_month[0]))
+    mode = property(lambda self: "online" if self._mgr().online[0] else "face_to_face")
+    contacts_this_month = property(lambda self: int(self._mgr().contacts_this_month[0]))
     contacted = property(lambda self: self._mgr().contacted)
-    funded_share = property(lambda self: self._mgr().funded_share, doc="Share of this month's salary paid.")
-    active = property(lambda self: manager_active(self.model.state))
-    mode_factor = property(lambda self: manager_mode_factor(self.model.state))
-    proposal_rate = property(lambda self: manager_proposal_rate(self.model.state))
+    funded_share = property(lambda self: float(self._mgr().funded_share[0]), doc="Share of this month's salary paid.")
+    active = property(lambda self: bool(manager_active(self.model.state)[0]))
+    mode_factor = property(lambda self: float(manager_mode_factor(self.model.state)[0]))
+    proposal_rate = property(lambda self: float(manager_proposal_rate(self.model.state)[0]))
 
     def step(self) -> None:
         facilitation.manager_month(self.model.state)

@@ -1,8 +1,11 @@
 """Everything one run changes, in one object the processes are given (docs/architecture.md).
 
-``ClusterState`` owns the arrays and the few per-cluster scalars. Processes
-(``clustersim.processes``) read and update it; the Mesa ``ClusterModel`` holds
-one, and its agents are views of it. Nothing here imports a process.
+``ClusterState`` owns the arrays of K clusters (an ensemble; a single run is K = 1). Firms, ties and
+BSO officers of all clusters are concatenated (``clustersim.layout``); every per-cluster quantity (the
+ledger, the calendar, the association, the manager, the month's flags and tallies) is an array with
+one entry per cluster. Processes (``clustersim.processes``) read and update it; the Mesa
+``ClusterModel`` holds one with K = 1, and its agents are views of cluster 0. Nothing here imports a
+process.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import numpy as np
 
 from .coefficients import ACTION_TYPE_TABLE, ACTION_TYPES, action_type_key
 from .joint_actions import ActionBook
+from .layout import Layout
 from .network import TrustNetwork
-from .policy import Ledger, PolicyCalendar
+from .policy import CalendarArrays, Ledger
+from .segments import Reducer
 from .state import FirmArrays
 from .streams import CounterDraws, LegacyDraws
 
@@ -60,70 +65,134 @@ class ActionTypes:
 
 @dataclass
 class BSOStaff:
-    """The business support organisation's officers: one competence in [0, 1] per staff slot."""
+    """The business support organisations' officers: one competence in [0, 1] per staff slot, the slots of
+    all clusters concatenated (``layout.officer_ptr``); the rest is per cluster (K,)."""
 
-    competence: np.ndarray
-    untrained: float  # competence of an untrained hire (bso_untrained_competence)
-    trainees: int
-    officers_lost: int = 0
-    contacts_this_month: int = 0
-    contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    competence: np.ndarray  # (officers,)
+    untrained: np.ndarray  # competence of an untrained hire (bso_untrained_competence)
+    trainees: np.ndarray  # int
+    reduce: Reducer
+    officers_lost: np.ndarray  # int
+    contacts_this_month: np.ndarray  # int
+    contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # firms met this month
 
     @property
-    def staff(self) -> int:
-        return int(self.competence.size)
+    def officer_cluster(self) -> np.ndarray:
+        return self.reduce.layout.clusters("officer")
+
+    @property
+    def slot(self) -> np.ndarray:
+        """Each officer's slot within its own BSO (trainees are the first ``trainees`` slots)."""
+        return self.reduce.layout.localise("officer", np.arange(self.competence.size))[1]
+
+    @property
+    def staff(self) -> np.ndarray:
+        return np.diff(self.reduce.layout.officer_ptr)
 
     @property
     def trained(self) -> np.ndarray:
-        return self.competence > self.untrained + 1e-9  # above the hiring level, with a rounding margin
+        # above the hiring level, with a rounding margin
+        return self.competence > self.untrained[self.officer_cluster] + 1e-9
 
     @property
-    def trained_staff(self) -> int:
-        return int(self.trained.sum())
+    def trained_staff(self) -> np.ndarray:
+        return self.reduce.count(self.trained, "officer")
 
     @property
-    def capacity(self) -> float:
-        """Capacity to foster collaboration: the officers' mean competence, in [0, 1]."""
-        return float(self.competence.mean()) if self.staff else 0.0
+    def capacity(self) -> np.ndarray:
+        """Capacity to foster collaboration: the officers' mean competence, in [0, 1] (0 without staff)."""
+        return self.reduce.mean(self.competence, "officer", empty=0.0)
 
 
 @dataclass
 class ManagerState:
-    """The cluster manager (UNIDO's Cluster Development Agent), if the scenario has one."""
+    """The cluster managers (UNIDO's Cluster Development Agents), per cluster; ``present`` is False where the
+    scenario has none (its other entries are then unused)."""
 
-    skill: float
-    contacts_per_month: int
-    mode: str  # "face_to_face" or "online"
-    contacts_this_month: int = 0
-    contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    funded_share: float = 0.0  # share of this month's salary someone paid (the programme, the association)
-    months_unpaid: int = 0  # programme months in which nobody could pay the manager
+    present: np.ndarray  # bool
+    skill: np.ndarray
+    contacts_per_month: np.ndarray  # int
+    online: np.ndarray  # bool: manager_mode == "online"
+    contacts_this_month: np.ndarray  # int
+    funded_share: np.ndarray  # share of this month's salary someone paid (the programme, the association)
+    months_unpaid: np.ndarray  # int: programme months in which nobody could pay the manager
+    contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # firms met this month
 
 
 @dataclass
 class Association:
-    """The cluster association (governance body), once members found it (SF12, SF14)."""
+    """The cluster associations (governance bodies), once members found them (SF12, SF14); per cluster."""
 
-    formed_month: int | None = None
-    months_above: int = 0  # consecutive months above both founding thresholds
-    cash: float = 0.0  # k$ from fees, not yet spent
-    fees_collected: float = 0.0
-    manager_paid: float = 0.0  # k$ of the manager's salary it paid
-    copay_months: int = 0  # months it co-paid the manager (learning by doing)
-    paying_members: int = 0  # this month
+    formed_month: np.ndarray  # int, -1 while not formed
+    months_above: np.ndarray  # int: consecutive months above both founding thresholds
+    cash: np.ndarray  # k$ from fees, not yet spent
+    fees_collected: np.ndarray
+    manager_paid: np.ndarray  # k$ of the manager's salary it paid
+    copay_months: np.ndarray  # int: months it co-paid the manager (learning by doing)
+    paying_members: np.ndarray  # int: this month
+
+    @classmethod
+    def none_formed(cls, K: int) -> Association:
+        def ints():
+            return np.zeros(K, dtype=np.int64)
+
+        return cls(np.full(K, -1, dtype=np.int64), ints(), np.zeros(K), np.zeros(K), np.zeros(K), ints(), ints())
 
     @property
-    def formed(self) -> bool:
-        return self.formed_month is not None
+    def formed(self) -> np.ndarray:
+        return self.formed_month >= 0
+
+    def cluster(self, k: int) -> SimpleNamespace:
+        """Cluster ``k``'s association as plain numbers (``formed_month`` None while not formed), for readers."""
+        formed = bool(self.formed[k])
+        return SimpleNamespace(
+            formed=formed,
+            formed_month=int(self.formed_month[k]) if formed else None,
+            months_above=int(self.months_above[k]),
+            cash=float(self.cash[k]),
+            fees_collected=float(self.fees_collected[k]),
+            manager_paid=float(self.manager_paid[k]),
+            copay_months=int(self.copay_months[k]),
+            paying_members=int(self.paying_members[k]),
+        )
+
+
+#: the columns of the funder's decision log (``FunderState.decisions``)
+DECISION_FIELDS = (
+    "cluster",
+    "month",
+    "tranche",
+    "indicator",
+    "milestone",
+    "reported",
+    "true",
+    "responders",
+    "released",
+)
 
 
 @dataclass
 class FunderState:
-    """The funder's tranche decisions (SF15): each records the report it saw and the truth behind it."""
+    """The funder's tranche decisions (SF15), per cluster: each records the report it saw and the truth behind it."""
 
-    next_tranche: int = 0  # index into calendar.disbursements of the next tranche to release
-    leader_incentive_paid: bool = False  # this month
-    decisions: list = field(default_factory=list)  # dicts: month, tranche, indicator, reported, true, released
+    next_tranche: np.ndarray  # int: index into the calendar's disbursements of the next tranche to release
+    leader_incentive_paid: np.ndarray  # bool: this month
+    log: list = field(default_factory=list)  # one dict of equal-length arrays (DECISION_FIELDS) per decision round
+
+    @classmethod
+    def start(cls, K: int) -> FunderState:
+        return cls(np.zeros(K, dtype=np.int64), np.zeros(K, dtype=bool))
+
+    def decisions_of(self, k: int) -> list[dict]:
+        """Cluster ``k``'s decisions in order, one dict each (without the cluster column)."""
+        out = []
+        for chunk in self.log:
+            for i in np.flatnonzero(chunk["cluster"] == k):
+                row = {name: chunk[name][i] for name in DECISION_FIELDS if name != "cluster"}
+                out.append(
+                    {name: value.item() if isinstance(value, np.generic) else value for name, value in row.items()}
+                )
+        return out
 
 
 @dataclass
@@ -132,52 +201,101 @@ class MonthActivity:
 
     contacted: np.ndarray  # bool per firm: met by a facilitator
     contact_effect: np.ndarray  # strongest contact (skill x mode) per firm
-    counters: dict[str, int]
+    counters: dict[str, np.ndarray]  # int per cluster
 
     def reset(self) -> None:
         self.contacted[:] = False
         self.contact_effect[:] = 0.0
-        for k in self.counters:
-            self.counters[k] = 0
+        for counts in self.counters.values():
+            counts[:] = 0
+
+
+#: the monthly tallies of facilitation, and the running totals of services and joint actions
+COUNTERS = ("contacts", "meetings", "services", "ties_brokered")
+CUMULATIVE = ("services", "started", "succeeded", "failed", "contributions")
+
+
+def zero_counts(names, K: int) -> dict[str, np.ndarray]:
+    return {name: np.zeros(K, dtype=np.int64) for name in names}
 
 
 @dataclass
 class ClusterState:
-    """The state of one cluster (firms, trust network, joint actions, programme) and its random draws."""
+    """The state of K clusters (firms, trust network, joint actions, programmes) and their random draws.
+
+    ``month`` is shared: the clusters step in lockstep. Per-cluster entries are (K,) arrays, except the
+    story tallies, (K, months + 1), and ``outcomes_recent``, (K, 2): [successes, outcomes].
+    """
 
     coef: SimpleNamespace
     types: ActionTypes
-    calendar: PolicyCalendar
+    layout: Layout
+    reduce: Reducer
+    calendar: CalendarArrays
     ledger: Ledger
     firms: FirmArrays
     network: TrustNetwork
     bso: BSOStaff
-    manager: ManagerState | None
+    manager: ManagerState
     activity: MonthActivity
     draws: LegacyDraws | CounterDraws  # every monthly draw, by site (clustersim.streams)
-    actions: ActionBook = field(default_factory=ActionBook.empty)
-    association: Association = field(default_factory=Association)
-    funder: FunderState = field(default_factory=FunderState)
-    report: dict = field(default_factory=dict)  # the latest monitoring report (what responders said)
-    typology_path: list = field(default_factory=list)  # (month, class) every 12 months (SF13)
-    month: int = 0
-    programme_on: bool = False
-    face_to_face: bool = True
-    success_stories: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per month
+    association: Association
+    funder: FunderState
+    report: dict  # the latest monitoring report (what responders said), each entry per cluster
+    programme_on: np.ndarray  # bool
+    face_to_face: np.ndarray  # bool
+    success_stories: np.ndarray  # (K, months + 1)
     # weighted stories from other clusters of a portfolio, per month (regional platform, SF18)
-    peer_stories: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    outcomes_recent: list = field(default_factory=list)  # [successes, outcomes], decaying tally
-    cumulative: dict = field(
-        default_factory=lambda: {"services": 0, "started": 0, "succeeded": 0, "failed": 0, "contributions": 0}
-    )
-    alignment: float = np.nan
-    contribution_rate: float = np.nan
-    information_quality: float = 0.0
-    monitoring_on: bool = False  # monitoring ran (and was paid for) this month
+    peer_stories: np.ndarray  # (K, months + 1)
+    outcomes_recent: np.ndarray  # (K, 2): [successes, outcomes], a decaying tally
+    cumulative: dict[str, np.ndarray]
+    alignment: np.ndarray
+    contribution_rate: np.ndarray
+    information_quality: np.ndarray
+    monitoring_on: np.ndarray  # bool: monitoring ran (and was paid for) this month
+    actions: ActionBook = field(default_factory=ActionBook.empty)
+    typology_path: list = field(default_factory=list)  # (month, class per cluster) every 12 months (SF13)
+    month: int = 0
 
     @property
-    def counters(self) -> dict[str, int]:
+    def K(self) -> int:
+        return self.layout.K
+
+    @property
+    def firm_cluster(self) -> np.ndarray:
+        return self.layout.clusters("firm")
+
+    @property
+    def tie_cluster(self) -> np.ndarray:
+        return self.layout.clusters("tie")
+
+    @property
+    def counters(self) -> dict[str, np.ndarray]:
         return self.activity.counters
+
+    def replace_network(self, network: TrustNetwork) -> None:
+        """Swap in another trust network for this single cluster (hand-built states in tests); the layout's
+        tie offsets follow it."""
+        if self.K != 1:
+            raise ValueError("replace_network serves a single cluster")
+        self.network = network
+        self.layout = Layout.single(self.firms.n, network.ties.n_ties, self.bso.competence.size)
+        self.reduce = self.bso.reduce = Reducer(self.layout, self.reduce.legacy)
+
+    def tally(self, which: np.ndarray, space: str = "firm") -> np.ndarray:
+        """How many elements of ``space`` each cluster has among ``which`` (a mask, or indices): exact counts."""
+        which = np.asarray(which)
+        if which.dtype == bool:
+            return self.reduce.count(which, space)
+        return np.bincount(self.layout.clusters(space)[which], minlength=self.K).astype(np.int64, copy=False)
+
+    def per_firm(self, value) -> np.ndarray:
+        """A per-cluster value spread over the clusters' firms."""
+        return np.asarray(value)[self.firm_cluster]
+
+    def per_tie(self, value) -> np.ndarray:
+        """A per-cluster value spread over the clusters' ties."""
+        return np.asarray(value)[self.tie_cluster]
 
     # the legacy backend's generators, by their old names (tests replace them to force a draw)
     rng = property(lambda self: self._legacy("rng"), lambda self, g: self._legacy("rng", g))

@@ -151,10 +151,10 @@ def monthly_metrics(model) -> dict[str, float]:
         "joint_actions_started": model.cumulative["started"],
         "joint_actions_completed": model.cumulative["succeeded"],
         "joint_actions_failed": model.cumulative["failed"],
-        "reported_cooperation": state.report.get("reported_cooperation", np.nan),
-        "association": float(state.association.formed),
-        "association_cash": state.association.cash,
-        "manager_funded_share": state.manager.funded_share if state.manager is not None else 0.0,
+        "reported_cooperation": float(state.report["reported_cooperation"][0]),
+        "association": float(state.association.formed[0]),
+        "association_cash": float(state.association.cash[0]),
+        "manager_funded_share": float(state.manager.funded_share[0]),
         "cofinancing_left": model.ledger.remaining("cofinancing"),
         "revenue_index": econ["revenue"] / base["revenue"],
         "reported_revenue_index": season * econ["revenue"] / base["revenue"],
@@ -211,7 +211,12 @@ def classify(cooperation: float, innovation: float, openness: float, coef=None) 
     from .parameters import defaults
 
     c = coef if coef is not None else SimpleNamespace(**defaults())
-    return _classify(c, cooperation, innovation, openness)
+    return str(_classify(c, cooperation, innovation, openness))
+
+
+def typology_path(state, k: int = 0) -> list[tuple[int, str]]:
+    """Cluster ``k``'s class every ``typology_interval_months`` (SF13), as (month, class)."""
+    return [(month, str(classes[k])) for month, classes in state.typology_path]
 
 
 def run_summary(series, model) -> dict[str, float | str]:
@@ -239,9 +244,9 @@ def run_summary(series, model) -> dict[str, float | str]:
     last = s.iloc[-1]
     f = model.firms
     innovation = float(last["innovation_index"])
-    openness = openness_index(model.state)
+    openness = float(openness_index(model.state)[0])
     cost = model.ledger.programme_cost
-    assoc, decisions, path = model.state.association, model.state.funder.decisions, model.state.typology_path
+    assoc, decisions, path = model.state.association, model.state.funder.decisions_of(0), typology_path(model.state)
     n_coop = final * f.n
     book = model.actions
     kinds, starts = book.kind[: book.count], book.start[: book.count]
@@ -281,10 +286,10 @@ def run_summary(series, model) -> dict[str, float | str]:
         "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
         "firm_fees": model.ledger.firm_fees,
         "budget_shortfall": float(sum(model.ledger.shortfall.values())),
-        "manager_months_unpaid": float(model.state.manager.months_unpaid) if model.state.manager else 0.0,
-        "association_formed_month": float(assoc.formed_month) if assoc.formed else math.nan,
-        "association_fees": assoc.fees_collected,
-        "association_manager_paid": assoc.manager_paid,
+        "manager_months_unpaid": float(model.state.manager.months_unpaid[0]),
+        "association_formed_month": float(assoc.formed_month[0]) if assoc.formed[0] else math.nan,
+        "association_fees": float(assoc.fees_collected[0]),
+        "association_manager_paid": float(assoc.manager_paid[0]),
         "tranches_withheld": float(len({d["tranche"] for d in decisions if not d["released"]})),
         "tranches_withheld_above_milestone": float(
             len({d["tranche"] for d in decisions if not d["released"] and d["true"] >= d["milestone"]})
@@ -311,7 +316,7 @@ def run_summary(series, model) -> dict[str, float | str]:
         ),
         **first,
         "typology": classify(final, innovation, openness, model.state.coef),
-        "typology_path": ">".join(cls for _, cls in model.state.typology_path),
+        "typology_path": ">".join(cls for _, cls in path),
     }
 
 

@@ -121,25 +121,27 @@ NEIGHBOURHOODS = Variant(
 )
 VARIANTS: dict[str, Variant] = {v.name: v for v in (PROJECTS, RANDOM_GROUPS, NEIGHBOURHOODS)}
 
-# read-only views of the state, so that ``model.firms`` or ``model.trust`` read as before
+# read-only views of cluster 0 of the state (a model is an ensemble of one), so that ``model.ledger`` or
+# ``model.alignment`` read as before: plain numbers, dicts by name, the cluster's own calendar
 _STATE_VIEWS = {
-    "firms": "firms",
-    "ledger": "ledger",
-    "calendar": "calendar",
-    "month": "month",
-    "actions": "actions",
-    "types": "types",
-    "counters": "counters",
-    "cumulative": "cumulative",
-    "alignment": "alignment",
-    "contribution_rate": "contribution_rate",
-    "information_quality": "information_quality",
-    "programme_on": "programme_on",
-    "face_to_face": "face_to_face",
-    "success_stories": "success_stories",
-    "outcomes_recent": "outcomes_recent",
-    "rng_turnover": "rng_turnover",
-    "rng_monitoring": "rng_monitoring",
+    "firms": lambda s: s.firms,
+    "actions": lambda s: s.actions,
+    "types": lambda s: s.types,
+    "month": lambda s: s.month,
+    "ledger": lambda s: s.ledger.cluster(0),
+    "calendar": lambda s: s.calendar.clusters[0],
+    "association": lambda s: s.association.cluster(0),
+    "counters": lambda s: {name: int(v[0]) for name, v in s.counters.items()},
+    "cumulative": lambda s: {name: int(v[0]) for name, v in s.cumulative.items()},
+    "alignment": lambda s: float(s.alignment[0]),
+    "contribution_rate": lambda s: float(s.contribution_rate[0]),
+    "information_quality": lambda s: float(s.information_quality[0]),
+    "programme_on": lambda s: bool(s.programme_on[0]),
+    "face_to_face": lambda s: bool(s.face_to_face[0]),
+    "success_stories": lambda s: s.success_stories[0],
+    "outcomes_recent": lambda s: s.outcomes_recent[0].tolist(),
+    "rng_turnover": lambda s: s.rng_turnover,
+    "rng_monitoring": lambda s: s.rng_monitoring,
 }
 
 
@@ -169,7 +171,7 @@ class ClusterModel(Model):
         self.schedule = self.variant.schedule
         self.state = initial_state(params, self.rng, self.variant.initial_disposition, streams)
         self.bso = BSO(self)
-        self.manager = ClusterManager(self) if self.state.manager is not None else None
+        self.manager = ClusterManager(self) if self.state.manager.present[0] else None
         self.firm_agents = Firm.create_agents(self, self.state.firms.n, index=list(range(self.state.firms.n)))
         self.baseline = economy.economy_totals(self.state)
         information.report_monitoring(self.state)
@@ -202,7 +204,7 @@ class ClusterModel(Model):
 
     def success_signal(self) -> float:
         """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect)."""
-        return queries.success_signal(self.state)
+        return float(queries.success_signal(self.state)[0])
 
     def _economy_totals(self) -> dict[str, float]:
         return economy.economy_totals(self.state)
@@ -239,5 +241,5 @@ class ClusterModel(Model):
         return run_summary(self.series(), self)
 
 
-for _name, _attr in _STATE_VIEWS.items():
-    setattr(ClusterModel, _name, property(lambda self, a=_attr: getattr(self.state, a), doc=f"``state.{_attr}``"))
+for _name, _view in _STATE_VIEWS.items():
+    setattr(ClusterModel, _name, property(lambda self, v=_view: v(self.state), doc=f"``{_name}`` of cluster 0"))

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from .scenario import Scenario
 
 #: The programme's budget lines. Co-financing of joint actions is the grant (``grant_amount``), paid in
 #: tranches into the cluster account; every other line is paid by the funder as its service is delivered.
-LINES = ("manager", "bso_training", "firm_training", "cofinancing", "monitoring", "regional_exchange", "leader_incentive")
+LINES = (
+    "manager",
+    "bso_training",
+    "firm_training",
+    "cofinancing",
+    "monitoring",
+    "regional_exchange",
+    "leader_incentive",
+)
 #: the registry key that allocates each line
 LINE_KEYS = {
     "manager": "budget_manager",
@@ -58,7 +69,9 @@ class PolicyCalendar:
                 start, s.promised_disbursement_delay_months, s.tranche_interval_months, s.grant_tranches, end
             )
             if s.plan_funded:
-                disb = tranche_months(start, s.disbursement_delay_months, s.tranche_interval_months, s.grant_tranches, end)
+                disb = tranche_months(
+                    start, s.disbursement_delay_months, s.tranche_interval_months, s.grant_tranches, end
+                )
         blocks: tuple[int, ...] = ()
         if has_programme and s.bso_training_staff > 0 and s.bso_training_intensity > 0:
             b0 = start + s.bso_training_start_month
@@ -78,7 +91,15 @@ class PolicyCalendar:
                 range(start + s.regional_exchange_interval_months, end, s.regional_exchange_interval_months)
             )
         return cls(
-            start, end if has_programme else start, disb, promised, blocks, firm_training, pandemic, hurricane, exchanges
+            start,
+            end if has_programme else start,
+            disb,
+            promised,
+            blocks,
+            firm_training,
+            pandemic,
+            hurricane,
+            exchanges,
         )
 
     @property
@@ -114,9 +135,84 @@ def line_allocations(s: Scenario) -> dict[str, float]:
     return {line: float(s[key]) for line, key in LINE_KEYS.items()}
 
 
+def committed_budget(s: Scenario) -> float:
+    """The programme's budget: ``programme_budget`` if set, else the sum of its lines' allocations."""
+    return float(s.programme_budget) or sum(line_allocations(s).values())
+
+
+#: a month no event falls in: pads the per-cluster event lists of a batch to one width
+NEVER = np.iinfo(np.int64).max
+
+
+def _padded(rows: Sequence[Sequence[int]]) -> np.ndarray:
+    """Months per cluster as a (K, width) array padded with ``NEVER`` (width at least 1)."""
+    width = max([len(r) for r in rows] + [1])
+    out = np.full((len(rows), width), NEVER, dtype=np.int64)
+    for k, row in enumerate(rows):  # once per cluster at set-up, not in the monthly step
+        out[k, : len(row)] = row
+    return out
+
+
+@dataclass(frozen=True)
+class CalendarArrays:
+    """The policy calendars of K clusters as arrays, for the monthly step (one row per cluster).
+
+    Event lists are padded with ``NEVER``; a missing single event (firm training, hurricane) is -1, a
+    missing pandemic is (-1, -1). ``clusters`` keeps each cluster's ``PolicyCalendar`` for readers.
+    """
+
+    clusters: tuple[PolicyCalendar, ...]
+    programme_start: np.ndarray  # (K,)
+    programme_end: np.ndarray  # (K,)
+    disbursements: np.ndarray  # (K, T) padded
+    n_disbursements: np.ndarray  # (K,)
+    promised: np.ndarray  # (K, T') padded
+    n_promised: np.ndarray  # (K,)
+    training_blocks: np.ndarray  # (K, B) padded
+    regional_exchanges: np.ndarray  # (K, R) padded
+    firm_training: np.ndarray  # (K,), -1 for none
+    hurricane: np.ndarray  # (K,), -1 for none
+    pandemic: np.ndarray  # (K, 2), [start, end); (-1, -1) for none
+
+    @classmethod
+    def stack(cls, calendars: Sequence[PolicyCalendar]) -> CalendarArrays:
+        def ints(values):
+            return np.array(values, dtype=np.int64)
+
+        return cls(
+            clusters=tuple(calendars),
+            programme_start=ints([c.programme_start for c in calendars]),
+            programme_end=ints([c.programme_end for c in calendars]),
+            disbursements=_padded([c.disbursements for c in calendars]),
+            n_disbursements=ints([len(c.disbursements) for c in calendars]),
+            promised=_padded([c.promised for c in calendars]),
+            n_promised=ints([len(c.promised) for c in calendars]),
+            training_blocks=_padded([c.training_blocks for c in calendars]),
+            regional_exchanges=_padded([c.regional_exchanges for c in calendars]),
+            firm_training=ints([-1 if c.firm_training is None else c.firm_training for c in calendars]),
+            hurricane=ints([-1 if c.hurricane is None else c.hurricane for c in calendars]),
+            pandemic=ints([c.pandemic or (-1, -1) for c in calendars]),
+        )
+
+    @property
+    def K(self) -> int:
+        return int(self.programme_start.size)
+
+    def programme_active(self, month: int) -> np.ndarray:
+        return (self.programme_start <= month) & (month < self.programme_end)
+
+    def pandemic_active(self, month: int) -> np.ndarray:
+        return (self.pandemic[:, 0] <= month) & (month < self.pandemic[:, 1])
+
+    @staticmethod
+    def falls_in(months: np.ndarray, month: int) -> np.ndarray:
+        """Which clusters have an event of the (K, width) list ``months`` in ``month``."""
+        return (months == month).any(axis=1)
+
+
 @dataclass
 class Ledger:
-    """Programme money in k$, by budget line (docs/ODD.md, "Budget").
+    """Programme money in k$, by budget line, for K clusters (docs/ODD.md, "Budget").
 
     The funder commits one budget split into named lines. Co-financing is the grant, paid in tranches
     into the cluster account (``bso_cash``) and from there to firms; every other line is paid by the
@@ -124,67 +220,144 @@ class Ledger:
     co-financing, the cash in the account): what cannot be afforded does not happen, and ``shortfall``
     records what was wanted but not paid, by line.
 
+    Line arrays are (K, len(LINES)) in ``LINES`` order; the rest are (K,). ``cluster(k)`` reads one
+    cluster's ledger with the old names (``spent["manager"]``, ``remaining(line)``, ...).
+
     Invariants (tested): ``spent[line] <= allocation[line]``; ``programme_cost == sum(spent) <= budget``;
     ``disbursed == bso_cash + spent["cofinancing"]``.
     """
 
-    allocation: dict[str, float]
-    budget: float = 0.0
-    spent: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LINES, 0.0))
-    shortfall: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LINES, 0.0))
-    disbursed: float = 0.0
-    bso_cash: float = 0.0
-    firm_own_contributions: float = 0.0  # firms' private money (co-funding and unfunded actions)
-    firm_fees: float = 0.0  # membership fees firms paid to the cluster association
+    allocation: np.ndarray
+    budget: np.ndarray
+    spent: np.ndarray
+    shortfall: np.ndarray
+    disbursed: np.ndarray
+    bso_cash: np.ndarray
+    firm_own_contributions: np.ndarray  # firms' private money (co-funding and unfunded actions)
+    firm_fees: np.ndarray  # membership fees firms paid to the cluster association
+
+    @classmethod
+    def from_scenarios(cls, scenarios: Sequence[Scenario]) -> Ledger:
+        K = len(scenarios)
+        allocation = np.array([[line_allocations(s)[line] for line in LINES] for s in scenarios], dtype=float)
+        zeros = np.zeros(K)
+        return cls(
+            allocation=allocation.reshape(K, len(LINES)),
+            budget=np.array([committed_budget(s) for s in scenarios], dtype=float),
+            spent=np.zeros((K, len(LINES))),
+            shortfall=np.zeros((K, len(LINES))),
+            disbursed=zeros.copy(),
+            bso_cash=zeros.copy(),
+            firm_own_contributions=zeros.copy(),
+            firm_fees=zeros.copy(),
+        )
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> Ledger:
-        alloc = line_allocations(s)
-        return cls(allocation=alloc, budget=float(s.programme_budget) or sum(alloc.values()))
+        return cls.from_scenarios([s])
 
-    def remaining(self, line: str) -> float:
-        return self.allocation[line] - self.spent[line]
+    def remaining(self, line: str) -> np.ndarray:
+        j = LINE_INDEX[line]
+        return self.allocation[:, j] - self.spent[:, j]
 
-    def disburse(self, amount: float) -> None:
-        """A grant tranche reaches the cluster account."""
+    def disburse(self, amount) -> None:
+        """Grant tranches reach the cluster accounts (0 where none is paid)."""
         self.disbursed += amount
         self.bso_cash += amount
 
-    def pay(self, line: str, amount: float) -> float:
-        """Pay up to ``amount`` from ``line``; returns what was paid (the rest is a shortfall)."""
-        amount = max(amount, 0.0)
+    def pay(self, line: str, amount, where=None) -> np.ndarray:
+        """Pay up to ``amount`` from ``line`` in the clusters ``where`` selects (all by default); returns
+        what each cluster paid (the rest of its amount is a shortfall)."""
+        j = LINE_INDEX[line]
+        amount = np.maximum(np.broadcast_to(amount, self.budget.shape), 0.0)
+        if where is not None:
+            amount = np.where(where, amount, 0.0)
         available = self.remaining(line)
         if line == "cofinancing":
-            available = min(available, self.bso_cash)
-        paid = min(amount, max(available, 0.0))
-        self.spent[line] += paid
-        self.shortfall[line] += amount - paid
+            available = np.minimum(available, self.bso_cash)
+        paid = np.minimum(amount, np.maximum(available, 0.0))
+        self.spent[:, j] += paid
+        self.shortfall[:, j] += amount - paid
         if line == "cofinancing":
             self.bso_cash -= paid
-            if self.bso_cash < 1e-9:  # a rounding residue is spent, not cash that keeps co-financing "on"
-                self.spent[line] += self.bso_cash
-                self.bso_cash = 0.0
+            # a rounding residue is spent, not cash that keeps co-financing "on"
+            residue = self.bso_cash < 1e-9
+            if where is not None:
+                residue &= where
+            self.spent[:, j] += np.where(residue, self.bso_cash, 0.0)
+            self.bso_cash[residue] = 0.0
         return paid
 
-    def can_pay(self, line: str, amount: float) -> bool:
+    def can_pay(self, line: str, amount) -> np.ndarray:
         return self.remaining(line) >= amount - 1e-9  # rounding margin on k$ sums
 
-    @property
-    def committed(self) -> float:
-        return self.budget
+    def record_shortfall(self, line: str, amount, where) -> None:
+        """What was wanted but not paid (the service did not happen)."""
+        self.shortfall[:, LINE_INDEX[line]] += np.where(where, amount, 0.0)
 
     @property
-    def programme_cost(self) -> float:
+    def programme_cost(self) -> np.ndarray:
         """Money the programme actually spent (not cash still in the account)."""
-        return sum(self.spent.values())
+        return _sum_lines(self.spent)
 
     @property
-    def funder_paid(self) -> float:
+    def funder_paid(self) -> np.ndarray:
         """Money that left the funder: tranches paid into the account plus every directly paid line."""
-        return self.disbursed + sum(v for line, v in self.spent.items() if line != "cofinancing")
+        direct = [j for j, line in enumerate(LINES) if line != "cofinancing"]
+        return self.disbursed + _sum_lines(self.spent[:, direct])
 
+    def cluster(self, k: int) -> LedgerView:
+        return LedgerView(self, k)
+
+
+LINE_INDEX = {line: j for j, line in enumerate(LINES)}
+
+
+def _sum_lines(lines: np.ndarray) -> np.ndarray:
+    """Row sums exactly as Python's ``sum()`` adds a dict of lines: since Python 3.12 it sums floats with
+    Neumaier's compensation (Neumaier 1974, ZAMM 54: 39-51; CPython ``builtin_sum_impl``), which a plain
+    left-to-right sum does not reproduce in the last bit. Vectorised over clusters, a loop over the lines."""
+    if lines.shape[1] == 0:
+        return np.zeros(lines.shape[0])
+    total = 0 + lines[:, 0]  # CPython starts from the int 0, then continues from the first float
+    compensation = np.zeros(lines.shape[0])
+    for j in range(1, lines.shape[1]):
+        x = lines[:, j]
+        t = total + x
+        compensation += np.where(np.abs(total) >= np.abs(x), (total - t) + x, (x - t) + total)
+        total = t
+    use = (compensation != 0) & np.isfinite(compensation)
+    return np.where(use, total + compensation, total)
+
+
+class LedgerView:
+    """One cluster's ledger with the names readers use: floats, and dicts by line (read-only copies)."""
+
+    def __init__(self, ledger: Ledger, k: int) -> None:
+        self._ledger, self._k = ledger, k
+
+    def _lines(self, table: np.ndarray) -> dict[str, float]:
+        return {line: float(table[self._k, j]) for j, line in enumerate(LINES)}
+
+    allocation = property(lambda self: self._lines(self._ledger.allocation))
+    spent = property(lambda self: self._lines(self._ledger.spent))
+    shortfall = property(lambda self: self._lines(self._ledger.shortfall))
+    budget = property(lambda self: float(self._ledger.budget[self._k]))
+    committed = budget
+    disbursed = property(lambda self: float(self._ledger.disbursed[self._k]))
+    bso_cash = property(lambda self: float(self._ledger.bso_cash[self._k]))
+    firm_own_contributions = property(lambda self: float(self._ledger.firm_own_contributions[self._k]))
+    firm_fees = property(lambda self: float(self._ledger.firm_fees[self._k]))
+    programme_cost = property(lambda self: float(self._ledger.programme_cost[self._k]))
+    funder_paid = property(lambda self: float(self._ledger.funder_paid[self._k]))
     # the old names of the lines, for readers of results and notebooks
     spent_manager = property(lambda self: self.spent["manager"])
     spent_bso_training = property(lambda self: self.spent["bso_training"])
     spent_firm_training = property(lambda self: self.spent["firm_training"])
     paid_to_firms = property(lambda self: self.spent["cofinancing"])
+
+    def remaining(self, line: str) -> float:
+        return float(self._ledger.remaining(line)[self._k])
+
+    def can_pay(self, line: str, amount: float) -> bool:
+        return bool(self._ledger.can_pay(line, amount)[self._k])

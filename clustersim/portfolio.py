@@ -29,7 +29,7 @@ import pandas as pd
 
 from .model import ClusterModel
 from .parameters import BY_NAME
-from .policy import Ledger
+from .policy import committed_budget
 from .processes import platform
 from .scenario import Scenario, ScenarioError, load_scenario, preset_names, presets_dir
 from .seeds import run_seed
@@ -181,7 +181,9 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
     if "plans" in p and p["plans"] != len(bases):
         raise _fail(src, "portfolio.plans", f"allowed: the number of plans listed ({len(bases)})", p["plans"])
     funded = _number(src, "portfolio.funded", p.get("funded", len(bases)), 0, len(bases), integer=True)
-    months = _number(src, "portfolio.months", p.get("months", programme.months), 1, BY_NAME["months"].high, integer=True)
+    months = _number(
+        src, "portfolio.months", p.get("months", programme.months), 1, BY_NAME["months"].high, integer=True
+    )
     if programme.programme_start_month >= months:
         raise _fail(
             src,
@@ -230,8 +232,8 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
 
 def programme_cost(scenario: Scenario) -> float:
     """What funding one plan commits: its programme budget, or the sum of its budget lines when the
-    budget is left at 0 (the ledger's own rule, ``Ledger.from_scenario``)."""
-    return Ledger.from_scenario(scenario).budget
+    budget is left at 0 (the ledger's own rule, ``policy.committed_budget``)."""
+    return committed_budget(scenario)
 
 
 def check_draws(spec: PortfolioSpec, replicates: int) -> None:
@@ -277,7 +279,9 @@ def _plan_bases(src: str, p: dict, programme: Scenario) -> tuple[tuple[str, Scen
                     src, f"portfolio.archetypes.{name}", f"unknown preset; allowed: {', '.join(preset_names())}"
                 )
             _number(src, f"portfolio.archetypes.{name}", count, 0, 1000, integer=True)
-            out += [(name, _with_traits(src, f"portfolio.archetypes.{name}", programme, archetype_traits(name)))] * count
+            out += [
+                (name, _with_traits(src, f"portfolio.archetypes.{name}", programme, archetype_traits(name)))
+            ] * count
     else:
         base_dir = Path(src).parent
         for i, entry in enumerate(p["clusters"]):
@@ -288,7 +292,9 @@ def _plan_bases(src: str, p: dict, programme: Scenario) -> tuple[tuple[str, Scen
                 cluster = load_scenario(ref)
             except ScenarioError as exc:
                 raise ScenarioError(f"{src}: portfolio.clusters[{i}]: {exc}") from None
-            out.append((Path(entry).stem, _with_traits(src, f"portfolio.clusters[{i}]", programme, cluster_traits(cluster))))
+            out.append(
+                (Path(entry).stem, _with_traits(src, f"portfolio.clusters[{i}]", programme, cluster_traits(cluster)))
+            )
     if len(out) < 1:
         raise _fail(src, "portfolio.archetypes", "allowed: at least one plan")
     return tuple(out)

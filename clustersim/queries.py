@@ -1,4 +1,8 @@
-"""Questions several processes ask of the state. They only read it (docs/architecture.md)."""
+"""Questions several processes ask of the state. They only read it (docs/architecture.md).
+
+A per-firm answer is an array over all firms of the ensemble; a per-cluster answer is an array with one
+entry per cluster (K), which ``x[s.firm_cluster]`` spreads over that cluster's firms.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ def cooperating(s: ClusterState) -> np.ndarray:
     return (s.month - s.firms.last_contribution) <= s.coef.cooperation_window_months
 
 
-def success_signal(s: ClusterState) -> float:
-    """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect).
+def success_signal(s: ClusterState) -> np.ndarray:
+    """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect), per cluster.
 
     ``1 - exp(-stories / (success_signal_scale * n))`` over the stories of the window before this month:
     the cluster's own, plus those a regional platform brings from other clusters (SF18; none outside a
@@ -26,84 +30,83 @@ def success_signal(s: ClusterState) -> float:
     """
     c = s.coef
     window = slice(max(0, s.month - c.success_story_window_months), s.month)
-    recent = float(s.success_stories[window].sum()) + float(s.peer_stories[window].sum())
-    return 1.0 - np.exp(-recent / max(1.0, c.success_signal_scale * s.firms.n))
+    recent = s.success_stories[:, window].sum(axis=1) + s.peer_stories[:, window].sum(axis=1)
+    return 1.0 - np.exp(-recent / np.maximum(1.0, c.success_signal_scale * s.layout.n_firms))
 
 
 def cofinanced(s: ClusterState) -> np.ndarray:
-    """Which action types the grant co-finances this month (it must be running and hold cash)."""
-    return s.types.cofinanced & (s.programme_on and s.ledger.bso_cash > 0)
+    """Which action types the grant co-finances this month, (K, types): it must run and hold cash."""
+    funding = s.programme_on & (s.ledger.bso_cash > 0)
+    return s.types.cofinanced[None, :] & funding[:, None]
 
 
 def own_cost_share(s: ClusterState) -> np.ndarray:
-    """Share of each action type's cost a firm expects to pay itself."""
+    """Share of each action type's cost a firm expects to pay itself, (K, types)."""
     return np.where(cofinanced(s), s.coef.cofunding_share, 1.0)
 
 
-def reachable(s: ClusterState, online: bool = False) -> np.ndarray:
-    """Firms a facilitator can meet: anyone, or only digitally connected firms online."""
-    if online or not s.face_to_face:
-        return s.firms.digital_access.copy()
-    return np.ones(s.firms.n, dtype=bool)
+def reachable(s: ClusterState, online=False) -> np.ndarray:
+    """Firms a facilitator can meet: anyone face to face, only digitally connected firms online.
+
+    ``online`` is one flag or one per cluster (a manager working online); a pandemic forces it.
+    """
+    remote = (np.asarray(online) | ~s.face_to_face)[s.firm_cluster]
+    return ~remote | s.firms.digital_access
 
 
-def manager_active(s: ClusterState) -> bool:
+def manager_active(s: ClusterState) -> np.ndarray:
     """The manager works this month if someone paid (part of) the salary: the programme or the association."""
-    return s.manager is not None and s.manager.funded_share > 0
+    return s.manager.present & (s.manager.funded_share > 0)
 
 
-def manager_online(s: ClusterState) -> bool:
-    return s.manager is not None and (s.manager.mode == "online" or not s.face_to_face)
+def manager_online(s: ClusterState) -> np.ndarray:
+    return s.manager.present & (s.manager.online | ~s.face_to_face)
 
 
-def manager_mode_factor(s: ClusterState) -> float:
-    return s.coef.online_effectiveness if manager_online(s) else 1.0
+def manager_mode_factor(s: ClusterState) -> np.ndarray:
+    return np.where(manager_online(s), s.coef.online_effectiveness, 1.0)
 
 
-def bso_proposal_rate(s: ClusterState) -> float:
+def bso_proposal_rate(s: ClusterState) -> np.ndarray:
     """Expected joint-action proposals the BSO brokers per month."""
-    if s.bso.staff == 0 or not s.programme_on:
-        return 0.0
-    return s.coef.bso_proposals_per_officer * s.bso.staff * s.bso.capacity
+    bso = s.bso
+    working = (bso.staff > 0) & s.programme_on
+    return np.where(working, s.coef.bso_proposals_per_officer * bso.staff * bso.capacity, 0.0)
 
 
-def manager_proposal_rate(s: ClusterState) -> float:
+def manager_proposal_rate(s: ClusterState) -> np.ndarray:
     """Expected joint-action proposals the manager brokers per month."""
-    if not manager_active(s):
-        return 0.0
     m = s.manager
     contacts = m.contacts_per_month * m.funded_share
-    return s.coef.manager_proposals_per_contact * contacts * m.skill * manager_mode_factor(s)
+    rate = s.coef.manager_proposals_per_contact * contacts * m.skill * manager_mode_factor(s)
+    return np.where(manager_active(s), rate, 0.0)
 
 
-def in_exit_taper(s: ClusterState) -> bool:
+def in_exit_taper(s: ClusterState) -> np.ndarray:
     """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months."""
     c = s.coef
-    if not s.programme_on or c.exit_taper_months <= 0:
-        return False
-    if c.manager_waits_for_first_tranche and s.ledger.disbursed == 0:
-        return False
-    return s.calendar.programme_end - s.month <= c.exit_taper_months
+    if c.exit_taper_months <= 0:
+        return np.zeros(s.K, dtype=bool)
+    waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
+    return s.programme_on & ~waiting & (s.calendar.programme_end - s.month <= c.exit_taper_months)
 
 
-def association_trust_needed(s: ClusterState) -> float:
+def association_trust_needed(s: ClusterState) -> np.ndarray:
     """Mean trust members need to found the association: less while the programme hands the cluster
     over and sponsors the founding (004 §Phase II: the CDA works to establish a governance structure)."""
     c = s.coef
     return c.association_trust_threshold * (1.0 - c.handover_founding_trust_relief * in_exit_taper(s))
 
 
-def association_capability(s: ClusterState) -> float:
+def association_capability(s: ClusterState) -> np.ndarray:
     """Share of the manager's role the association can sustain: a base share, growing with the months
     it has co-paid the manager (learning by doing; 1 - exp(-months / association_learning_months))."""
     c, a = s.coef, s.association
-    if not a.formed:
-        return 0.0
     learned = 1.0 - np.exp(-a.copay_months / c.association_learning_months)
-    return c.association_base_capability + (1.0 - c.association_base_capability) * learned
+    return np.where(a.formed, c.association_base_capability + (1.0 - c.association_base_capability) * learned, 0.0)
 
 
-def association_proposal_rate(s: ClusterState) -> float:
+def association_proposal_rate(s: ClusterState) -> np.ndarray:
     """Joint actions the cluster association coordinates a month (SF12), as far as it can run the role."""
     return s.coef.association_proposals_per_month * association_capability(s)
 
@@ -114,18 +117,21 @@ def liquidity(s: ClusterState) -> np.ndarray:
     return s.coef.liquidity_share * f.revenue0 * f.capital
 
 
-def own_monthly_cost(s: ClusterState, kinds) -> np.ndarray:
-    """A participant's own monthly cost of each action type in ``kinds`` at this month's co-financing."""
-    return own_cost_share(s)[kinds] * s.types.cost[kinds] * s.coef.joint_action_cost
+def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
+    """A participant's own monthly cost of action type ``kinds`` in cluster ``clusters`` at this month's
+    co-financing (the two broadcast together)."""
+    return own_cost_share(s)[clusters, kinds] * s.types.cost[kinds] * s.coef.joint_action_cost
 
 
 def can_afford_any(s: ClusterState) -> np.ndarray:
     """Firms that can afford at least one action type this month (SF5: small firms first to be priced out)."""
-    cheapest = float(own_monthly_cost(s, np.arange(s.types.count)).min())
-    return liquidity(s) >= cheapest
+    kinds = np.arange(s.types.count)
+    cheapest = own_monthly_cost(s, kinds[None, :], np.arange(s.K)[:, None]).min(axis=1)
+    return liquidity(s) >= cheapest[s.firm_cluster]
 
 
-def leader_floor_level(s: ClusterState) -> float:
-    """Leaders' commitment floor: their own commitment, higher while the programme pays them an incentive."""
+def leader_floor_level(s: ClusterState) -> np.ndarray:
+    """Leaders' commitment floor, per cluster: their own commitment, higher while the programme pays them an
+    incentive."""
     c = s.coef
-    return c.leader_commitment + (c.leader_incentive_commitment if s.funder.leader_incentive_paid else 0.0)
+    return c.leader_commitment + np.where(s.funder.leader_incentive_paid, c.leader_incentive_commitment, 0.0)

@@ -170,3 +170,50 @@ def top2_per_segment(x: np.ndarray, cl: np.ndarray, K: int) -> tuple[np.ndarray,
     best[sorted_cl[rank == 0]] = order[rank == 0]
     second[sorted_cl[rank == 1]] = order[rank == 1]
     return best, second
+
+
+class Reducer:
+    """Per-cluster reductions of one state, in the state's mode (docs/plans/ensemble-engine.md, D2 and R2).
+
+    ``legacy`` (one cluster under the legacy draws): ``ndarray.sum()``/``.mean()`` on the selected
+    elements, exactly the calls the golden series were recorded with, returned as length-1 arrays.
+    Otherwise the batch reductions above, whatever K is, so that a cluster alone and in a batch give the
+    same bits. Never switch on K: a K = 1 fast path would break that.
+
+    ``space`` names the elements reduced (``"firm"``, ``"tie"`` or ``"officer"``); ``where`` selects some.
+    """
+
+    def __init__(self, layout, legacy: bool) -> None:
+        if legacy and layout.K != 1:
+            raise ValueError("the legacy reductions serve one cluster only")
+        self.layout = layout
+        self.legacy = legacy
+        self.K = layout.K
+
+    def _select(self, x: np.ndarray, space: str, where) -> tuple[np.ndarray, np.ndarray]:
+        cl = self.layout.clusters(space)
+        if where is None:
+            return np.asarray(x), cl
+        return np.asarray(x)[where], cl[where]
+
+    def sum(self, x: np.ndarray, space: str, where=None) -> np.ndarray:
+        x, cl = self._select(x, space, where)
+        if self.legacy:
+            return np.array([x.sum()], dtype=np.float64)
+        return segsum(x, cl, self.K)
+
+    def count(self, mask: np.ndarray, space: str) -> np.ndarray:
+        """Number of True elements per cluster (exact integers)."""
+        if self.legacy:
+            return np.array([np.count_nonzero(mask)], dtype=np.int64)
+        return segcount(mask, self.layout.clusters(space), self.K)
+
+    def any(self, mask: np.ndarray, space: str) -> np.ndarray:
+        return self.count(mask, space) > 0
+
+    def mean(self, x: np.ndarray, space: str, where=None, empty: float = np.nan) -> np.ndarray:
+        """Mean per cluster of the selected elements; ``empty`` where a cluster has none."""
+        x, cl = self._select(x, space, where)
+        if self.legacy:
+            return np.array([x.mean() if x.size else empty], dtype=np.float64)
+        return segmean(x, cl, self.K, empty)

@@ -265,7 +265,7 @@ def test_money_panel_shows_lines_and_the_association(monkeypatch):
     assert "paid 100% by the programme" in views.association_text(dash.runs[0].model, dash.runs[0].manager_pay)
     dash.step(118)
     m, pay = dash.runs[0].model, dash.runs[0].manager_pay
-    a = m.state.association
+    a = m.association
     assert a.formed, "with seed 1 members found the association in the tapered exit"
     assert views.headline(m)["Cluster association"] == f"since month {a.formed_month}"
     assert pay.programme == 0.0 and pay.association > 0  # after the programme only the association pays

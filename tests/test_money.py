@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clustersim import ClusterModel, ScenarioError, load_scenario
+from clustersim.metrics import typology_path
 from clustersim.policy import LINES
 from clustersim.processes import association, funder
 from clustersim.runner import run_scenario
@@ -93,7 +94,7 @@ def test_lines_over_the_budget_are_a_one_line_error_naming_the_lines_and_total()
 def test_what_cannot_be_afforded_does_not_happen():
     m = ClusterModel("funded_programme", seed=1, budget_manager=30.0, budget_bso_training=5.0).run(40)
     assert m.ledger.spent["manager"] == pytest.approx(30.0)  # ten months of salary
-    assert m.state.manager.months_unpaid == 30  # then the manager leaves
+    assert m.state.manager.months_unpaid[0] == 30  # then the manager leaves
     assert m.ledger.shortfall["bso_training"] > 0  # blocks not paid for were not held
     assert m.summary()["manager_months_unpaid"] == 30
 
@@ -113,7 +114,7 @@ def _gap_path(**overrides) -> list[float]:
     for _ in range(70):
         m.step()
         # the gap as the motivation process sees it: this month's due tranches already released
-        m.state.programme_on = m.calendar.programme_active(m.month)
+        m.state.programme_on[:] = m.calendar.programme_active(m.month)
         funder.release_tranches(m.state)
         out.append(funder.support_gap(m.state)[0])
     return out
@@ -281,7 +282,7 @@ def test_tapered_exit_improves_sustainability_against_an_abrupt_exit():
 
 def test_without_an_association_nobody_pays_the_manager_after_exit():
     m = ClusterModel("funded_programme", seed=3, association_trust_threshold=1.0).run()
-    assert not m.state.association.formed and m.state.association.manager_paid == 0
+    assert not m.association.formed and m.association.manager_paid == 0
     assert m.series()["manager_funded_share"].iloc[-1] == 0
 
 
@@ -290,7 +291,7 @@ def test_conditional_tranches_can_withhold_money_from_a_cluster_doing_fine():
     """Monitoring runs out of money in month 10, so later reports are empty and the funder, seeing
     no evidence, withholds tranches from a cluster whose true cooperation is above the milestone."""
     m = ClusterModel("conditional_tranches", seed=5, budget_monitoring=3.0).run()
-    log = m.state.funder.decisions
+    log = m.state.funder.decisions_of(0)
     wrong = [d for d in log if not d["released"] and d["true"] >= d["milestone"]]
     assert wrong, log[:3]
     assert {"month", "tranche", "indicator", "milestone", "reported", "true", "responders", "released"} <= set(wrong[0])
@@ -301,13 +302,13 @@ def test_conditional_tranches_can_withhold_money_from_a_cluster_doing_fine():
 
 def test_unconditional_tranches_are_paid_on_schedule_without_decisions():
     m = ClusterModel("funded_programme", seed=5).run()
-    assert m.state.funder.decisions == [] and m.ledger.disbursed == pytest.approx(400.0)
+    assert m.state.funder.decisions_of(0) == [] and m.ledger.disbursed == pytest.approx(400.0)
 
 
 # ------------------------------------------------------------------------------- typology over time
 def test_typology_is_classified_every_year_and_summarised_as_a_path():
     m = ClusterModel("funded_programme", seed=0).run()
-    path = m.state.typology_path
+    path = typology_path(m.state)
     assert [month for month, _ in path] == list(range(0, 121, 12))
     assert m.summary()["typology_path"] == ">".join(cls for _, cls in path)
     assert {cls for _, cls in path} <= {"sluggish", "rising", "innovative"}

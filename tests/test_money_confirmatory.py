@@ -62,7 +62,7 @@ def _runs_with_cash_record(scenario: str, root: int, replicates: int, **override
         cash = []
         for _ in range(model.params.months):
             model.step()
-            if model.state.programme_on:
+            if model.programme_on:
                 cash.append(model.ledger.bso_cash)
         summaries.append(model.summary())
         least_cash.append(min(cash))

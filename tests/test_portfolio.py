@@ -108,7 +108,7 @@ def _tiny_states(k: int, stories: list[float], competence: list[float]):
             load_scenario("funded_programme", n_firms=8, mean_degree=2), np.random.default_rng(i), disposition_projects
         )
         s.month = 4  # the exchange follows month 3
-        s.success_stories[3] = stories[i]
+        s.success_stories[0, 3] = stories[i]
         s.bso.competence[:] = competence[i]
         states.append(s)
     return states
@@ -118,7 +118,7 @@ def test_exchange_writes_peer_stories_and_teaches_officers():
     states = _tiny_states(3, [2.0, 0.0, 0.0], [0.5, 0.25, 0.25])
     platform.exchange(states, intensity=1.0)
     w, rate = states[0].coef.platform_story_weight, states[0].coef.platform_peer_learning_rate
-    assert [s.peer_stories[3] for s in states] == [0.0, w * 2.0, w * 2.0]
+    assert [s.peer_stories[0, 3] for s in states] == [0.0, w * 2.0, w * 2.0]
     assert np.allclose(states[1].bso.competence, 0.25 + rate * 0.25)
     assert np.allclose(states[0].bso.competence, 0.5)  # the best BSO has no better peer
 

@@ -43,7 +43,7 @@ def tiny(n: int = 4, edges=((0, 1), (1, 2), (2, 3)), trust_on=0.5, seed: int = 0
     g.add_edges_from(edges)
     ties = build_ties(g, n, np.random.default_rng(seed), latent_share=0.0)
     k = ties.n_ties
-    s.network = TrustNetwork(ties, np.full(k, trust_on), np.full(k, 0.2), np.zeros(k, dtype=bool))
+    s.replace_network(TrustNetwork(ties, np.full(k, trust_on), np.full(k, 0.2), np.zeros(k, dtype=bool)))
     f = s.firms
     f.state[:] = MEMBER
     f.motivation[:] = 0.5
@@ -51,8 +51,8 @@ def tiny(n: int = 4, edges=((0, 1), (1, 2), (2, 3)), trust_on=0.5, seed: int = 0
     f.disposition[:] = 0.5
     f.leader[:] = False
     f.digital_access[:] = True
-    s.programme_on = True
-    s.face_to_face = True
+    s.programme_on[:] = True
+    s.face_to_face[:] = True
     return s
 
 
@@ -67,16 +67,18 @@ def test_a_due_tranche_is_paid_into_the_cluster_account_once():
     s = tiny(grant_amount=300.0, grant_tranches=3, programme_budget=0.0)
     funder.release_tranches(s)
     funder.release_tranches(s)
-    assert s.ledger.disbursed == pytest.approx(100.0) and s.ledger.bso_cash == pytest.approx(100.0)
+    assert s.ledger.cluster(0).disbursed == pytest.approx(100.0) and s.ledger.cluster(0).bso_cash == pytest.approx(
+        100.0
+    )
     s.month = 12
     funder.release_tranches(s)
-    assert s.ledger.disbursed == pytest.approx(200.0)
+    assert s.ledger.cluster(0).disbursed == pytest.approx(200.0)
 
 
 def test_a_late_funder_pays_nothing_before_the_actual_due_month():
     s = tiny(disbursement_delay_months=6)
     funder.release_tranches(s)
-    assert s.ledger.disbursed == 0 and funder.support_gap(s)[0] == 1.0
+    assert s.ledger.cluster(0).disbursed == 0 and funder.support_gap(s)[0] == 1.0
 
 
 def test_firm_training_closes_the_registered_share_of_each_gap():
@@ -92,8 +94,8 @@ def test_firm_training_closes_the_registered_share_of_each_gap():
 def test_firm_training_is_limited_by_its_budget_line():
     s = tiny(firm_training_share=1.0, firm_training_cost=10.0, budget_firm_training=25.0, programme_budget=0.0)
     calendar.train_firms(s)  # the line pays for two of four firms
-    assert s.firms.trained.sum() == 2 and s.ledger.remaining("firm_training") == pytest.approx(5.0)
-    assert s.ledger.shortfall["firm_training"] == pytest.approx(20.0)
+    assert s.firms.trained.sum() == 2 and s.ledger.cluster(0).remaining("firm_training") == pytest.approx(5.0)
+    assert s.ledger.cluster(0).shortfall["firm_training"] == pytest.approx(20.0)
 
 
 def test_a_bso_training_block_not_paid_for_is_not_held():
@@ -101,7 +103,7 @@ def test_a_bso_training_block_not_paid_for_is_not_held():
     before = s.bso.competence.copy()
     calendar.train_bso_block(s)
     np.testing.assert_array_equal(s.bso.competence, before)
-    assert s.ledger.shortfall["bso_training"] > 0 and s.ledger.spent["bso_training"] == 0
+    assert s.ledger.cluster(0).shortfall["bso_training"] > 0 and s.ledger.cluster(0).spent["bso_training"] == 0
 
 
 def test_bso_training_block_has_diminishing_returns_within_a_block():
@@ -137,7 +139,7 @@ def test_information_quality_is_intensity_times_the_engaged_firms_motivation():
     s.firms.state[3] = OUTSIDE
     information.update_information(s)
     assert s.information_quality == pytest.approx(0.5 * 0.4)
-    s.programme_on = False
+    s.programme_on[:] = False
     information.update_information(s)
     assert s.information_quality == 0.0
 
@@ -148,16 +150,16 @@ def test_manager_contact_budget_is_respected():
     s.ledger.disburse(100.0)  # the manager works once the first tranche has arrived
     facilitation.manager_month(s)
     assert s.manager.contacts_this_month == 2 and s.activity.contacted.sum() == 2
-    assert s.ledger.spent_manager == pytest.approx(s.coef.manager_cost_per_month)
+    assert s.ledger.cluster(0).spent_manager == pytest.approx(s.coef.manager_cost_per_month)
 
 
 def test_manager_waits_for_the_first_tranche_only_if_told_to():
     s = tiny(manager_waits_for_first_tranche=True)
     facilitation.manager_month(s)
-    assert s.manager.contacts_this_month == 0 and s.ledger.spent_manager == 0
+    assert s.manager.contacts_this_month == 0 and s.ledger.cluster(0).spent_manager == 0
     s = tiny(manager_waits_for_first_tranche=False)
     facilitation.manager_month(s)
-    assert s.manager.contacts_this_month > 0 and s.ledger.spent_manager == s.coef.manager_cost_per_month
+    assert s.manager.contacts_this_month > 0 and s.ledger.cluster(0).spent_manager == s.coef.manager_cost_per_month
 
 
 def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_pay_to_the_association():
@@ -172,9 +174,9 @@ def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_p
     s.month = 95
     assert facilitation.programme_salary_share(s) == 0.0
     s.month = 91
-    s.association.formed_month = 0
-    s.association.cash = 100.0
-    s.association.copay_months = 10_000  # fully capable
+    s.association.formed_month[:] = 0
+    s.association.cash[:] = 100.0
+    s.association.copay_months[:] = 10_000  # fully capable
     facilitation.manager_month(s)
     assert s.manager.funded_share == pytest.approx(1.0) and s.association.manager_paid == pytest.approx(1.8)
 
@@ -183,16 +185,16 @@ def test_during_a_hand_over_the_programme_covers_what_the_association_cannot_yet
     for cover, paid in ((1.0, 1.0), (0.0, 0.7)):
         s = tiny(exit_taper_months=10, programme_months=96, exit_handover_cover=cover)
         s.month = 91  # the taper pays 4/10; a new association can pay its base capability 0.3
-        s.association.formed_month = 0
-        s.association.cash = 100.0
+        s.association.formed_month[:] = 0
+        s.association.cash[:] = 100.0
         facilitation.manager_month(s)
         salary = s.coef.manager_cost_per_month
         assert s.manager.funded_share == pytest.approx(paid)
-        assert s.ledger.spent_manager == pytest.approx((paid - s.coef.association_base_capability) * salary)
+        assert s.ledger.cluster(0).spent_manager == pytest.approx((paid - s.coef.association_base_capability) * salary)
     s = tiny(exit_taper_months=10, programme_months=96, budget_manager=1.5, programme_budget=0.0)
     s.month = 91  # no association, and the line holds only half a salary: nothing beyond the line is paid
     facilitation.manager_month(s)
-    assert s.manager.funded_share == pytest.approx(0.5) and s.ledger.spent_manager == pytest.approx(1.5)
+    assert s.manager.funded_share == pytest.approx(0.5) and s.ledger.cluster(0).spent_manager == pytest.approx(1.5)
     s = tiny(exit_taper_months=10, programme_months=96)
     s.month = 50  # before the taper nothing needs covering
     assert facilitation.handover_cover(s, 0.4) == 0.0
@@ -207,7 +209,7 @@ def test_a_sponsored_founding_needs_less_trust_only_during_the_exit_taper():
     assert association_trust_needed(s) == pytest.approx(
         c.association_trust_threshold * (1 - c.handover_founding_trust_relief)
     )
-    s.programme_on = False
+    s.programme_on[:] = False
     assert association_trust_needed(s) == c.association_trust_threshold
 
 
@@ -235,7 +237,7 @@ def test_paid_leaders_host_their_acquaintances_not_in_a_joint_action():
 def test_contact_lifts_motivation_by_the_registered_share():
     s = tiny()
     s.firms.state[1] = DROPPED
-    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
+    facilitation.facilitate(s, np.array([0, 1]), effect=1.0, broker_site=Site.BROKER_BSO)
     c = s.coef
     assert s.firms.motivation[0] == pytest.approx(0.5 + c.contact_motivation_lift * 0.5)
     assert s.firms.motivation[1] == pytest.approx(0.5 + c.dropout_contact_motivation_lift * 0.5)
@@ -244,7 +246,7 @@ def test_contact_lifts_motivation_by_the_registered_share():
 def test_meeting_builds_trust_only_among_firms_met_together():
     s = tiny()
     e01, e12 = tie_index(s, 0, 1), tie_index(s, 1, 2)
-    facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
+    facilitation.facilitate(s, np.array([0, 1]), effect=1.0, broker_site=Site.BROKER_BSO)
     assert s.network.trust[e01] == pytest.approx(0.5 + s.coef.meeting_trust_gain * 0.5)
     assert s.network.trust[e12] == 0.5 and s.network.contact[e01] and not s.network.contact[e12]
 
@@ -255,7 +257,7 @@ def test_brokering_activates_latent_ties_among_firms_met_and_can_be_switched_off
         e = tie_index(s, 0, 1)
         s.network.ties.active[e] = False
         s.network.trust[e] = 0.0
-        facilitation.facilitate(s, np.array([0, 1]), skill=1.0, mode_factor=1.0, broker_site=Site.BROKER_BSO)
+        facilitation.facilitate(s, np.array([0, 1]), effect=1.0, broker_site=Site.BROKER_BSO)
         assert bool(s.network.ties.active[e]) is expect_active
         assert s.network.trust[e] == (pytest.approx(0.2 + s.coef.meeting_trust_gain * 0.8) if expect_active else 0.0)
 
@@ -265,7 +267,7 @@ def test_targeting_favours_firms_in_need_only_with_information():
     s.firms.motivation[:] = [0.95, 0.95, 0.95, 0.95, 0.0]
     picked = np.zeros(5)
     for q in (0.0, 1.0):
-        s.information_quality = q
+        s.information_quality[:] = q
         s.rng = np.random.default_rng(1)
         picked = sum(
             np.isin(4, facilitation.choose_contacts(s, 1, np.ones(5, dtype=bool), Site.CONTACT_BSO)) for _ in range(400)
@@ -421,10 +423,10 @@ def test_facilitation_raises_contribution_unless_switched_off():
 def test_grant_covers_the_programme_share_while_cash_lasts():
     s = tiny(cofunding_share=0.3)
     s.ledger.disburse(100.0)
-    own = play.grant_cover(s, np.array([True]), np.array([True]), np.array([10.0]), np.array([1.0]))
-    assert own[0] == pytest.approx(0.3) and s.ledger.paid_to_firms == pytest.approx(7.0)
-    s.ledger.bso_cash = 3.5  # half of the grant's share left
-    own = play.grant_cover(s, np.array([True]), np.array([True]), np.array([10.0]), np.array([1.0]))
+    own = play.grant_cover(s, np.array([0]), np.array([True]), np.array([True]), np.array([10.0]), np.array([1.0]))
+    assert own[0] == pytest.approx(0.3) and s.ledger.cluster(0).paid_to_firms == pytest.approx(7.0)
+    s.ledger.bso_cash[:] = 3.5  # half of the grant's share left
+    own = play.grant_cover(s, np.array([0]), np.array([True]), np.array([True]), np.array([10.0]), np.array([1.0]))
     assert own[0] == pytest.approx(0.3 + 0.7 * 0.5)
 
 
@@ -468,7 +470,7 @@ def test_conflict_damping_lowers_erosion_and_can_be_switched_off():
 def test_trusted_ties_carry_on_online_unless_switched_off():
     for on, want in ((True, 0.8), (False, 0.3)):
         s = tiny(n=3, edges=((0, 1),), trust_on=0.8, trusted_ties_online=on, online_effectiveness=0.3)
-        s.face_to_face = False
+        s.face_to_face[:] = False
         assert trust.play_channel(s)[0] == pytest.approx(want)
 
 
@@ -517,10 +519,10 @@ def test_shared_success_builds_trust_unless_switched_off():
 def test_a_leaders_success_counts_extra_stories():
     s = tiny(leader_story_bonus=1.0)
     completion.record_outcomes(s, np.array([0, 1]), np.array([True, True]), np.array([True, False]))
-    assert s.success_stories[s.month] == 3.0
+    assert s.success_stories[0, s.month] == 3.0
     s = tiny(leader_story_bonus=0.0)
     completion.record_outcomes(s, np.array([0, 1]), np.array([True, True]), np.array([True, False]))
-    assert s.success_stories[s.month] == 2.0
+    assert s.success_stories[0, s.month] == 2.0
 
 
 def test_complete_releases_participants_and_books_the_outcome():
@@ -603,8 +605,8 @@ def test_disillusion_follows_the_gap_between_promised_and_received_support():
     for disbursed, rate, month in ((0.0, 0.02, 5), (100.0, 0.02, 5), (0.0, 0.0, 5)):
         s = tiny(disillusion_rate=rate, **kw)
         s.month = month
-        s.ledger.disbursed = disbursed  # the first of four 100 k$ tranches was promised for month 0
-        gap, late = funder.support_gap(s)
+        s.ledger.disbursed[:] = disbursed  # the first of four 100 k$ tranches was promised for month 0
+        gap, late = (float(x[0]) for x in funder.support_gap(s))
         motivation.update_motivation(s)
         want = rate * gap * (1 - math.exp(-late / s.coef.expectation_patience_months))
         np.testing.assert_allclose(s.firms.motivation, 0.5 - want)
@@ -643,7 +645,7 @@ def test_monitoring_responders_are_motivated_engaged_firms_unless_knocked_out():
         )
         s.firms.motivation[:] = [1.0, 1.0, 0.0, 1.0]
         s.firms.state[3] = DROPPED
-        s.monitoring_on = True
+        s.monitoring_on[:] = True
         assert information.responders(s).tolist() == want
 
 
@@ -651,8 +653,8 @@ def test_success_stories_lift_motivation_unless_switched_off():
     for effect in (1.0, 0.0):
         s = tiny(disillusion_rate=0.0, monitoring_intensity=0.0, motivation_decay=0.0, demonstration_effect=effect)
         s.month = 5
-        s.success_stories[2] = 10.0
-        sig = success_signal(s)
+        s.success_stories[0, 2] = 10.0
+        sig = float(success_signal(s)[0])
         motivation.update_motivation(s)
         want = 0.5 + s.coef.demonstration_motivation_gain * effect * sig * 0.5
         np.testing.assert_allclose(s.firms.motivation, want)
@@ -666,8 +668,8 @@ def test_isolation_costs_idle_members_without_trusted_partners():
         demonstration_effect=0.0,
         isolation_motivation_loss=0.1,
     )
-    s.face_to_face = False
-    s.ledger.disbursed = 1.0
+    s.face_to_face[:] = False
+    s.ledger.disbursed[:] = 1.0
     motivation.update_motivation(s)
     assert (s.firms.motivation < 0.5).all()
 

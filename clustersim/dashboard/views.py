@@ -372,7 +372,7 @@ class SeriesPicture(Picture):
 
     def update(self) -> None:
         for model, marks in self.founded:
-            formed = model.state.association.formed_month
+            formed = model.association.formed_month
             for mark in marks:
                 mark.set_visible(formed is not None)
                 if formed is not None:
@@ -394,7 +394,7 @@ def headline(model) -> dict[str, str]:
     """The six headline numbers, formatted for the room (label -> text)."""
     cur = model.current
     n = model.firms.n
-    a = model.state.association
+    a = model.association
     return {
         "Month": f"{model.month} of {model.params.months}",
         "Firms cooperating": f"{round(cur['share_cooperating'] * n)} of {n}",
@@ -424,12 +424,12 @@ class ManagerPay:
 
 def manager_paid_so_far(model) -> tuple[float, float]:
     """k$ of the manager's salary paid so far by the programme and by the association."""
-    return model.ledger.spent["manager"], model.state.association.manager_paid
+    return model.ledger.spent["manager"], model.association.manager_paid
 
 
 def association_text(model, pay: ManagerPay) -> str:
     """One sentence on the cluster association and who pays the manager, for the room."""
-    a = model.state.association
+    a = model.association
     has_manager = model.manager is not None
     if not a.formed:
         text = "The cluster association has not formed yet: members found it once trust and joint action hold."

@@ -291,7 +291,7 @@ def ledger_outputs(model) -> dict[str, float]:
     out["budget"] = budget_lines(model.params)["budget"]
     out["unspent"] = out["budget"] - ledger.programme_cost
     out["funder_paid"] = ledger.funder_paid
-    out["association_formed"] = float(model.state.association.formed)
+    out["association_formed"] = float(model.association.formed)
     return out
 
 

@@ -10,6 +10,8 @@ Long-Term Goal).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..cluster_state import ClusterState
 from ..queries import association_capability, association_trust_needed, cooperating
 
@@ -18,33 +20,34 @@ def found_or_collect(s: ClusterState) -> None:
     """Before it exists: count months above both thresholds. Once it exists: collect fees."""
     c, a, f, net = s.coef, s.association, s.firms, s.network
     coop = cooperating(s)
-    if not a.formed:
-        act = net.ties.active
-        mean_trust = float(net.trust[act].mean()) if act.any() else 0.0
-        above = mean_trust >= association_trust_needed(s) and coop.mean() >= c.association_cooperation_threshold
-        a.months_above = a.months_above + 1 if above else 0
-        if a.months_above >= c.association_formation_months:
-            a.formed_month = s.month
-        return
-    payers = f.engaged & coop  # members who see value pay; the others stop paying
-    fees = c.association_fee * float(payers.sum())
+    forming = ~a.formed  # a cluster founds or collects in a month, never both
+    mean_trust = s.reduce.mean(net.trust, "tie", where=net.ties.active, empty=0.0)
+    above = (mean_trust >= association_trust_needed(s)) & (
+        s.reduce.mean(coop, "firm") >= c.association_cooperation_threshold
+    )
+    a.months_above[:] = np.where(forming, np.where(above, a.months_above + 1, 0), a.months_above)
+    a.formed_month[:] = np.where(forming & (a.months_above >= c.association_formation_months), s.month, a.formed_month)
+    collecting = s.per_firm(~forming)
+    payers = f.engaged & coop & collecting  # members who see value pay; the others stop paying
+    n_payers = s.tally(payers)
+    fees = np.where(~forming, c.association_fee * n_payers, 0.0)
     f.payoff[payers] -= c.association_fee
     a.cash += fees
     a.fees_collected += fees
-    a.paying_members = int(payers.sum())
+    a.paying_members[:] = np.where(~forming, n_payers, a.paying_members)
     s.ledger.firm_fees += fees
 
 
-def pay_manager(s: ClusterState, share_wanted: float) -> float:
+def pay_manager(s: ClusterState, share_wanted: np.ndarray) -> np.ndarray:
     """Pay up to ``share_wanted`` of this month's salary, within its capability and cash; returns the share paid."""
     a = s.association
     salary = s.coef.manager_cost_per_month
-    if not a.formed or share_wanted <= 0 or salary <= 0:
-        return 0.0
-    share = min(share_wanted, association_capability(s), a.cash / salary)
-    if share <= 0:
-        return 0.0
+    if salary <= 0:
+        return np.zeros(s.K)
+    share = np.minimum(np.minimum(share_wanted, association_capability(s)), a.cash / salary)
+    paying = a.formed & (share_wanted > 0) & (share > 0)
+    share = np.where(paying, share, 0.0)
     a.cash -= share * salary
     a.manager_paid += share * salary
-    a.copay_months += 1
+    a.copay_months += paying
     return share

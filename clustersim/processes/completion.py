@@ -5,6 +5,9 @@ contributions made, the participants' capability, facilitation and the BSO's sup
 feed the evidence firms use to judge joint actions, success stories, productivity, capability,
 export readiness, motivation, dispositions and trust among co-participants; then the
 participants are released (000 §Success Factors; 000 Table 6).
+
+The action book has no cluster column yet: an action's cluster is read off its participants (all of one
+cluster; a running action always has some, since only completion releases them).
 """
 
 from __future__ import annotations
@@ -12,10 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
+from ..segments import segcount
 from ..state import ACTIVE, MEMBER
 from ..streams import Site
 from .economy import refresh_benefit_weights
 from .rules import logistic_trust_growth, success_probability
+
+
+def action_clusters(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
+    """The cluster of every action in the book that has participants (0 for the others)."""
+    cluster = np.zeros(s.actions.count, dtype=np.int64)
+    cluster[aid] = s.firm_cluster[part_idx]
+    return cluster
 
 
 def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
@@ -25,23 +36,45 @@ def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: 
     cap_mean = np.bincount(aid, weights=f.capability[part_idx], minlength=n_a) / np.maximum(book.size[:n_a], 1)
     completion = book.contributions[ids] / (book.size[ids] * s.types.duration_months[book.kind[ids]])
     # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
-    support = book.facilitated[ids] + (c.bso_success_support * s.bso.capacity if s.programme_on else 0.0)
+    bso_support = np.where(s.programme_on, c.bso_success_support * s.bso.capacity, 0.0)
+    support = book.facilitated[ids] + bso_support[action_clusters(s, part_idx, aid)[ids]]
     return success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
 
 
-def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray) -> None:
-    """Book the outcomes; success stories (a leader's counts extra, SF2) and the evidence tally."""
+def success_draws(s: ClusterState, ids: np.ndarray) -> np.ndarray:
+    """One uniform per ending action, addressed by its id in the book."""
+    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): in a batch an action is addressed by
+    # its cluster and its id within that cluster, which the book does not record yet (plan §1.4)
+    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
+    return s.draws.uniform(Site.SUCCESS, ids)
+
+
+def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray, cluster=None) -> None:
+    """Book the outcomes; success stories (a leader's counts extra, SF2) and the evidence tally.
+
+    ``cluster`` is the cluster of each action ``ids``; without it they are a single cluster's.
+    """
+    if cluster is None:
+        # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): then the book knows its clusters
+        assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
+        cluster = np.zeros(ids.size, dtype=np.int64)
     c, book = s.coef, s.actions
     book.running[ids] = False
     book.succeeded[ids] = success
-    s.cumulative["succeeded"] += int(success.sum())
-    s.cumulative["failed"] += int((~success).sum())
-    if s.month >= s.success_stories.size:  # stepping beyond the scenario's horizon
-        s.success_stories = np.concatenate([s.success_stories, np.zeros(s.success_stories.size)])
-    s.success_stories[s.month] += success.sum() + c.leader_story_bonus * (success & led).sum()
-    # evidence about joint actions: a running tally with a decaying memory
-    m = c.evidence_memory
-    s.outcomes_recent = [m * s.outcomes_recent[0] + int(success.sum()), m * s.outcomes_recent[1] + int(ids.size)]
+    # counts of actions are exact integers, the same however they are added
+    n_success = segcount(success, cluster, s.K)
+    n_outcomes = segcount(np.ones(ids.size, dtype=bool), cluster, s.K)
+    s.cumulative["succeeded"] += n_success
+    s.cumulative["failed"] += segcount(~success, cluster, s.K)
+    if s.month >= s.success_stories.shape[1]:  # stepping beyond the scenario's horizon
+        s.success_stories = np.concatenate([s.success_stories, np.zeros_like(s.success_stories)], axis=1)
+    s.success_stories[:, s.month] += n_success + c.leader_story_bonus * segcount(success & led, cluster, s.K)
+    # evidence about joint actions: a running tally with a decaying memory, which moves only in the
+    # clusters where something ended
+    memory, tally = c.evidence_memory, s.outcomes_recent
+    ended = n_outcomes > 0
+    tally[ended, 0] = memory * tally[ended, 0] + n_success[ended]
+    tally[ended, 1] = memory * tally[ended, 1] + n_outcomes[ended]
 
 
 def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind_won: np.ndarray) -> None:
@@ -84,6 +117,21 @@ def trust_from_outcomes(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray, 
     tr[res == -1] -= c.failure_trust_loss_factor * c.trust_loss * tr[res == -1]
 
 
+def refresh_weights_of_winners(s: ClusterState, won: np.ndarray) -> None:
+    """Recompute the benefit weights of the clusters with a winner, and of no other (plan §5, R6).
+
+    ``refresh_benefit_weights`` recomputes every firm; a cluster without a winner keeps its rows, which a
+    recomputation could change (export readiness clipped since its last refresh).
+    """
+    f = s.firms
+    won_firm = np.zeros(f.n, dtype=bool)
+    won_firm[won] = True
+    keep = ~s.reduce.any(won_firm, "firm")[s.firm_cluster]
+    kept = f.weights[keep]  # a copy: empty when every cluster had a winner
+    refresh_benefit_weights(s)
+    f.weights[keep] = kept
+
+
 def complete_joint_actions(s: ClusterState) -> None:
     """Finish the joint actions that end this month and release their participants."""
     book, f = s.actions, s.firms
@@ -96,18 +144,18 @@ def complete_joint_actions(s: ClusterState) -> None:
     ids = np.flatnonzero(ending)
     part_idx = np.flatnonzero(f.action >= 0)
     aid = f.action[part_idx]
-    success = s.draws.uniform(Site.SUCCESS, ids) < success_chance(s, ids, part_idx, aid)
+    success = success_draws(s, ids) < success_chance(s, ids, part_idx, aid)
     outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure
     outcome[ids] = np.where(success, 1, -1)
     led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0
-    record_outcomes(s, ids, success, led)
+    record_outcomes(s, ids, success, led, action_clusters(s, part_idx, aid)[ids])
     out = outcome[aid]
     won, lost = part_idx[out == 1], part_idx[out == -1]
     kind_won = book.kind[f.action[won]]
     reward_participants(s, won, lost, kind_won)
     reinforce_dispositions(s, part_idx, out, won, lost)
     if kind_won.size:
-        refresh_benefit_weights(s)
+        refresh_weights_of_winners(s, won)
     trust_from_outcomes(s, part_idx, aid, outcome)
     done = part_idx[out != 0]
     f.action[done] = -1

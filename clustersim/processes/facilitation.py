@@ -13,6 +13,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, reachable
+from ..segments import topk_seg
 from ..state import ACTIVE, DROPPED, OUTSIDE
 from ..streams import Site
 from . import association
@@ -25,41 +26,51 @@ def contact_need(c, state: np.ndarray, motivation: np.ndarray) -> np.ndarray:
     return np.where(state == DROPPED, c.dropout_contact_need, need)
 
 
-def choose_contacts(s: ClusterState, n_contacts: int, can_reach: np.ndarray, site: Site) -> np.ndarray:
-    """Up to ``n_contacts`` reachable firms: uniform without information, targeted by need with it.
+def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarray, site: Site) -> np.ndarray:
+    """Up to ``n_contacts`` (per cluster) reachable firms: uniform without information, targeted by need with it.
 
     Weighted sampling without replacement uses the Gumbel top-k trick, so the cost is O(n_firms).
     """
+    n_contacts = np.broadcast_to(np.asarray(n_contacts, dtype=np.int64), (s.K,))
+    can_reach = can_reach & (s.per_firm(n_contacts) > 0)
     idx = np.flatnonzero(can_reach)
-    if n_contacts <= 0 or idx.size == 0:
-        return idx[:0]
-    f, q = s.firms, s.information_quality
+    if idx.size == 0:
+        return idx
+    if (n_contacts >= s.tally(idx))[s.firm_cluster[idx]].all():  # everyone reachable is met: nothing to draw
+        return idx
+    f, q = s.firms, s.per_firm(s.information_quality)[idx]
     need = contact_need(s.coef, f.state[idx], f.motivation[idx])
     weight = (1.0 - q) + q * s.coef.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
-    if n_contacts >= idx.size:
-        return idx
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(site, idx)))
-    return idx[np.argpartition(-keys, n_contacts - 1)[:n_contacts]]
+    if s.reduce.legacy:  # the golden series' selection (one cluster, argpartition's order)
+        return idx[np.argpartition(-keys, n_contacts[0] - 1)[: n_contacts[0]]]
+    cluster, local = s.layout.localise("firm", idx)
+    return idx[topk_seg(keys, cluster, s.K, n_contacts, local)]
 
 
-def facilitate(s: ClusterState, contacts: np.ndarray, skill: float, mode_factor: float, broker_site: Site) -> None:
-    """Apply one facilitator's contacts for this month: motivation, then a meeting among those met."""
-    if contacts.size == 0 or skill <= 0 or mode_factor <= 0:
+def facilitate(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:
+    """Apply the facilitators' contacts for this month (``effect``, skill x mode, per cluster): motivation,
+    then a meeting among those met in each cluster."""
+    effect = np.broadcast_to(np.asarray(effect, dtype=float), (s.K,))
+    met = s.tally(contacts)
+    working = (met > 0) & (effect > 0)
+    if not working.any():
         return
+    contacts = contacts[working[s.firm_cluster[contacts]]]
     c, f, act = s.coef, s.firms, s.activity
-    effect = skill * mode_factor
+    effect_each = s.per_firm(effect)[contacts]
     dropped = f.state[contacts] == DROPPED
-    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect
+    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
     f.motivation[contacts] += lift * (1.0 - f.motivation[contacts])
     act.contacted[contacts] = True
-    act.contact_effect[contacts] = np.maximum(act.contact_effect[contacts], effect)
-    act.counters["contacts"] += int(contacts.size)
-    if contacts.size >= c.meeting_min_firms:
-        act.counters["meetings"] += 1
+    act.contact_effect[contacts] = np.maximum(act.contact_effect[contacts], effect_each)
+    met = np.where(working, met, 0)
+    act.counters["contacts"] += met
+    act.counters["meetings"] += met >= c.meeting_min_firms
     hold_meeting(s, contacts, effect, broker_site)
 
 
-def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float, broker_site: Site) -> None:
+def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:
     """Trust grows on ties among firms met in the same month, and latent ties among them are brokered."""
     c, net = s.coef, s.network
     ties = net.ties
@@ -68,82 +79,86 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: float, broker_si
     both = met[ties.u] & met[ties.v]
     if not both.any():
         return
-    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < c.brokerage_chance * effect)
+    effect_each = s.per_tie(effect)
+    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < c.brokerage_chance * effect_each)
     net.activate(broker)  # a brokered tie starts at the partners' propensity
-    s.counters["ties_brokered"] += int(broker.sum())
+    s.counters["ties_brokered"] += s.tally(broker, "tie")
     grow = both & ties.active
-    net.trust[grow] += c.meeting_trust_gain * effect * (1.0 - net.trust[grow])
+    net.trust[grow] += c.meeting_trust_gain * effect_each[grow] * (1.0 - net.trust[grow])
     net.contact |= grow
 
 
-def leader_outreach(s: ClusterState) -> None:
-    """Leader firms paid an incentive host their acquaintances not now in a joint action (outsiders,
-    dropouts, idle members): a contact of strength ``leader_outreach_effect`` that lifts motivation
-    and a join decision, and a meeting among those hosted (000 §Cultural attitude towards
+def leader_outreach(s: ClusterState, paid: np.ndarray) -> None:
+    """Leader firms paid an incentive (in the clusters ``paid`` selects) host their acquaintances not now in a
+    joint action (outsiders, dropouts, idle members): a contact of strength ``leader_outreach_effect`` that
+    lifts motivation and a join decision, and a meeting among those hosted (000 §Cultural attitude towards
     collaboration: driving firms show results to sceptical companies; §Heterogeneity among cluster
     members: large firms mentor small ones)."""
     c, f, t = s.coef, s.firms, s.network.ties
     leaders = f.leader
-    a = t.active & leaders[t.u]
-    b = t.active & leaders[t.v]
+    hosting = t.active & s.per_tie(paid)
+    a = hosting & leaders[t.u]
+    b = hosting & leaders[t.v]
     reached = np.unique(np.concatenate([t.v[a], t.u[b]]))
     hosted = reached[(f.state[reached] != ACTIVE) & ~leaders[reached]]
-    mode = 1.0 if s.face_to_face else c.online_effectiveness
-    effect = c.leader_outreach_effect * mode
-    if hosted.size == 0 or effect <= 0:
+    effect = c.leader_outreach_effect * np.where(s.face_to_face, 1.0, c.online_effectiveness)
+    hosted = hosted[(effect > 0)[s.firm_cluster[hosted]]]
+    if hosted.size == 0:
         return
+    effect_each = s.per_firm(effect)[hosted]
     dropped = f.state[hosted] == DROPPED
-    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect
+    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
     f.motivation[hosted] += lift * (1.0 - f.motivation[hosted])
     s.activity.contacted[hosted] = True
-    s.activity.contact_effect[hosted] = np.maximum(s.activity.contact_effect[hosted], effect)
+    s.activity.contact_effect[hosted] = np.maximum(s.activity.contact_effect[hosted], effect_each)
     hold_meeting(s, hosted, effect, Site.BROKER_LEADER)
-    s.counters["services"] += int(hosted.size)
+    s.counters["services"] += s.tally(hosted)
 
 
 def bso_turnover(s: ClusterState) -> None:
     """Officers leave at the turnover rate and are replaced by untrained hires (SF6). Own random stream."""
     bso = s.bso
-    leave = s.draws.uniform(Site.TURNOVER, bso.staff) < s.coef.bso_turnover_rate
-    bso.officers_lost += int((leave & bso.trained).sum())
-    bso.competence[leave] = bso.untrained
+    leave = s.draws.uniform(Site.TURNOVER, bso.competence.size) < s.coef.bso_turnover_rate
+    bso.officers_lost += s.tally(leave & bso.trained, "officer")
+    bso.competence[leave] = bso.untrained[bso.officer_cluster[leave]]
 
 
 def bso_month(s: ClusterState) -> None:
     """Turnover, then the BSO's meetings and matchmaking while the programme runs."""
     bso, c = s.bso, s.coef
-    if bso.staff == 0:
+    if not (bso.staff > 0).any():
         return
     bso_turnover(s)
-    bso.contacts_this_month = 0
+    bso.contacts_this_month[:] = 0
     bso.contacted = np.zeros(0, dtype=np.int64)
-    if not s.programme_on:
+    working = s.programme_on & (bso.staff > 0)
+    if not working.any():
         return
-    mode = 1.0 if s.face_to_face else c.online_effectiveness
-    n = int(round(c.bso_contacts_per_officer * bso.staff * bso.capacity))
+    mode = np.where(s.face_to_face, 1.0, c.online_effectiveness)
+    capacity = bso.capacity
+    n = np.where(working, np.round(c.bso_contacts_per_officer * bso.staff * capacity), 0).astype(np.int64)
     contacts = choose_contacts(s, n, reachable(s), Site.CONTACT_BSO)
-    skill = c.bso_facilitation_skill * bso.capacity
-    facilitate(s, contacts, skill=skill, mode_factor=mode, broker_site=Site.BROKER_BSO)
+    skill = c.bso_facilitation_skill * capacity
+    facilitate(s, contacts, effect=np.where(skill > 0, skill * mode, 0.0), broker_site=Site.BROKER_BSO)
     bso.contacted = contacts
-    bso.contacts_this_month = int(contacts.size)
-    s.counters["services"] += int(contacts.size)
+    bso.contacts_this_month[:] = s.tally(contacts)
+    s.counters["services"] += s.tally(contacts)
 
 
-def programme_salary_share(s: ClusterState) -> float:
+def programme_salary_share(s: ClusterState) -> np.ndarray:
     """Share of the manager's salary the programme means to pay this month: all of it while it runs,
     tapering linearly over the last ``exit_taper_months`` to nothing in its final month (the exit
     strategy: with T months the programme pays (T-1)/T, ..., 1/T, 0); nothing before the first
     tranche if the manager waits for it."""
     c, cal = s.coef, s.calendar
-    if not s.programme_on or (c.manager_waits_for_first_tranche and s.ledger.disbursed == 0):
-        return 0.0
+    waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
     months_left = cal.programme_end - s.month
-    if in_exit_taper(s):
-        return (months_left - 1) / c.exit_taper_months
-    return 1.0
+    taper = (months_left - 1) / c.exit_taper_months if c.exit_taper_months > 0 else 1.0
+    share = np.where(in_exit_taper(s), taper, 1.0)
+    return np.where(s.programme_on & ~waiting & s.manager.present, share, 0.0)
 
 
-def fund_manager(s: ClusterState) -> float:
+def fund_manager(s: ClusterState) -> np.ndarray:
     """Pay this month's salary from the manager's budget line, the association paying the rest it can.
 
     During a hand-over (a taper) the programme still covers, from its manager line, the share
@@ -154,38 +169,42 @@ def fund_manager(s: ClusterState) -> float:
     """
     salary = s.coef.manager_cost_per_month
     share = programme_salary_share(s)
-    if share > 0:
-        share = s.ledger.pay("manager", share * salary) / salary if salary > 0 else share
-    share += association.pay_manager(s, 1.0 - share)
-    share += handover_cover(s, share)
-    if s.programme_on and share <= 0:
-        s.manager.months_unpaid += 1
+    if salary > 0:
+        share = np.where(share > 0, s.ledger.pay("manager", share * salary, where=share > 0) / salary, share)
+    present = s.manager.present  # a cluster without a manager pays no salary
+    share = share + association.pay_manager(s, np.where(present, 1.0 - share, 0.0))
+    share = share + handover_cover(s, share, present)
+    s.manager.months_unpaid += present & s.programme_on & (share <= 0)
     return share
 
 
-def handover_cover(s: ClusterState, share_paid: float) -> float:
+def handover_cover(s: ClusterState, share_paid, present: np.ndarray | None = None) -> np.ndarray:
     """Share of the salary the programme adds from its manager line while it tapers out: the part
     ``exit_handover_cover`` of what neither the taper nor the association paid (0 outside a taper)."""
     c, salary = s.coef, s.coef.manager_cost_per_month
+    present = s.manager.present if present is None else present
     gap = c.exit_handover_cover * (1.0 - share_paid)
-    if not in_exit_taper(s) or gap <= 0 or salary <= 0:
-        return 0.0
-    return s.ledger.pay("manager", gap * salary) / salary
+    covering = present & in_exit_taper(s) & (gap > 0)
+    if salary <= 0 or not covering.any():
+        return np.zeros(s.K)
+    return np.where(covering, s.ledger.pay("manager", gap * salary, where=covering) / salary, 0.0)
 
 
 def manager_month(s: ClusterState) -> None:
     """The manager, as far as paid, meets at most ``manager_contacts_per_month`` firms (SF9)."""
     mgr = s.manager
-    if mgr is None:
+    if not mgr.present.any():
         return
-    mgr.contacts_this_month = 0
+    mgr.contacts_this_month[:] = 0
     mgr.contacted = np.zeros(0, dtype=np.int64)
-    mgr.funded_share = fund_manager(s)
-    if not manager_active(s):
+    mgr.funded_share[:] = np.where(mgr.present, fund_manager(s), 0.0)
+    active = manager_active(s)
+    if not active.any():
         return
-    n_contacts = int(round(mgr.contacts_per_month * mgr.funded_share))
+    n_contacts = np.where(active, np.round(mgr.contacts_per_month * mgr.funded_share), 0).astype(np.int64)
     contacts = choose_contacts(s, n_contacts, reachable(s, online=manager_online(s)), Site.CONTACT_MANAGER)
-    facilitate(s, contacts, skill=mgr.skill, mode_factor=manager_mode_factor(s), broker_site=Site.BROKER_MANAGER)
+    effect = np.where(mgr.skill > 0, mgr.skill * manager_mode_factor(s), 0.0)
+    facilitate(s, contacts, effect=effect, broker_site=Site.BROKER_MANAGER)
     mgr.contacted = contacts
-    mgr.contacts_this_month = int(contacts.size)
-    s.counters["services"] += int(contacts.size)
+    mgr.contacts_this_month[:] = s.tally(contacts)
+    s.counters["services"] += s.tally(contacts)

@@ -11,47 +11,56 @@ state behind it (000 §Monitoring and Evaluation).
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from ..cluster_state import ClusterState
 
 
-def tranche_approved(s: ClusterState, tranche: int) -> bool:
-    """Decide one due tranche; conditional decisions are logged with the report and the truth."""
-    c = s.coef
-    if c.tranche_condition == "none" or tranche == 0:
-        return True
-    reported = s.report.get("reported_cooperation", math.nan)
-    released = not math.isnan(reported) and reported >= c.tranche_milestone  # no report, no money
-    s.funder.decisions.append(
-        {
-            "month": s.month,
-            "tranche": tranche,
-            "indicator": c.tranche_condition,
-            "milestone": c.tranche_milestone,
-            "reported": reported,
-            "true": s.report.get("true_cooperation", math.nan),
-            "responders": s.report.get("responders", 0),
-            "released": released,
-        }
-    )
-    return released
+def tranche_approved(s: ClusterState, due: np.ndarray) -> np.ndarray:
+    """Decide the clusters' due tranches; conditional decisions are logged with the report and the truth."""
+    c, tranche = s.coef, s.funder.next_tranche
+    if c.tranche_condition == "none":
+        return due.copy()
+    conditional = due & (tranche > 0)
+    reported = s.report["reported_cooperation"]
+    with np.errstate(invalid="ignore"):  # no report (nan): no money
+        released = ~np.isnan(reported) & (reported >= c.tranche_milestone)
+    if conditional.any():
+        k = np.flatnonzero(conditional)
+        s.funder.log.append(
+            {
+                "cluster": k,
+                "month": np.full(k.size, s.month),
+                "tranche": tranche[k],
+                "indicator": np.full(k.size, c.tranche_condition, dtype=object),
+                "milestone": np.full(k.size, c.tranche_milestone),
+                "reported": reported[k],
+                "true": s.report["true_cooperation"][k],
+                "responders": s.report["responders"][k],
+                "released": released[k],
+            }
+        )
+    return due & (released | (tranche == 0))
 
 
 def release_tranches(s: ClusterState) -> None:
-    """Pay every tranche that is due and approved, in order; stop at the first one withheld."""
+    """Pay every tranche that is due and approved, in order; a cluster stops at its first one withheld."""
     cal, funder = s.calendar, s.funder
-    if not s.programme_on:
-        return
-    while funder.next_tranche < len(cal.disbursements) and cal.disbursements[funder.next_tranche] <= s.month:
-        if not tranche_approved(s, funder.next_tranche):
+    deciding = s.programme_on.copy()
+    while True:  # at most one round per tranche, never one per cluster
+        pending = deciding & (funder.next_tranche < cal.n_disbursements)
+        col = np.minimum(funder.next_tranche, cal.disbursements.shape[1] - 1)
+        due = pending & (cal.disbursements[np.arange(s.K), col] <= s.month)
+        if not due.any():
             return
-        s.ledger.disburse(s.coef.grant_amount / s.coef.grant_tranches)
-        funder.next_tranche += 1
+        approved = tranche_approved(s, due)
+        s.ledger.disburse(np.where(approved, s.coef.grant_amount / s.coef.grant_tranches, 0.0))
+        funder.next_tranche += approved
+        deciding = approved
 
 
-def support_gap(s: ClusterState) -> tuple[float, float]:
-    """The gap between the support members were promised by now and what they received (SF3, SF4).
+def support_gap(s: ClusterState) -> tuple[np.ndarray, np.ndarray]:
+    """The gap between the support members were promised by now and what they received (SF3, SF4), per cluster.
 
     Returns the unpaid share of what was promised by now, ``(expected - received) / expected``, and
     how many months the oldest unpaid promised tranche is overdue (counting its due month as one).
@@ -60,12 +69,13 @@ def support_gap(s: ClusterState) -> tuple[float, float]:
     promised small and paid as promised, is no gap.
     """
     cal, c = s.calendar, s.coef
-    if not s.programme_on or not cal.promised:
-        return 0.0, 0.0
     per_tranche = c.grant_amount / c.grant_tranches
-    due = sum(1 for m in cal.promised if m <= s.month)  # a handful of tranches, not firms
-    missing = due * per_tranche - s.ledger.disbursed
-    if missing <= 1e-9:  # rounding margin on k$ sums
-        return 0.0, 0.0
-    oldest_unpaid = cal.promised[min(s.funder.next_tranche, len(cal.promised) - 1)]
-    return missing / (due * per_tranche), float(s.month - oldest_unpaid + 1)
+    due = (cal.promised <= s.month).sum(axis=1)  # padded with NEVER: counts only real tranches
+    expected = due * per_tranche
+    missing = expected - s.ledger.disbursed
+    gap_open = s.programme_on & (cal.n_promised > 0) & (missing > 1e-9)  # rounding margin on k$ sums
+    col = np.minimum(s.funder.next_tranche, np.maximum(cal.n_promised - 1, 0))
+    oldest_unpaid = cal.promised[np.arange(s.K), col]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(gap_open, missing / expected, 0.0)
+    return share, np.where(gap_open, (s.month - oldest_unpaid + 1).astype(float), 0.0)

@@ -11,9 +11,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..cluster_state import ActionTypes, BSOStaff, ClusterState, ManagerState, MonthActivity, coefficient_namespace
+from ..cluster_state import (
+    COUNTERS,
+    CUMULATIVE,
+    ActionTypes,
+    Association,
+    BSOStaff,
+    ClusterState,
+    FunderState,
+    ManagerState,
+    MonthActivity,
+    coefficient_namespace,
+    zero_counts,
+)
+from ..layout import Layout
 from ..network import TrustNetwork, acquaintance_graph, build_ties, cooperative_pairs
-from ..policy import Ledger, PolicyCalendar
+from ..policy import CalendarArrays, Ledger, PolicyCalendar
+from ..segments import Reducer
 from ..state import MEMBER, OUTSIDE, FirmArrays
 from ..streams import STREAMS, CounterDraws, LegacyDraws
 from .rules import benefit_weights, export_share
@@ -163,6 +177,35 @@ def initial_network(c, firms: FirmArrays, rng: np.random.Generator) -> TrustNetw
     return TrustNetwork(ties, trust, floor, np.zeros(ties.n_ties, dtype=bool))
 
 
+def per_cluster(value, dtype=None, K: int = 1) -> np.ndarray:
+    return np.full(K, value, dtype=dtype)
+
+
+def initial_bso(c, reduce: Reducer) -> BSOStaff:
+    """A BSO of ``bso_staff`` untrained officers, the first ``bso_training_staff`` of them its trainees."""
+    return BSOStaff(
+        competence=np.full(c.bso_staff, c.bso_untrained_competence),
+        untrained=per_cluster(c.bso_untrained_competence, float),
+        trainees=per_cluster(min(c.bso_training_staff, c.bso_staff), np.int64),
+        reduce=reduce,
+        officers_lost=per_cluster(0, np.int64),
+        contacts_this_month=per_cluster(0, np.int64),
+    )
+
+
+def initial_manager(c) -> ManagerState:
+    """The cluster manager as the scenario describes it (``present`` False if it has none)."""
+    return ManagerState(
+        present=per_cluster(bool(c.manager_present)),
+        skill=per_cluster(c.manager_skill, float),
+        contacts_per_month=per_cluster(c.manager_contacts_per_month, np.int64),
+        online=per_cluster(c.manager_mode == "online"),
+        contacts_this_month=per_cluster(0, np.int64),
+        funded_share=per_cluster(0.0),
+        months_unpaid=per_cluster(0, np.int64),
+    )
+
+
 def initial_state(
     params, rng: np.random.Generator, draw_disposition: Callable, streams: str = "legacy"
 ) -> ClusterState:
@@ -176,38 +219,46 @@ def initial_state(
     c = coefficient_namespace(params)
     types = ActionTypes.from_coefficients(c)
     calendar = PolicyCalendar.from_scenario(params)
-    ledger = Ledger.from_scenario(params)
     rng_turnover = np.random.default_rng(rng.integers(2**63))
     rng_monitoring = np.random.default_rng(rng.integers(2**63))
     firms = initial_firms(c, types, rng, draw_disposition)
     network = initial_network(c, firms, rng)
-    bso = BSOStaff(
-        competence=np.full(c.bso_staff, c.bso_untrained_competence),
-        untrained=c.bso_untrained_competence,
-        trainees=min(c.bso_training_staff, c.bso_staff),
-    )
-    manager = ManagerState(c.manager_skill, c.manager_contacts_per_month, c.manager_mode) if c.manager_present else None
-    n = firms.n
+    layout = Layout.single(firms.n, network.ties.n_ties, c.bso_staff)
+    reduce = Reducer(layout, legacy=streams == "legacy")
+    K = 1
     activity = MonthActivity(
-        contacted=np.zeros(n, dtype=bool),
-        contact_effect=np.zeros(n),
-        counters={"contacts": 0, "meetings": 0, "services": 0, "ties_brokered": 0},
+        contacted=np.zeros(firms.n, dtype=bool), contact_effect=np.zeros(firms.n), counters=zero_counts(COUNTERS, K)
     )
+    draws = LegacyDraws(rng, rng_turnover, rng_monitoring) if streams == "legacy" else CounterDraws.keyed_from(rng)
     return ClusterState(
         coef=c,
         types=types,
-        calendar=calendar,
-        ledger=ledger,
+        layout=layout,
+        reduce=reduce,
+        calendar=CalendarArrays.stack([calendar]),
+        ledger=Ledger.from_scenario(params),
         firms=firms,
         network=network,
-        bso=bso,
-        manager=manager,
+        bso=initial_bso(c, reduce),
+        manager=initial_manager(c),
         activity=activity,
-        draws=LegacyDraws(rng, rng_turnover, rng_monitoring) if streams == "legacy" else CounterDraws.keyed_from(rng),
-        programme_on=calendar.programme_active(0),
-        face_to_face=not calendar.pandemic_active(0),
+        draws=draws,
+        association=Association.none_formed(K),
+        funder=FunderState.start(K),
+        report={
+            "responders": per_cluster(0, np.int64),
+            "reported_cooperation": per_cluster(np.nan),
+            "true_cooperation": per_cluster(np.nan),
+        },
+        programme_on=per_cluster(calendar.programme_active(0)),
+        face_to_face=per_cluster(not calendar.pandemic_active(0)),
         # a fixed-size array, so reading the recent stories costs the same at any cluster size
-        success_stories=np.zeros(c.months + 1),
-        peer_stories=np.zeros(c.months + 1),
-        outcomes_recent=[c.evidence_prior_successes, c.evidence_prior_actions],
+        success_stories=np.zeros((K, c.months + 1)),
+        peer_stories=np.zeros((K, c.months + 1)),
+        outcomes_recent=np.array([[c.evidence_prior_successes, c.evidence_prior_actions]], dtype=float),
+        cumulative=zero_counts(CUMULATIVE, K),
+        alignment=per_cluster(np.nan),
+        contribution_rate=per_cluster(np.nan),
+        information_quality=per_cluster(0.0),
+        monitoring_on=per_cluster(False),
     )

@@ -29,7 +29,7 @@ def leader_floor(s: ClusterState) -> None:
     """Leader firms do not let their disposition fall below their commitment (switch: leader_commitment = 0)."""
     f, c = s.firms, s.coef
     if c.leader_firms:
-        f.disposition[f.leader] = np.maximum(f.disposition[f.leader], leader_floor_level(s))
+        f.disposition[f.leader] = np.maximum(f.disposition[f.leader], s.per_firm(leader_floor_level(s))[f.leader])
 
 
 def imitate(s: ClusterState) -> None:
@@ -65,4 +65,4 @@ def mentor(s: ClusterState) -> None:
     refresh_benefit_weights(s)
     net.contact |= a | b
     if s.month % c.mentoring_service_interval_months == 0:
-        s.counters["services"] += int(mentees.size)
+        s.counters["services"] += s.tally(mentees)

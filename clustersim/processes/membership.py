@@ -43,7 +43,7 @@ def active_neighbour_share(s: ClusterState) -> np.ndarray:
 def update_membership(s: ClusterState) -> None:
     """Join, drop out, return. One uniform draw per firm decides both joining and dropping out."""
     f, c = s.firms, s.coef
-    signal = success_signal(s)
+    signal = s.per_firm(success_signal(s))
     active_share = active_neighbour_share(s)
     r = s.draws.uniform(Site.MEMBERSHIP, f.n)
     joins = (f.state == OUTSIDE) & (

@@ -18,11 +18,10 @@ from ..state import DROPPED
 from .funder import support_gap
 
 
-def disillusion(c, gap: float, lateness: float) -> float:
+def disillusion(c, gap, lateness) -> np.ndarray:
     """Monthly motivation loss from a support gap: ``disillusion_rate * gap * (1 - exp(-lateness / patience))``."""
-    if gap <= 0:
-        return 0.0
-    return c.disillusion_rate * gap * (1.0 - np.exp(-lateness / c.expectation_patience_months))
+    loss = c.disillusion_rate * gap * (1.0 - np.exp(-np.asarray(lateness) / c.expectation_patience_months))
+    return np.where(np.asarray(gap) > 0, loss, 0.0)
 
 
 def update_motivation(s: ClusterState) -> None:
@@ -31,18 +30,19 @@ def update_motivation(s: ClusterState) -> None:
     m = f.motivation
     m += c.motivation_decay * (f.motivation_base - m)
     engaged = f.engaged
-    m[engaged] -= disillusion(c, *support_gap(s))
-    m += c.demonstration_motivation_gain * c.demonstration_effect * success_signal(s) * (1.0 - m) * (f.state != DROPPED)
-    if s.monitoring_on:
-        m[engaged] -= c.monitoring_burden * c.monitoring_intensity
+    m[engaged] -= s.per_firm(disillusion(c, *support_gap(s)))[engaged]
+    signal = s.per_firm(success_signal(s))
+    m += c.demonstration_motivation_gain * c.demonstration_effect * signal * (1.0 - m) * (f.state != DROPPED)
+    monitored = engaged & s.per_firm(s.monitoring_on)
+    m[monitored] -= c.monitoring_burden * c.monitoring_intensity
     idle = engaged & (f.action < 0)
     m[idle & ~can_afford_any(s)] -= c.unaffordable_motivation_loss
-    if not s.face_to_face and c.isolation_motivation_loss > 0:
+    if c.isolation_motivation_loss > 0 and not s.face_to_face.all():
         # without meetings, idle members drift away unless they have trusted partners (SF8)
-        alone = idle & ~s.activity.contacted
+        alone = idle & ~s.activity.contacted & ~s.per_firm(s.face_to_face)
         m[alone] -= c.isolation_motivation_loss * (1.0 - reputation(s)[alone])
     if c.leader_firms:
-        m[f.leader] = np.maximum(m[f.leader], leader_floor_level(s))
+        m[f.leader] = np.maximum(m[f.leader], s.per_firm(leader_floor_level(s))[f.leader])
     np.clip(m, 0.0, 1.0, out=m)
     np.clip(f.capability, 0.0, 1.0, out=f.capability)
     np.clip(f.export_readiness, 0.0, 1.0, out=f.export_readiness)

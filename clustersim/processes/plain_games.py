@@ -22,6 +22,7 @@ from .trust import trust_from_play
 
 def play_random_groups(s: ClusterState) -> None:
     """Firms are shuffled into groups of ``game_group_size`` each month and play one round."""
+    assert s.K == 1, "K = 1 until the ensemble step 5h (docs/plans/ensemble-engine.md): groups per cluster"
     c, f, net = s.coef, s.firms, s.network
     players = s.draws.order(Site.GROUP_SHUFFLE, f.n)
     n_groups = max(1, f.n // c.game_group_size)
@@ -41,8 +42,8 @@ def play_random_groups(s: ClusterState) -> None:
     monthly_payoff[players] = pot[group] / wsum[group] - contrib
     f.payoff = c.payoff_memory * f.payoff + monthly_payoff
     f.last_contribution[players[contrib]] = s.month
-    s.cumulative["contributions"] += int(contrib.sum())
-    s.contribution_rate = float(contrib.mean())
+    s.cumulative["contributions"] += s.tally(players[contrib])
+    s.contribution_rate[:] = contrib.mean()  # K = 1 (above)
     contributed = np.zeros(f.n, dtype=bool)
     contributed[players] = contrib
     trust_from_play(s, inside, contributed, np.ones(net.ties.n_ties))
@@ -67,8 +68,8 @@ def play_neighbourhoods(s: ClusterState) -> None:
     received = share + np.bincount(u, weights=share[v], minlength=n) + np.bincount(v, weights=share[u], minlength=n)
     f.payoff = received - x * group_size
     f.last_contribution[contrib] = s.month
-    s.contribution_rate = float(x.mean())
-    s.cumulative["contributions"] += int(contrib.sum())
+    s.contribution_rate[:] = s.reduce.mean(x, "firm")
+    s.cumulative["contributions"] += s.tally(contrib)
 
 
 def _learners(s: ClusterState) -> np.ndarray:
@@ -80,6 +81,7 @@ def _learners(s: ClusterState) -> np.ndarray:
 
 def imitate_well_mixed(s: ClusterState) -> None:
     """Any firm may copy any other (random groups)."""
+    assert s.K == 1, "K = 1 until the ensemble step 5h (docs/plans/ensemble-engine.md): partners per cluster"
     learners = _learners(s)
     if learners.size == 0:
         return

@@ -44,17 +44,20 @@ def peer_learning(competence: np.ndarray, best_peer_mean: float, rate: float, in
 
 
 def exchange(states: Sequence[ClusterState], intensity: float) -> None:
-    """One month of the platform among ``states``, all at the same month, after their step."""
+    """One month of the platform among ``states`` (single clusters, K = 1 each), all at the same month,
+    after their step."""
     if intensity <= 0 or len(states) < 2:
         return
     month = states[0].month - 1  # the month just run
-    stories = np.array([s.success_stories[month] if month < s.success_stories.size else 0.0 for s in states])
+    stories = np.array([s.success_stories[0, month] if month < s.success_stories.shape[1] else 0.0 for s in states])
     weight = np.array([s.coef.platform_story_weight for s in states])
     seen = peer_stories(stories, weight, intensity)
-    best = best_peer(np.array([s.bso.capacity for s in states]))
+    best = best_peer(np.array([s.bso.capacity[0] for s in states]))
     for s, extra, best_mean in zip(states, seen, best, strict=True):
-        if month >= s.peer_stories.size:  # stepping beyond the scenario's horizon
-            s.peer_stories = np.concatenate([s.peer_stories, np.zeros(max(s.peer_stories.size, month + 1))])
-        s.peer_stories[month] += extra
-        if s.bso.staff:
+        if month >= s.peer_stories.shape[1]:  # stepping beyond the scenario's horizon
+            s.peer_stories = np.concatenate(
+                [s.peer_stories, np.zeros((s.K, max(s.peer_stories.shape[1], month + 1)))], axis=1
+            )
+        s.peer_stories[0, month] += extra
+        if s.bso.staff[0]:
             s.bso.competence = peer_learning(s.bso.competence, best_mean, s.coef.platform_peer_learning_rate, intensity)

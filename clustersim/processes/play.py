@@ -4,6 +4,9 @@ Each running joint action is a public goods game this month: each participant co
 cost share or free-rides; pooled contributions are multiplied by the type's multiplier and shared
 by benefit weight. The grant co-finances contributions to funded types while the account holds
 cash (004 §The intervention logic; 000 §The Compete Caribbean Cluster Program).
+
+A joint action's players all belong to one cluster, so per-cluster values reach a player through
+its own cluster (``s.firm_cluster``), and per-cluster totals are the state's reductions over firms.
 """
 
 from __future__ import annotations
@@ -15,6 +18,24 @@ from ..queries import cofinanced, liquidity, manager_active, own_cost_share
 from ..streams import Site
 from .rules import contribution_probability
 from .trust import trust_from_play
+
+
+def spread_over_firms(s: ClusterState, players: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A per-player array as a per-firm one (zero, or False, for the other firms)."""
+    out = np.zeros(s.firms.n, dtype=values.dtype)
+    out[players] = values
+    return out
+
+
+def sum_over_players(s: ClusterState, players: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per-cluster sum of a per-player array, through the state's reducer.
+
+    Spread over the firms so that the reducer sees each player's cluster; ``players`` is in firm order, so
+    the legacy reducer sums exactly ``values``, in the same order, as the single-cluster code did.
+    """
+    playing = np.zeros(s.firms.n, dtype=bool)
+    playing[players] = True
+    return s.reduce.sum(spread_over_firms(s, players, values), "firm", where=playing)
 
 
 def co_player_ties(s: ClusterState, players: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,36 +61,72 @@ def contribution_chance(s: ClusterState, players, group, inside, private_return)
     return np.clip(prob + c.facilitation_contribution_bonus * s.actions.facilitated[group], 0.0, 1.0)
 
 
-def grant_cover(s: ClusterState, contrib, funded, unit_cost, own) -> np.ndarray:
-    """Pay the grant's share of funded contributions from the cluster account; returns each player's
-    own share after the payment (a shortfall falls on the firm)."""
+def grant_cover(s: ClusterState, players, contrib, funded, unit_cost, own) -> np.ndarray:
+    """Pay the grant's share of funded contributions from each cluster's account; returns each player's
+    own share after the payment (a shortfall falls on the firm).
+
+    Only clusters with a funded player ask the account for money (a cluster without one leaves its
+    account, and its rounding residue, untouched).
+    """
     c = s.coef
     grant_due = np.where(contrib & funded, (1.0 - c.cofunding_share) * unit_cost, 0.0)
-    need = float(grant_due.sum())
-    paid = s.ledger.pay("cofinancing", need)
-    cover = paid / need if need > 0 else 1.0
+    need = sum_over_players(s, players, grant_due)
+    asking = s.reduce.any(spread_over_firms(s, players, funded), "firm")
+    paid = s.ledger.pay("cofinancing", need, where=asking)
+    cover = np.divide(paid, need, out=np.ones(s.K), where=need > 0)
+    cover = cover[s.firm_cluster[players]]
     return np.where(funded, c.cofunding_share + (1.0 - c.cofunding_share) * (1.0 - cover), own)
+
+
+def settle_payoffs(s: ClusterState, players, group, contrib, own_paid, unit_cost, r, w, wsum) -> None:
+    """Each player's share of its group's multiplied pot, minus what it paid and coordination costs; payoffs
+    of clusters where nobody plays only decay, as when no cluster plays."""
+    c, f, book = s.coef, s.firms, s.actions
+    monthly_payoff = np.zeros(f.n)
+    pot = np.bincount(group, weights=contrib * unit_cost[group], minlength=r.size) * r
+    share = pot[group] * w / np.maximum(wsum[group], 1e-9)
+    monthly_payoff[players] = share - own_paid
+    if c.transaction_cost > 0:
+        relief = 1.0 - c.facilitated_coordination_relief * (book.facilitated[group] > 0)
+        monthly_payoff[players] -= c.transaction_cost * relief
+    decayed = c.payoff_memory * f.payoff
+    in_play = s.reduce.any(f.action >= 0, "firm")
+    # where nobody plays payoffs only decay, as in the early return (decayed + 0.0 would turn -0.0 into +0.0)
+    f.payoff = np.where(in_play[s.firm_cluster], decayed + monthly_payoff, decayed)
+
+
+def record_contributions(s: ClusterState, players, group, contrib) -> np.ndarray:
+    """Book the month's contributions (firms, actions, per-cluster tallies); returns who contributed, per firm."""
+    f, book = s.firms, s.actions
+    f.last_contribution[players[contrib]] = s.month
+    contributed = spread_over_firms(s, players, contrib)
+    s.cumulative["contributions"] += s.reduce.count(contributed, "firm")
+    playing = spread_over_firms(s, players, np.ones(players.size, dtype=bool))
+    s.contribution_rate[:] = s.reduce.mean(contributed, "firm", where=playing)  # nan where nobody plays
+    f.action_contributions[players[contrib]] += 1.0
+    book.contributions[: book.count] += np.bincount(group, weights=contrib.astype(float), minlength=book.count)[
+        : book.count
+    ]
+    return contributed
 
 
 def play_joint_actions(s: ClusterState) -> None:
     """Contribute or free-ride in every running joint action; payoffs, ledger, trust."""
     c, f, net, book = s.coef, s.firms, s.network, s.actions
-    monthly_payoff = np.zeros(f.n)
     players = np.flatnonzero(f.action >= 0)
     if players.size == 0:
-        s.contribution_rate = np.nan
+        s.contribution_rate[:] = np.nan
         f.payoff *= c.payoff_memory
         return
     group = f.action[players]
     kinds = book.kind[: book.count]
     r = s.types.multiplier[kinds] * c.benefit_multiplier
     unit_cost = s.types.cost[kinds] * c.joint_action_cost
-    n_groups = r.size
-    kind = book.kind[group]
+    kind, cluster = book.kind[group], s.firm_cluster[players]
     w = f.weights[players, kind]
-    wsum = np.bincount(group, weights=w, minlength=n_groups)
-    funded = cofinanced(s)[kind]
-    own = own_cost_share(s)[kind]
+    wsum = np.bincount(group, weights=w, minlength=r.size)
+    funded = cofinanced(s)[cluster, kind]
+    own = own_cost_share(s)[cluster, kind]
     gid, same = co_player_ties(s, players, group)
     net.activate(same & ~net.ties.active)  # working together creates a tie
     inside = same & net.ties.active
@@ -79,27 +136,12 @@ def play_joint_actions(s: ClusterState) -> None:
     # a participant who cannot pay its own share this month free-rides whatever it intends
     contrib &= own * unit_cost[group] <= liquidity(s)[players]
     if funded.any():
-        own = grant_cover(s, contrib, funded, unit_cost[group], own)
+        own = grant_cover(s, players, contrib, funded, unit_cost[group], own)
     own_paid = contrib * unit_cost[group] * own
-    s.ledger.firm_own_contributions += float(own_paid.sum())
-    pot = np.bincount(group, weights=contrib * unit_cost[group], minlength=n_groups) * r
-    share = pot[group] * w / np.maximum(wsum[group], 1e-9)
-    monthly_payoff[players] = share - own_paid
-    if c.transaction_cost > 0:
-        relief = 1.0 - c.facilitated_coordination_relief * (book.facilitated[group] > 0)
-        monthly_payoff[players] -= c.transaction_cost * relief
-    f.payoff = c.payoff_memory * f.payoff + monthly_payoff
-    f.last_contribution[players[contrib]] = s.month
-    s.cumulative["contributions"] += int(contrib.sum())
-    s.contribution_rate = float(contrib.mean())
-    f.action_contributions[players[contrib]] += 1.0
-    book.contributions[: book.count] += np.bincount(group, weights=contrib.astype(float), minlength=book.count)[
-        : book.count
-    ]
-    contributed = np.zeros(f.n, dtype=bool)
-    contributed[players] = contrib
+    s.ledger.firm_own_contributions += sum_over_players(s, players, own_paid)
+    settle_payoffs(s, players, group, contrib, own_paid, unit_cost, r, w, wsum)
+    contributed = record_contributions(s, players, group, contrib)
     # an active manager's facilitation damps the conflicts free riding causes
-    damping = 1.0 - c.facilitation_conflict_damping * book.facilitated[np.maximum(gid[net.ties.u], 0)] * manager_active(
-        s
-    )
+    facilitated = book.facilitated[np.maximum(gid[net.ties.u], 0)]
+    damping = 1.0 - c.facilitation_conflict_damping * facilitated * manager_active(s)[s.tie_cluster]
     trust_from_play(s, inside, contributed, damping)

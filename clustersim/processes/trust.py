@@ -21,7 +21,7 @@ def play_channel(s: ClusterState) -> np.ndarray:
     between digitally connected partners, except that partners who already trust each other carry
     on at their trust (SF8; switch ``trusted_ties_online``)."""
     c, net = s.coef, s.network
-    if s.face_to_face:
+    if s.face_to_face.all():
         return np.ones(net.ties.n_ties)
     dig = s.firms.digital_access
     t = net.ties
@@ -29,7 +29,7 @@ def play_channel(s: ClusterState) -> np.ndarray:
     if c.trusted_ties_online:
         trusted = net.trust >= c.trusted_threshold
         channel[trusted] = np.maximum(channel[trusted], net.trust[trusted])
-    return channel
+    return np.where(s.per_tie(s.face_to_face), 1.0, channel)
 
 
 def trust_from_play(s: ClusterState, inside: np.ndarray, contributed: np.ndarray, damping: np.ndarray) -> None:
@@ -54,11 +54,11 @@ def update_trust(s: ClusterState) -> None:
     c, net, f = s.coef, s.network, s.firms
     t, tr = net.ties, net.trust
     act = t.active
-    if s.face_to_face:
+    if s.face_to_face.any():  # informal contact needs meetings
         engaged = f.engaged
         # drawn whatever the chance, so that the switch does not shift other draws
         meets = s.draws.uniform(Site.INFORMAL_CONTACT, t.n_ties) < c.informal_contact_chance
-        informal = act & engaged[t.u] & engaged[t.v] & meets
+        informal = act & engaged[t.u] & engaged[t.v] & meets & s.per_tie(s.face_to_face)
         net.contact |= informal
     idle = act & ~net.contact
     # strong ties decay slowly: once established, trust is robust (SF8)
