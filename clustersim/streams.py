@@ -316,6 +316,6 @@ class CounterDraws:
         """In each cluster, the ``size`` (one int, or one per cluster) members of ``pool`` with the smallest
         hashes, grouped by cluster and in hash order; ties go to the lower index within the cluster."""
         u, cluster, local = self._draw(site, (pool,))
-        if cluster is None:
-            return pool[np.argsort(u, kind="stable")[:size]]
+        if cluster is None:  # one cluster: ``size`` is one int, or a list of one
+            return pool[np.argsort(u, kind="stable")[: int(np.asarray(size).reshape(-1)[0])]]
         return pool[topk_seg(-u, cluster, int(self.keys.size), size, local[0])]

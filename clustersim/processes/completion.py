@@ -5,9 +5,6 @@ contributions made, the participants' capability, facilitation and the BSO's sup
 feed the evidence firms use to judge joint actions, success stories, productivity, capability,
 export readiness, motivation, dispositions and trust among co-participants; then the
 participants are released (000 §Success Factors; 000 Table 6).
-
-The action book has no cluster column yet: an action's cluster is read off its participants (all of one
-cluster; a running action always has some, since only completion releases them).
 """
 
 from __future__ import annotations
@@ -22,13 +19,6 @@ from .economy import refresh_benefit_weights
 from .rules import logistic_trust_growth, success_probability
 
 
-def action_clusters(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
-    """The cluster of every action in the book that has participants (0 for the others)."""
-    cluster = np.zeros(s.actions.count, dtype=np.int64)
-    cluster[aid] = s.firm_cluster[part_idx]
-    return cluster
-
-
 def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: np.ndarray) -> np.ndarray:
     """Chance of success of each ending action ``ids`` (rules.success_probability with its inputs)."""
     c, f, book = s.coef, s.firms, s.actions
@@ -37,28 +27,23 @@ def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: 
     completion = book.contributions[ids] / (book.size[ids] * s.types.duration_months[book.kind[ids]])
     # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
     bso_support = np.where(s.programme_on, c.bso_success_support * s.bso.capacity, 0.0)
-    support = book.facilitated[ids] + bso_support[action_clusters(s, part_idx, aid)[ids]]
+    support = book.facilitated[ids] + bso_support[book.cluster[ids]]
     return success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
 
 
 def success_draws(s: ClusterState, ids: np.ndarray) -> np.ndarray:
-    """One uniform per ending action, addressed by its id in the book."""
-    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): in a batch an action is addressed by
-    # its cluster and its id within that cluster, which the book does not record yet (plan §1.4)
-    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
-    return s.draws.uniform(Site.SUCCESS, ids)
+    """One uniform per ending action: in the legacy stream by count, otherwise addressed by the action's
+    cluster and its number within the cluster (never its position in a batch's book)."""
+    book = s.actions
+    if s.reduce.legacy:
+        return s.draws.uniform(Site.SUCCESS, ids)
+    return s.draws.uniform(Site.SUCCESS, book.local[ids], cluster=book.cluster[ids])
 
 
-def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray, cluster=None) -> None:
-    """Book the outcomes; success stories (a leader's counts extra, SF2) and the evidence tally.
-
-    ``cluster`` is the cluster of each action ``ids``; without it they are a single cluster's.
-    """
-    if cluster is None:
-        # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): then the book knows its clusters
-        assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
-        cluster = np.zeros(ids.size, dtype=np.int64)
+def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: np.ndarray) -> None:
+    """Book the outcomes; success stories (a leader's counts extra, SF2) and the evidence tally."""
     c, book = s.coef, s.actions
+    cluster = book.cluster[ids]
     book.running[ids] = False
     book.succeeded[ids] = success
     # counts of actions are exact integers, the same however they are added
@@ -148,7 +133,7 @@ def complete_joint_actions(s: ClusterState) -> None:
     outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure
     outcome[ids] = np.where(success, 1, -1)
     led = np.bincount(f.action[f.leader & (f.action >= 0)], minlength=n_a)[ids] > 0
-    record_outcomes(s, ids, success, led, action_clusters(s, part_idx, aid)[ids])
+    record_outcomes(s, ids, success, led)
     out = outcome[aid]
     won, lost = part_idx[out == 1], part_idx[out == -1]
     kind_won = book.kind[f.action[won]]

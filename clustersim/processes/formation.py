@@ -6,9 +6,11 @@ introduces, decide whether to join; a proposal that gathers its type's minimum s
 does not costs the initiator some motivation (000 §Success Factors; 004 §Cluster Development
 Agents; 004 §The intervention logic).
 
-Per-cluster quantities are (K,) arrays, gathered per firm with ``s.firm_cluster``. The selection
-(proposal counts, initiators, candidates) and the common strategy still serve one cluster: they
-assert K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md).
+Per-cluster quantities are (K,) arrays, gathered per firm with ``s.firm_cluster``. Each selection has
+two forms: under the legacy draws (one cluster) the golden series' calls (a Poisson of one mean,
+``argpartition``, ``np.unique`` over a permutation); otherwise per-cluster selections addressed by content
+(``segments.topk_seg``, ``first_per_key``), so that a cluster selects the same alone and in any batch
+(docs/plans/ensemble-engine.md, §2 and R3-R4).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from ..queries import (
     reputation,
     success_signal,
 )
+from ..segments import first_per_key, rank_in_segment, seg_starts, topk_seg
 from ..state import ACTIVE
 from ..streams import Site
-from .rules import common_strategy, expected_cooperation, expected_return
+from .rules import common_strategies, common_strategy, expected_cooperation, expected_gain, expected_return
 
 
 @dataclass
@@ -69,31 +72,33 @@ def proposal_rates(s: ClusterState, idle: np.ndarray, n_idle) -> tuple[np.ndarra
     return facilitated, self_organised
 
 
-def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle) -> tuple[int, int]:
-    """Poisson numbers of facilitated and self-organised proposals, capped by the idle members.
+def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson numbers of facilitated and self-organised proposals per cluster, capped by the idle members.
 
-    ``n_idle`` is the number of idle members per cluster (one int serves a single cluster).
+    Returns (facilitated proposals, all proposals), one each per cluster.
     """
-    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): one Poisson draw per cluster, and
-    # the legacy draws take one float mean
-    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
-    n_idle = np.broadcast_to(n_idle, (s.K,))
     facilitated_rate, self_rate = proposal_rates(s, idle, n_idle)
-    n_fac = s.draws.poisson(Site.PROPOSALS_FACILITATED, float(facilitated_rate[0]))
-    n_self = s.draws.poisson(Site.PROPOSALS_SELF, float(self_rate[0]))
-    n_prop = min(n_fac + n_self, int(n_idle[0]) // s.coef.idle_firms_per_proposal)
-    return min(n_fac, n_prop), n_prop
+    if s.reduce.legacy:  # the golden series' stream: one Poisson draw of one float mean each
+        n_fac = np.array([s.draws.poisson(Site.PROPOSALS_FACILITATED, float(facilitated_rate[0]))])
+        n_self = np.array([s.draws.poisson(Site.PROPOSALS_SELF, float(self_rate[0]))])
+    else:
+        n_fac = s.draws.poisson(Site.PROPOSALS_FACILITATED, facilitated_rate)
+        n_self = s.draws.poisson(Site.PROPOSALS_SELF, self_rate)
+    n_prop = np.minimum(n_fac + n_self, n_idle // s.coef.idle_firms_per_proposal)
+    return np.minimum(n_fac, n_prop), n_prop
 
 
-def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: int) -> np.ndarray:
-    """Initiators drawn without replacement, weighted by motivation (leaders weigh more); Gumbel top-k."""
-    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): the top-k is over all idle firms, not
-    # per cluster (segments.topk_seg)
-    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
+def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: np.ndarray) -> np.ndarray:
+    """Initiators drawn without replacement, weighted by motivation (leaders weigh more); Gumbel top-k in each
+    cluster, then put in random order (grouped by cluster)."""
     f, c = s.firms, s.coef
     weight = f.motivation[idle_idx] * (1.0 + c.leader_seed_weight * f.leader[idle_idx]) + 1e-9  # no log(0)
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(Site.INITIATOR, idle_idx)))
-    seeds = idle_idx[np.argpartition(-keys, n_prop - 1)[:n_prop]]
+    if s.reduce.legacy:
+        seeds = idle_idx[np.argpartition(-keys, n_prop[0] - 1)[: n_prop[0]]]
+    else:
+        cluster, local = s.layout.localise("firm", idle_idx)
+        seeds = idle_idx[topk_seg(keys, cluster, s.K, n_prop, local)]
     return seeds[s.draws.order(Site.INITIATOR_ORDER, seeds)]
 
 
@@ -111,16 +116,47 @@ def make_proposals(s: ClusterState, seeds: np.ndarray, facilitated: np.ndarray, 
     return Proposals(seeds, kind, facilitated, facilitation)
 
 
+def matchmaking(s: ClusterState, props: Proposals, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Firms a facilitator introduces: in each cluster up to ``matchmaking_candidates_per_proposal`` per
+    facilitated proposal, drawn from its eligible firms and dealt round-robin to its facilitated proposals.
+
+    Returns (proposal index, firm) per introduction. Proposals are grouped by cluster.
+    """
+    fac_idx = np.flatnonzero(props.facilitated)
+    fac_cluster = s.firm_cluster[props.seeds[fac_idx]]
+    n_fac = np.bincount(fac_cluster, minlength=s.K)
+    pool = np.flatnonzero(eligible)
+    k = np.minimum(s.tally(pool), s.coef.matchmaking_candidates_per_proposal * n_fac)
+    if not (k > 0).any():
+        return pool[:0], pool[:0]
+    extra = s.draws.sample(Site.MATCHMAKING, pool, int(k[0]) if s.reduce.legacy else k)
+    extra_cluster = s.firm_cluster[extra]  # grouped by cluster, as the proposals are
+    nth = rank_in_segment(extra_cluster, s.K)
+    first_fac = seg_starts(fac_cluster, s.K)
+    return fac_idx[first_fac[extra_cluster] + nth % n_fac[extra_cluster]], extra
+
+
+def first_calls(s: ClusterState, props: Proposals, cand_p, cand_f, cand_src) -> np.ndarray:
+    """Positions of the calls firms answer: a firm asked twice answers its first call, in random order.
+
+    A call is addressed by its content (initiator, firm, source), never by its position in the list.
+    The kept calls are sorted by firm.
+    """
+    address = (props.seeds[cand_p], cand_f, cand_src)
+    if s.reduce.legacy:
+        order = s.draws.order(Site.FIRST_CALL, *address)
+        return order[np.unique(cand_f[order], return_index=True)[1]]
+    first = s.draws.uniform(Site.FIRST_CALL, *address)
+    return first_per_key(cand_f, first, s.layout.localise("firm", props.seeds[cand_p])[1])
+
+
 def candidates(s: ClusterState, props: Proposals, idle: np.ndarray, rep: np.ndarray):
     """Who is asked: idle neighbours of each initiator over active ties, plus firms a facilitator
     introduces (matchmaking). A firm asked twice answers its first call, in random order.
 
     Returns (proposal index, firm, trust in the initiator) per candidate.
     """
-    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): the matchmaking pool and its
-    # round-robin over the facilitated proposals span all clusters
-    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
-    c, f, net = s.coef, s.firms, s.network
+    f, net = s.firms, s.network
     t = net.ties
     prop_of = np.full(f.n, -1, dtype=np.int64)
     prop_of[props.seeds] = np.arange(props.count)
@@ -128,28 +164,16 @@ def candidates(s: ClusterState, props: Proposals, idle: np.ndarray, rep: np.ndar
     act = t.active
     a = act & (prop_of[t.u] >= 0) & eligible[t.v]
     b = act & (prop_of[t.v] >= 0) & eligible[t.u]
-    cand_p = np.concatenate([prop_of[t.u[a]], prop_of[t.v[b]]])
-    cand_f = np.concatenate([t.v[a], t.u[b]])
-    cand_tr = np.concatenate([net.trust[a], net.trust[b]])
-    cand_src = np.zeros(cand_f.size, dtype=np.int64)  # 0: asked over a tie, 1: introduced by a facilitator
-    n_fac = int(props.facilitated.sum())
-    if n_fac:
-        pool = np.flatnonzero(eligible)
-        k = min(pool.size, c.matchmaking_candidates_per_proposal * n_fac)
-        if k:
-            extra = s.draws.sample(Site.MATCHMAKING, pool, k)
-            extra_p = np.flatnonzero(props.facilitated)[np.arange(k) % n_fac]
-            cand_p = np.concatenate([cand_p, extra_p])
-            cand_f = np.concatenate([cand_f, extra])
-            cand_tr = np.concatenate([cand_tr, rep[props.seeds[extra_p]]])
-            cand_src = np.concatenate([cand_src, np.ones(k, dtype=np.int64)])
+    extra_p, extra = matchmaking(s, props, eligible)
+    cand_p = np.concatenate([prop_of[t.u[a]], prop_of[t.v[b]], extra_p])
+    cand_f = np.concatenate([t.v[a], t.u[b], extra])
+    cand_tr = np.concatenate([net.trust[a], net.trust[b], rep[props.seeds[extra_p]]])
+    # 0: asked over a tie, 1: introduced by a facilitator
+    cand_src = np.concatenate([np.zeros(cand_f.size - extra.size, dtype=np.int64), np.ones(extra.size, np.int64)])
     if cand_f.size == 0:
         return cand_p, cand_f, cand_tr
-    # a call is addressed by its content (initiator, firm, source), never by its position in the list
-    order = s.draws.order(Site.FIRST_CALL, props.seeds[cand_p], cand_f, cand_src)
-    cand_p, cand_f, cand_tr = cand_p[order], cand_f[order], cand_tr[order]
-    _, first = np.unique(cand_f, return_index=True)
-    return cand_p[first], cand_f[first], cand_tr[first]
+    keep = first_calls(s, props, cand_p, cand_f, cand_src)
+    return cand_p[keep], cand_f[keep], cand_tr[keep]
 
 
 def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share, evidence, signal):
@@ -202,9 +226,9 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
         return
     go = np.flatnonzero(start)
     kind = props.kind[go]
-    ids = s.actions.add(
-        kind, np.full(go.size, s.month), s.month + types.duration_months[kind], size[go], props.facilitation[go]
-    )
+    start_month = np.full(go.size, s.month)
+    end = s.month + types.duration_months[kind]
+    ids = s.actions.add(kind, start_month, end, size[go], props.facilitation[go], s.firm_cluster[props.seeds[go]])
     action_of_prop = np.full(props.count, -1, dtype=np.int64)
     action_of_prop[go] = ids
     members = np.concatenate([props.seeds[go], cand_f[start[cand_p]]])
@@ -216,31 +240,20 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
     s.cumulative["started"] += s.reduce.count(initiated, "firm")
 
 
-def expected_gains(s: ClusterState, idx: np.ndarray, own_share: np.ndarray, expect) -> np.ndarray:
-    """``rules.expected_gain`` of firms ``idx``, each at its own cluster's cost shares ``own_share[cluster]``.
-
-    The same elementwise steps as ``rules.expected_gain``, whose cost shares are one row for all firms.
-    """
-    c, f, types = s.coef, s.firms, s.types
-    kinds = np.arange(types.count)[None, :]
-    share = own_share[s.firm_cluster[idx]]
-    expect = np.asarray(expect, dtype=float).reshape(-1, 1)
-    ret = expected_return(
-        types, c, kinds, f.weights[idx], f.capability[idx][:, None], f.capital[idx][:, None], share, expect
-    )
-    return types.cost[None, :] * ret
-
-
-def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, live: np.ndarray) -> np.ndarray:
-    """Each live cluster's common strategy (returned, per cluster) and the alignment of its goals (stored)."""
-    # K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md): common_strategy pools every firm it
-    # is given; a batch needs its per-type segment means (plan §2, 9e)
-    assert s.K == 1, "K = 1 until the ensemble step 5g (docs/plans/ensemble-engine.md)"
-    common, _ = common_strategy(s.coef, gain_idle)
-    # alignment is about goals, so it is measured at a neutral expectation of partners
-    _, alignment = common_strategy(s.coef, neutral)
-    s.alignment[live] = alignment
-    return np.full(s.K, common, dtype=np.int64)
+def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, idle_idx, live) -> np.ndarray:
+    """Each cluster's common strategy (returned, per cluster) and the alignment of its live clusters' goals
+    (stored)."""
+    if s.reduce.legacy:
+        common, _ = common_strategy(s.coef, gain_idle)
+        # alignment is about goals, so it is measured at a neutral expectation of partners
+        _, alignment = common_strategy(s.coef, neutral)
+        common = np.array([common])
+    else:
+        cluster = s.firm_cluster[idle_idx]
+        common, _ = common_strategies(s.coef, gain_idle, cluster, s.K)
+        _, alignment = common_strategies(s.coef, neutral, cluster, s.K)
+    s.alignment[live] = np.broadcast_to(alignment, (s.K,))[live]
+    return common
 
 
 def form_joint_actions(s: ClusterState) -> None:
@@ -259,15 +272,19 @@ def form_joint_actions(s: ClusterState) -> None:
     evidence, signal = s.outcomes_recent[:, 0] / s.outcomes_recent[:, 1], success_signal(s)
     cluster = s.firm_cluster[idle_idx]
     expect = expected_cooperation(c, rep[idle_idx], evidence[cluster], signal[cluster])
+    share = own_share[cluster]
+    w, cap, capital = f.weights[idle_idx], f.capability[idle_idx], f.capital[idle_idx]
     gain = np.zeros((f.n, types.count))
-    gain[idle_idx] = expected_gains(s, idle_idx, own_share, expect)
-    neutral = expected_gains(s, idle_idx, own_share, c.alignment_reference_expectation)
-    common = common_goals(s, gain[idle_idx], neutral, live)
+    gain[idle_idx] = expected_gain(types, c, w, cap, capital, share, expect)
+    neutral = expected_gain(types, c, w, cap, capital, share, c.alignment_reference_expectation)
+    common = common_goals(s, gain[idle_idx], neutral, idle_idx, live)
     n_fac, n_prop = proposal_counts(s, idle, n_idle)
-    if n_prop == 0:
+    if not (n_prop > 0).any():
         return
     seeds = choose_initiators(s, idle_idx, n_prop)
-    props = make_proposals(s, seeds, np.arange(seeds.size) < n_fac, common, gain)
+    seed_cluster = s.firm_cluster[seeds]
+    facilitated = rank_in_segment(seed_cluster, s.K) < n_fac[seed_cluster]  # each cluster's first n_fac
+    props = make_proposals(s, seeds, facilitated, common, gain)
     cand_p, cand_f, cand_tr = candidates(s, props, idle, rep)
     if cand_f.size == 0:
         return

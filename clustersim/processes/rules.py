@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..segments import segmean
+
 
 def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray):
     """Benefit profile: who gains from each action type, shape (n_firms, types).
@@ -58,7 +60,10 @@ def expected_return(types, c, kind, weight, capability, capital, own_share, expe
 
 
 def expected_gain(types, c, weights, capability, capital, own_cost_share, expect) -> np.ndarray:
-    """Expected net monthly gain of each action type for each firm, shape (n, types)."""
+    """Expected net monthly gain of each action type for each firm, shape (n, types).
+
+    ``own_cost_share`` is one row of shares per type for every firm, or one row per firm (its cluster's).
+    """
     kinds = np.arange(types.count)[None, :]
     ret = expected_return(
         types,
@@ -67,7 +72,7 @@ def expected_gain(types, c, weights, capability, capital, own_cost_share, expect
         weights,
         capability[:, None],
         capital[:, None],
-        own_cost_share[None, :],
+        np.atleast_2d(own_cost_share),
         np.asarray(expect, dtype=float).reshape(-1, 1),
     )
     return types.cost[None, :] * ret
@@ -124,6 +129,17 @@ def fermi_adoption(selection_intensity: float, payoff_difference) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(selection_intensity * payoff_difference, -50, 50)))
 
 
+TOTAL_VARIATION_PER_L1 = 0.5  # total variation is half the L1 distance
+
+
+def preferences(c, g: np.ndarray) -> np.ndarray:
+    """Each firm's preferences over action types, a softmax of its expected gains ``g`` (types x firms)
+    with sharpness ``preference_sharpness``."""
+    pref = np.exp(c.preference_sharpness * (g - np.maximum.reduce(g)))
+    pref /= np.add.reduce(pref)
+    return pref
+
+
 def common_strategy(c, gain: np.ndarray) -> tuple[int, float]:
     """The action type most firms prefer, and how aligned the firms' preferences are (SF5).
 
@@ -132,11 +148,25 @@ def common_strategy(c, gain: np.ndarray) -> tuple[int, float]:
     mean: 1 when all want the same (000 §Heterogeneity among cluster members).
     """
     g = np.ascontiguousarray(gain.T)  # action types as rows: reductions become sums of contiguous rows
-    pref = np.exp(c.preference_sharpness * (g - np.maximum.reduce(g)))
-    pref /= np.add.reduce(pref)
+    pref = preferences(c, g)
     dist = np.add.reduce(np.abs(pref - pref.mean(axis=1, keepdims=True)))
-    alignment = 1.0 - 0.5 * float(dist.mean())  # 0.5: total variation is half the L1 distance
+    alignment = 1.0 - TOTAL_VARIATION_PER_L1 * float(dist.mean())
     return int(np.argmax(np.bincount(np.argmax(g, axis=0), minlength=g.shape[0]))), alignment
+
+
+def common_strategies(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """``common_strategy`` of each cluster of an ensemble, from the firms ``gain`` of cluster ``cluster``.
+
+    The same rule with per-cluster (batch) means and votes; a cluster without firms gets type 0 and NaN.
+    """
+    g = np.ascontiguousarray(gain.T)
+    pref = preferences(c, g)
+    type_means = np.stack([segmean(row, cluster, K) for row in pref])  # a handful of types, not firms
+    dist = np.add.reduce(np.abs(pref - type_means[:, cluster]))
+    alignment = 1.0 - TOTAL_VARIATION_PER_L1 * segmean(dist, cluster, K)
+    n_types = g.shape[0]
+    votes = np.bincount(cluster * n_types + np.argmax(g, axis=0), minlength=K * n_types)
+    return np.argmax(votes.reshape(K, n_types), axis=1), alignment
 
 
 def export_share(c, export_readiness: np.ndarray) -> np.ndarray:
