@@ -187,3 +187,61 @@ def economy_totals_batch(firms: FirmArrays, coef, layout: Layout) -> dict[str, n
     cl, K = layout.clusters("firm"), layout.K
     terms = _economy_per_firm(firms, coef, cl, K)
     return {key: segsum(terms[key], cl, K) for key in ECONOMY_KEYS}
+
+
+def economy_indices(econ: dict[str, np.ndarray], base: dict[str, np.ndarray], month: int, coef):
+    """The economy metrics of ``monthly_metrics`` from this month's and month 0's totals, per cluster."""
+    season = 1.0 + coef.seasonality * np.sin(2 * np.pi * month / 12)  # 12 months a year
+    with np.errstate(divide="ignore", invalid="ignore"):
+        new_jobs = econ["new_jobs"]
+        return {
+            "revenue_index": econ["revenue"] / base["revenue"],
+            "reported_revenue_index": season * econ["revenue"] / base["revenue"],
+            "exports_index": np.where(base["exports"] > 0, econ["exports"] / base["exports"], np.nan),
+            "jobs_index": econ["jobs"] / base["jobs"],
+            "jobs_created": econ["jobs"] - base["jobs"],
+            "women_share_jobs": econ["women_jobs"] / econ["jobs"],
+            "women_share_new_jobs": np.where(new_jobs > 1e-9, econ["women_new_jobs"] / new_jobs, np.nan),
+            "women_share_management": econ["women_managers"] / econ["managers"],
+        }
+
+
+def state_metrics(s) -> dict[str, np.ndarray]:
+    """The metrics of ``monthly_metrics`` that the per-cluster state holds (tallies, money, governance)."""
+    book, ledger = s.actions, s.ledger
+    running = book.running[: book.count]
+    return {
+        "contacts": s.counters["contacts"],
+        "meetings": s.counters["meetings"],
+        "services_delivered": s.cumulative["services"],
+        "bso_capacity": s.bso.capacity,
+        "bso_trained_staff": s.bso.trained_staff,
+        "bso_officers_lost": s.bso.officers_lost,
+        "money_disbursed": ledger.disbursed,
+        "programme_spend": ledger.programme_cost,
+        "contribution_rate": s.contribution_rate,
+        "alignment": s.alignment,
+        "joint_actions_running": segcount(running, book.cluster[: book.count], s.K),
+        "joint_actions_started": s.cumulative["started"],
+        "joint_actions_completed": s.cumulative["succeeded"],
+        "joint_actions_failed": s.cumulative["failed"],
+        "reported_cooperation": s.report["reported_cooperation"],
+        "association": s.association.formed.astype(float),
+        "association_cash": s.association.cash,
+        "manager_funded_share": s.manager.funded_share,
+        "cofinancing_left": ledger.remaining("cofinancing"),
+    }
+
+
+def monthly_metrics_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every metric of ``monthly_metrics`` for each cluster of the state ``s`` (copies, length K), in its
+    order; ``baseline`` is ``economy_totals_batch`` at month 0."""
+    from .metrics import MONTHLY_METRICS
+
+    econ = economy_totals_batch(s.firms, s.coef, s.layout)
+    values = {
+        **state_metrics(s),
+        **firm_tie_metrics_batch(s.firms, s.network.ties, s.network.trust, s.layout, s.month, s.coef),
+        **economy_indices(econ, baseline, s.month, s.coef),
+    }
+    return {name: np.array(values[name], dtype=float) for name in MONTHLY_METRICS}

@@ -193,14 +193,19 @@ class MetricsCollector(DataCollector):
             model_vars[name].append(value)
 
 
-def joint_action_volume(state) -> float:
+def actions_of(state, k: int = 0) -> np.ndarray:
+    """Book positions of cluster ``k``'s joint actions, in the order it started them."""
+    book = state.actions
+    return np.flatnonzero(book.cluster[: book.count] == k)
+
+
+def joint_action_volume(state, k: int = 0) -> float:
     """The full cost (k$) committed by the joint actions started: participants x duration x monthly cost of
     the type, whoever pays it (SF5, SF11: a higher own share means fewer or smaller joint actions). Free riders'
     months count, and an action started near the horizon counts its months past it."""
-    book, types = state.actions, state.types
-    kind = book.kind[: book.count]
-    months = book.end[: book.count] - book.start[: book.count]
-    return float((book.size[: book.count] * months * types.cost[kind]).sum() * state.coef.joint_action_cost)
+    book, types, ids = state.actions, state.types, actions_of(state, k)
+    months = book.end[ids] - book.start[ids]
+    return float((book.size[ids] * months * types.cost[book.kind[ids]]).sum() * state.coef.joint_action_cost)
 
 
 TAKEOFF_LEVEL = 0.3  # share cooperating that marks take-off
@@ -220,11 +225,15 @@ def typology_path(state, k: int = 0) -> list[tuple[int, str]]:
 
 
 def run_summary(series, model) -> dict[str, float | str]:
-    """Per-run indicators from the monthly series and the final state."""
-    s = series
-    coop = s["share_cooperating"].to_numpy()
+    """Per-run indicators from the monthly series (a DataFrame) and the model's final state."""
+    return cluster_summary({name: series[name].to_numpy() for name in series.columns}, model.state, 0)
+
+
+def cluster_summary(s: dict[str, np.ndarray], state, k: int) -> dict[str, float | str]:
+    """Per-run indicators of cluster ``k`` of ``state`` from its monthly series ``s`` (metric -> array by month)."""
+    coop = np.asarray(s["share_cooperating"], dtype=float)
     months = len(coop) - 1
-    cal = model.calendar
+    cal = state.calendar.clusters[k]
     above = np.flatnonzero(coop >= TAKEOFF_LEVEL)
     takeoff = float(above[0]) if above.size else math.nan
     end = cal.programme_end if cal.has_programme else math.nan
@@ -237,26 +246,29 @@ def run_summary(series, model) -> dict[str, float | str]:
     def at_end(metric: str) -> float:
         if math.isnan(end) or end > months:
             return math.nan
-        return float(s[metric].iloc[int(end)])
+        return float(s[metric][int(end)])
+
+    def last(metric: str) -> float:
+        return float(s[metric][-1])
 
     coop_after = at(end + 24) if not math.isnan(end) else math.nan
     final = float(coop[-1])
-    last = s.iloc[-1]
-    f = model.firms
-    innovation = float(last["innovation_index"])
-    openness = float(openness_index(model.state)[0])
-    cost = model.ledger.programme_cost
-    assoc, decisions, path = model.state.association, model.state.funder.decisions_of(0), typology_path(model.state)
-    n_coop = final * f.n
-    book = model.actions
-    kinds, starts = book.kind[: book.count], book.start[: book.count]
-    finished = ~book.running[: book.count]
-    exp_done = finished & (kinds == EXPORT)
-    reported = s["reported_cooperation"].to_numpy(dtype=float)
+    innovation = last("innovation_index")
+    openness = float(openness_index(state)[k])
+    ledger = state.ledger.cluster(k)
+    cost = ledger.programme_cost
+    assoc, decisions, path = state.association.cluster(k), state.funder.decisions_of(k), typology_path(state, k)
+    n_coop = final * state.layout.n_firms[k]
+    book, ids = state.actions, actions_of(state, k)
+    kinds, starts = book.kind[ids], book.start[ids]
+    exp_done = ~book.running[ids] & (kinds == EXPORT)
+    reported = np.asarray(s["reported_cooperation"], dtype=float)
     observed = ~np.isnan(reported)
+    trust, motivation, dropouts = (np.asarray(s[m], dtype=float) for m in ("mean_trust", "mean_motivation", "dropouts"))
+    alignment, capacity = np.asarray(s["alignment"], dtype=float), np.asarray(s["bso_capacity"], dtype=float)
     first = {
-        f"first_{name}_month": float(starts[kinds == k].min()) if (kinds == k).any() else math.nan
-        for k, name in enumerate(ACTION_TYPES)
+        f"first_{name}_month": float(starts[kinds == kind].min()) if (kinds == kind).any() else math.nan
+        for kind, name in enumerate(ACTION_TYPES)
     }
     return {
         "takeoff_month": takeoff,
@@ -268,28 +280,26 @@ def run_summary(series, model) -> dict[str, float | str]:
         "sustainability": coop_after / coop_end
         if coop_end and coop_end > 0 and not math.isnan(coop_after)
         else math.nan,
-        "final_trust": float(last["mean_trust"]),
-        "trust_gain_24m": float(s["mean_trust"].iloc[min(24, months)] - s["mean_trust"].iloc[0]),
-        "final_motivation": float(last["mean_motivation"]),
-        "min_motivation_36m": float(s["mean_motivation"].iloc[: min(36, months) + 1].min()),
-        "dropouts": float(s["dropouts"].iloc[-1]),
-        "peak_dropouts": float(s["dropouts"].max()),
-        "joint_actions_started": float(last["joint_actions_started"]),
-        "joint_actions_completed": float(last["joint_actions_completed"]),
-        "joint_actions_failed": float(last["joint_actions_failed"]),
-        "mean_alignment": float(np.nanmean(s["alignment"].to_numpy(dtype=float)))
-        if s["alignment"].notna().any()
-        else math.nan,
+        "final_trust": float(trust[-1]),
+        "trust_gain_24m": float(trust[min(24, months)] - trust[0]),
+        "final_motivation": float(motivation[-1]),
+        "min_motivation_36m": float(motivation[: min(36, months) + 1].min()),
+        "dropouts": float(dropouts[-1]),
+        "peak_dropouts": float(dropouts.max()),
+        "joint_actions_started": last("joint_actions_started"),
+        "joint_actions_completed": last("joint_actions_completed"),
+        "joint_actions_failed": last("joint_actions_failed"),
+        "mean_alignment": float(np.nanmean(alignment)) if (~np.isnan(alignment)).any() else math.nan,
         "programme_cost": cost,
-        "firm_cofunding": model.ledger.firm_own_contributions,
-        "joint_action_volume": joint_action_volume(model.state),
+        "firm_cofunding": ledger.firm_own_contributions,
+        "joint_action_volume": joint_action_volume(state, k),
         "cost_per_cooperating_firm": cost / n_coop if n_coop > 0 else math.nan,
-        "firm_fees": model.ledger.firm_fees,
-        "budget_shortfall": float(sum(model.ledger.shortfall.values())),
-        "manager_months_unpaid": float(model.state.manager.months_unpaid[0]),
-        "association_formed_month": float(assoc.formed_month[0]) if assoc.formed[0] else math.nan,
-        "association_fees": float(assoc.fees_collected[0]),
-        "association_manager_paid": float(assoc.manager_paid[0]),
+        "firm_fees": ledger.firm_fees,
+        "budget_shortfall": float(sum(ledger.shortfall.values())),
+        "manager_months_unpaid": float(state.manager.months_unpaid[k]),
+        "association_formed_month": float(assoc.formed_month) if assoc.formed else math.nan,
+        "association_fees": assoc.fees_collected,
+        "association_manager_paid": assoc.manager_paid,
         "tranches_withheld": float(len({d["tranche"] for d in decisions if not d["released"]})),
         "tranches_withheld_above_milestone": float(
             len({d["tranche"] for d in decisions if not d["released"] and d["true"] >= d["milestone"]})
@@ -298,24 +308,17 @@ def run_summary(series, model) -> dict[str, float | str]:
         "revenue_index_at_programme_end": at_end("revenue_index"),
         "exports_index_at_programme_end": at_end("exports_index"),
         "jobs_index_at_programme_end": at_end("jobs_index"),
-        "revenue_index": float(last["revenue_index"]),
-        "exports_index": float(last["exports_index"]),
-        "jobs_index": float(last["jobs_index"]),
-        "jobs_created": float(last["jobs_created"]),
-        "women_share_jobs": float(last["women_share_jobs"]),
-        "women_share_new_jobs": float(last["women_share_new_jobs"]),
-        "women_share_management": float(last["women_share_management"]),
+        **{name: last(name) for name in ("revenue_index", "exports_index", "jobs_index", "jobs_created")},
+        **{name: last(name) for name in ("women_share_jobs", "women_share_new_jobs", "women_share_management")},
         "innovation_index": innovation,
         "openness_index": openness,
-        "bso_capacity_mean": float(s["bso_capacity"].iloc[1:].mean()) if months else float(s["bso_capacity"].iloc[0]),
-        "export_action_success_rate": (
-            float(book.succeeded[: book.count][exp_done].mean()) if exp_done.any() else math.nan
-        ),
+        "bso_capacity_mean": float(capacity[1:].mean()) if months else float(capacity[0]),
+        "export_action_success_rate": (float(book.succeeded[ids][exp_done].mean()) if exp_done.any() else math.nan),
         "reported_cooperation_bias": (
             float((reported[observed] - coop[observed]).mean()) if observed.any() else math.nan
         ),
         **first,
-        "typology": classify(final, innovation, openness, model.state.coef),
+        "typology": classify(final, innovation, openness, state.coef),
         "typology_path": ">".join(cls for _, cls in path),
     }
 
