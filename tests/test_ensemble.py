@@ -13,7 +13,8 @@ running and ending in some; 12 to 150 firms. Coefficients the monthly step reads
 Processes that still serve one cluster only (they assert K == 1; none in PROJECTS.schedule since the
 step 5g port) are strict xfails on AssertionError: they start failing (XPASS) once ported, and then the
 mark goes. Any other failure is a real divergence of the port, raised as ``Divergence``; the one known
-(FAILED_CALL_WITHOUT_CANDIDATES) is a strict xfail on ``Divergence`` until it is fixed.
+(a failed-call penalty on initiators who found nobody to ask) was fixed in formation.start_actions and is
+kept as a regression test.
 """
 
 from __future__ import annotations
@@ -117,17 +118,6 @@ BATCHES: dict[str, tuple[str, dict, list[dict]]] = {
 #: (ported in c9c8998, ensemble plan step 5g); the plain-game variants (step 5h) are not in PROJECTS.schedule.
 NOT_PORTED: dict[str, str] = {}
 
-#: A divergence found by this harness and not fixed yet (strict xfails on ``Divergence``: they XPASS once
-#: it is fixed, and the marks go). form_joint_actions returns early when no cluster of the batch has any
-#: candidate (``if cand_f.size == 0: return``), which skips start_actions and with it the failed-call
-#: motivation penalty. Alone, a cluster whose initiators found no candidate returns there, unpenalised; in
-#: a batch where another cluster has candidates, start_actions runs and multiplies that cluster's
-#: initiators' motivation by failed_call_motivation_factor. The K = 1 (golden) behaviour must stay, so
-#: the penalty belongs only to clusters that had at least one candidate.
-FAILED_CALL_WITHOUT_CANDIDATES = (
-    "formation.form_joint_actions: the failed-call penalty hits initiators without candidates in a batch "
-    "(the early return on cand_f.size == 0 is batch-wide)"
-)
 
 
 def process_name(process) -> str:
@@ -270,10 +260,6 @@ def test_process_alone_equals_batch(batch, process):
     assert_alone_equals_batch(process, functools.partial(states_of, batch), labels_of(batch))
 
 
-#: the batches that meet the formation divergence within WHOLE_MONTHS months (at months 14 to 19)
-MEET_FAILED_CALL_DIVERGENCE = {"mixed", "leaders", "handover"}
-
-
 def _whole_schedule_cases():
     waiting = [NOT_PORTED[name] for name in map(process_name, PROJECTS.schedule) if name in NOT_PORTED]
     cases = []
@@ -281,8 +267,6 @@ def _whole_schedule_cases():
         marks = ()
         if waiting:
             marks = pytest.mark.xfail(raises=AssertionError, strict=True, reason="; ".join(waiting))
-        elif batch in MEET_FAILED_CALL_DIVERGENCE:
-            marks = pytest.mark.xfail(raises=Divergence, strict=True, reason=FAILED_CALL_WITHOUT_CANDIDATES)
         cases.append(pytest.param(batch, marks=marks))
     return cases
 
@@ -328,8 +312,9 @@ def lonely_cluster_beside_the_leaders() -> list:
     return [*states_of("leaders"), lonely]
 
 
-@pytest.mark.xfail(raises=Divergence, strict=True, reason=FAILED_CALL_WITHOUT_CANDIDATES)
 def test_formation_initiators_without_candidates_beside_a_cluster_with_some():
+    """Regression: a batch once penalised the initiators of a cluster that could ask nobody, because another
+    cluster of the batch had candidates (the early return on no candidates was batch-wide)."""
     states = lonely_cluster_beside_the_leaders()
     # the premise: the lonely cluster proposes (counter draws are addressed, so asking does not consume them)
     lonely = copy.deepcopy(states[-1])

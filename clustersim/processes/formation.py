@@ -215,13 +215,17 @@ def joins(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share,
     return joined
 
 
-def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f: np.ndarray) -> None:
-    """Proposals that reach their type's minimum start; failed calls cost the initiator motivation."""
+def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f: np.ndarray, asked) -> None:
+    """Proposals that reach their type's minimum start; failed calls cost the initiator motivation.
+
+    Only in the clusters that ``asked`` anyone: where nobody could be asked, the calls were never made.
+    """
     f, types = s.firms, s.types
     size = np.bincount(cand_p, minlength=props.count) + 1
-    start = size >= types.min_participants[props.kind]
+    called = asked[s.firm_cluster[props.seeds]]
+    start = called & (size >= types.min_participants[props.kind])
     # a failed call for partners costs the initiator some motivation (coordination cost, SF11)
-    f.motivation[props.seeds[~start]] *= s.coef.failed_call_motivation_factor
+    f.motivation[props.seeds[called & ~start]] *= s.coef.failed_call_motivation_factor
     if not start.any():
         return
     go = np.flatnonzero(start)
@@ -289,4 +293,4 @@ def form_joint_actions(s: ClusterState) -> None:
     if cand_f.size == 0:
         return
     joined = joins(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
-    start_actions(s, props, cand_p[joined], cand_f[joined])
+    start_actions(s, props, cand_p[joined], cand_f[joined], asked=s.tally(cand_f) > 0)
