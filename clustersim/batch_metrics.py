@@ -235,7 +235,7 @@ def state_metrics(s) -> dict[str, np.ndarray]:
 
 def monthly_metrics_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every metric of ``monthly_metrics`` for each cluster of the state ``s`` (copies, length K), in its
-    order; ``baseline`` is ``economy_totals_batch`` at month 0."""
+    order; counts stay integers. ``baseline`` is ``economy_totals_batch`` at month 0."""
     from .metrics import MONTHLY_METRICS
 
     econ = economy_totals_batch(s.firms, s.coef, s.layout)
@@ -244,4 +244,4 @@ def monthly_metrics_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.nd
         **firm_tie_metrics_batch(s.firms, s.network.ties, s.network.trust, s.layout, s.month, s.coef),
         **economy_indices(econ, baseline, s.month, s.coef),
     }
-    return {name: np.array(values[name], dtype=float) for name in MONTHLY_METRICS}
+    return {name: np.array(values[name]) for name in MONTHLY_METRICS}

@@ -169,6 +169,25 @@ def monthly_metrics(model) -> dict[str, float]:
     }
 
 
+def model_baseline(state) -> dict[str, float]:
+    """The month-0 economy totals of a single-cluster state, reduced in the state's mode."""
+    if state.reduce.legacy:
+        return economy_totals(state)
+    from .batch_metrics import economy_totals_batch
+
+    return {name: v[0].item() for name, v in economy_totals_batch(state.firms, state.coef, state.layout).items()}
+
+
+def model_metrics(model) -> dict[str, float]:
+    """This month's metrics of a model (an ensemble of one): the legacy reductions under the legacy draws,
+    the batch ones otherwise, so that a counter-mode run's series equal its cluster's in any batch."""
+    if model.state.reduce.legacy:
+        return monthly_metrics(model)
+    from .batch_metrics import monthly_metrics_batch
+
+    return {name: v[0].item() for name, v in monthly_metrics_batch(model.state, model.baseline).items()}
+
+
 class MetricsCollector(DataCollector):
     """Mesa's ``DataCollector`` for the monthly metrics, filled from the dict computed once a month.
 

@@ -17,7 +17,7 @@ from mesa import Model
 from . import queries
 from .agents import BSO, ClusterManager, Firm
 from .cluster_state import ClusterState
-from .metrics import MONTHLY_METRICS, MetricsCollector, monthly_metrics
+from .metrics import MONTHLY_METRICS, MetricsCollector, model_baseline, model_metrics
 from .network import to_networkx
 from .processes import (
     association,
@@ -173,7 +173,7 @@ class ClusterModel(Model):
         self.bso = BSO(self)
         self.manager = ClusterManager(self) if self.state.manager.present[0] else None
         self.firm_agents = Firm.create_agents(self, self.state.firms.n, index=list(range(self.state.firms.n)))
-        self.baseline = economy.economy_totals(self.state)
+        self.baseline = model_baseline(self.state)
         information.report_monitoring(self.state)
         information.classify_yearly(self.state)
         self.current: dict[str, float] = {}
@@ -210,7 +210,7 @@ class ClusterModel(Model):
         return economy.economy_totals(self.state)
 
     def _collect(self) -> None:
-        self.current = monthly_metrics(self)
+        self.current = model_metrics(self)
         self.datacollector.collect(self)
 
     # --------------------------------------------------------------------- step

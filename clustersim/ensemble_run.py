@@ -1,0 +1,91 @@
+"""Run many clusters at once: the ensemble engine's driver (docs/plans/ensemble-engine.md, §4 step 7).
+
+``run_ensemble`` builds one single-cluster state per seed (the same initial state ``ClusterModel`` builds
+with ``streams="counter"``), concatenates them (``ensemble.concat_states``) and steps the variant's
+schedule once a month for all of them, collecting every monthly metric as a (months + 1, K) array. Each
+cluster's series and summary are exactly those of ``ClusterModel(scenario, seed=seed,
+streams="counter").run()``: the processes reduce per cluster (``segments``) and draw by address
+(``streams.CounterDraws``), so a cluster's run does not depend on the batch it is in (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .batch_metrics import economy_totals_batch, monthly_metrics_batch
+from .cluster_state import ClusterState
+from .ensemble import concat_states
+from .metrics import MONTHLY_METRICS, cluster_summary
+from .model import VARIANTS
+from .processes import information
+from .processes.initialisation import initial_state
+from .scenario import Scenario, load_scenario
+
+
+@dataclass
+class EnsembleRun:
+    """K clusters run together: the final state, every monthly metric as (months + 1, K), and the seeds."""
+
+    state: ClusterState
+    series: dict[str, np.ndarray]
+    seeds: tuple[int, ...]
+
+    @property
+    def K(self) -> int:
+        return self.state.K
+
+    def series_of(self, k: int) -> pd.DataFrame:
+        """Cluster ``k``'s monthly series, as ``ClusterModel.series()`` gives it."""
+        df = pd.DataFrame({name: values[:, k] for name, values in self.series.items()})
+        df.index.name = "month"
+        return df
+
+    def summaries(self) -> list[dict[str, float | str]]:
+        """Each cluster's per-run summary (``metrics.cluster_summary``), in seed order."""
+        return [
+            cluster_summary({name: values[:, k] for name, values in self.series.items()}, self.state, k)
+            for k in range(self.K)
+        ]
+
+
+def _scenarios(scenario, n: int, overrides: dict) -> list[Scenario]:
+    if isinstance(scenario, str | Scenario):
+        one = load_scenario(scenario, **overrides)
+        return [one] * n
+    if len(scenario) != n:
+        raise ValueError(f"{len(scenario)} scenarios for {n} seeds: give one scenario, or one per seed")
+    return [load_scenario(s, **overrides) for s in scenario]
+
+
+def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, **overrides) -> EnsembleRun:
+    """Run one cluster per seed of ``scenario`` (a preset, a path, a ``Scenario``, or one per seed) together.
+
+    The clusters of one batch share the model variant and every coefficient the monthly step reads;
+    they may differ in what only shapes their start (``ensemble.INIT_ONLY``: size, network, programme
+    calendar and budget, ...). They run for ``months`` (default: the longest horizon among them).
+    """
+    params = _scenarios(scenario, len(seeds), overrides)
+    variants = {p.group_formation for p in params}
+    if len(variants) != 1:
+        raise ValueError(f"one model variant per batch, got {sorted(variants)} (the schedule differs)")
+    variant = VARIANTS[variants.pop()]
+    singles = [
+        initial_state(p, np.random.default_rng(seed), variant.initial_disposition, "counter")
+        for p, seed in zip(params, seeds, strict=True)
+    ]
+    state = concat_states(singles)
+    information.report_monitoring(state)
+    information.classify_yearly(state)
+    baseline = economy_totals_batch(state.firms, state.coef, state.layout)
+    horizon = max(p.months for p in params) if months is None else months
+    rows = [monthly_metrics_batch(state, baseline)]
+    for _ in range(horizon):
+        for process in variant.schedule:
+            process(state)
+        rows.append(monthly_metrics_batch(state, baseline))
+    series = {name: np.stack([row[name] for row in rows]) for name in MONTHLY_METRICS}
+    return EnsembleRun(state, series, tuple(int(s) for s in seeds))

@@ -1,0 +1,77 @@
+"""The ensemble driver (clustersim.ensemble_run): a cluster run in a batch is the same run as alone.
+
+``run_ensemble`` must give each cluster exactly the series and summary of
+``ClusterModel(scenario, seed=seed, streams="counter").run()``, whichever clusters share the batch and in
+whatever order (docs/plans/ensemble-engine.md, design (a): per-cluster counter-based streams).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from clustersim.ensemble_run import run_ensemble
+from clustersim.model import ClusterModel
+
+MONTHS = 36  # long enough for actions to end, the association to form in some runs, tranches to fall due
+
+
+def same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def assert_cluster_is_the_single_run(run, k: int, scenario: str, seed: int, **overrides) -> None:
+    model = ClusterModel(scenario, seed=seed, streams="counter", **overrides).run(MONTHS)
+    alone, batch = model.series(), run.series_of(k)
+    assert list(alone.columns) == list(batch.columns)
+    for name in alone.columns:
+        np.testing.assert_array_equal(batch[name].to_numpy(dtype=float), alone[name].to_numpy(dtype=float), name)
+    single, in_batch = model.summary(), run.summaries()[k]
+    assert list(single) == list(in_batch)
+    assert [key for key in single if not same(single[key], in_batch[key])] == []
+
+
+@pytest.mark.parametrize("scenario", ["funded_programme", "pandemic_shock"])
+def test_each_cluster_of_a_batch_is_its_single_counter_run(scenario):
+    seeds = [3, 17, 40, 41]
+    run = run_ensemble(scenario, seeds, months=MONTHS)
+    assert len(seeds) == run.K and run.series["share_cooperating"].shape == (MONTHS + 1, len(seeds))
+    for k, seed in enumerate(seeds):
+        assert_cluster_is_the_single_run(run, k, scenario, seed)
+
+
+def test_a_cluster_does_not_depend_on_its_batch_mates_or_their_order():
+    forward = run_ensemble("funded_programme", [5, 6, 7], months=MONTHS)
+    backward = run_ensemble("funded_programme", [7, 9, 5], months=MONTHS)
+    for name, values in forward.series.items():
+        np.testing.assert_array_equal(values[:, 0], backward.series[name][:, 2], name)
+        np.testing.assert_array_equal(values[:, 2], backward.series[name][:, 0], name)
+
+
+def test_clusters_of_different_sizes_and_calendars_share_a_batch():
+    sizes = [{"n_firms": 20, "programme_months": 24}, {"n_firms": 90}, {"n_firms": 45, "manager_present": False}]
+    from clustersim.scenario import load_scenario
+
+    scenarios = [load_scenario("funded_programme", **o) for o in sizes]
+    run = run_ensemble(scenarios, [1, 2, 3], months=MONTHS)
+    for k, overrides in enumerate(sizes):
+        assert_cluster_is_the_single_run(run, k, "funded_programme", k + 1, **overrides)
+
+
+def test_a_batch_refuses_what_it_cannot_mix():
+    with pytest.raises(ValueError, match="one model variant per batch"):
+        run_ensemble([_with(), _with(group_formation="random_groups")], [1, 2], months=2)
+    with pytest.raises(ValueError, match="cofunding_share"):  # read monthly: per-cluster values are a later step
+        run_ensemble([_with(cofunding_share=0.2), _with(cofunding_share=0.4)], [1, 2], months=2)
+    with pytest.raises(ValueError, match="2 scenarios for 3 seeds"):
+        run_ensemble(["funded_programme", "funded_programme"], [1, 2, 3], months=2)
+
+
+def _with(**overrides):
+    from clustersim.scenario import load_scenario
+
+    return load_scenario("funded_programme", **overrides)
