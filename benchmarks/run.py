@@ -38,7 +38,7 @@ SCENARIO = "funded_programme"
 MONTHS = 120
 SCALE_SIZES = (1_000, 10_000, 100_000)
 PEER_AGENTS = 10_000
-SECTIONS = ("single", "streams", "scale", "peer", "sweep", "sobol")
+SECTIONS = ("single", "streams", "ensemble", "scale", "peer", "sweep", "sobol")
 GIB = 2**30
 
 
@@ -129,6 +129,59 @@ def bench_streams(reps: int) -> dict:
         out[f"median_{streams}_s"] = median(ts)
     out["counter_over_legacy"] = out["median_counter_s"] / out["median_legacy_s"]
     return out
+
+
+def bench_ensemble(batch_sizes: tuple[int, ...], runs_each: int, singles: int) -> dict:
+    """Runs per second through the ensemble (``run_ensemble``, K clusters stepped together) at each batch size,
+    beside one-at-a-time runs (legacy and counter draws) in the same process, on one core.
+
+    Every batch runs ``runs_each`` runs in all (several batches at small K), so each size does the same work;
+    a batch's time includes initialisation, concatenation and the per-run summaries.
+    """
+    import clustersim
+    from clustersim.ensemble_run import run_ensemble
+
+    run_ensemble(SCENARIO, [1000, 1001], months=MONTHS).summaries()  # warm-up
+    single: dict[str, list[float]] = {"legacy": [], "counter": []}
+    for seed in range(1, singles + 1):
+        for streams in ("legacy", "counter"):
+            gc.collect()
+            t0 = time.perf_counter()
+            clustersim.ClusterModel(SCENARIO, seed=seed, streams=streams).run(MONTHS).summary()
+            single[streams].append(time.perf_counter() - t0)
+    per_run = {streams: median(ts) for streams, ts in single.items()}
+    points = []
+    for k in batch_sizes:
+        gc.collect()
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        for first in range(0, runs_each, k):
+            run_ensemble(SCENARIO, list(range(first, first + k)), months=MONTHS).summaries()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        done = -(-runs_each // k) * k
+        points.append(
+            {
+                "batch_size": k,
+                "runs": done,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "runs_per_s": done / wall,
+                "firm_months_per_s": done * 60 * MONTHS / wall,
+                "speedup_vs_legacy": per_run["legacy"] / (wall / done),
+            }
+        )
+    best = max(points, key=lambda p: p["runs_per_s"])
+    return {
+        "scenario": SCENARIO,
+        "months": MONTHS,
+        "single_legacy_s": single["legacy"],
+        "single_counter_s": single["counter"],
+        "median_single_legacy_s": per_run["legacy"],
+        "median_single_counter_s": per_run["counter"],
+        "points": points,
+        "best_batch_size": best["batch_size"],
+        "best_speedup_vs_legacy": best["speedup_vs_legacy"],
+    }
 
 
 def bench_scale(reps_by_size: dict[int, int]) -> dict:
@@ -296,6 +349,23 @@ def figures(res: dict) -> list[dict]:
             st["counter_over_legacy"],
             f"{st['median_counter_s']:.3f} s vs {st['median_legacy_s']:.3f} s ({st['counter_over_legacy']:.2f}x)",
         )
+    if "ensemble" in res:
+        en = res["ensemble"]
+        add(
+            "one run at a time, with its summary (legacy / counter draws)",
+            en["median_single_legacy_s"],
+            f"{en['median_single_legacy_s']:.3f} s / {en['median_single_counter_s']:.3f} s",
+        )
+        for p in en["points"]:
+            best = p["batch_size"] == en["best_batch_size"]
+            add(
+                f"ensemble, batches of {p['batch_size']} ({p['runs']} runs, one core)" + (" <- best" if best else ""),
+                p["speedup_vs_legacy"],
+                f"{p['runs_per_s']:.1f} runs/s, {fmt_rate(p['firm_months_per_s'])} firm-months/s, "
+                f"{p['speedup_vs_legacy']:.1f}x one at a time",
+                10.0 if best else None,
+                ">= 10x one at a time" if best else "",
+            )
     if "scale" in res:
         sc = res["scale"]
         for p in sc["points"]:
@@ -499,6 +569,14 @@ def main(argv: list[str] | None = None) -> int:
     if "streams" in sections:
         print("  streams: one run under legacy and counter-based draws ...", flush=True)
         res["streams"] = with_load(bench_streams, reps=3 if q else 9)
+    if "ensemble" in sections:
+        print("  ensemble: runs per second by batch size, beside one run at a time ...", flush=True)
+        res["ensemble"] = with_load(
+            bench_ensemble,
+            batch_sizes=(1, 8, 32, 64, 128) if q else (1, 8, 16, 32, 64, 128, 256),
+            runs_each=128 if q else 256,
+            singles=3 if q else 7,
+        )
     if "scale" in sections:
         reps = {1_000: 3, 10_000: 2, 100_000: 1} if q else {1_000: 5, 10_000: 3, 100_000: 3}
         res["scale"] = with_load(bench_scale, reps)

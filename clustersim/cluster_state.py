@@ -30,6 +30,27 @@ def coefficient_namespace(params) -> SimpleNamespace:
     return SimpleNamespace(**dict(params))
 
 
+class CoefView:
+    """The coefficients as some elements see them: a value the whole batch shares stays as it is (a Python
+    scalar, so a single run computes exactly as before); a value that differs between clusters (a (K,) array
+    in ``state.coef``) is gathered through each element's cluster (docs/plans/ensemble-engine.md, D4).
+
+    Processes read per-cluster expressions from ``state.coef`` (scalars and (K,) arrays broadcast together)
+    and per-element expressions from a view, ``state.coef_for("firm", index)``.
+    """
+
+    __slots__ = ("_coef", "_cluster")
+
+    def __init__(self, coef: SimpleNamespace, cluster: np.ndarray) -> None:
+        self._coef, self._cluster = coef, cluster
+
+    def __getattr__(self, name: str):
+        value = getattr(self._coef, name)
+        if isinstance(value, np.ndarray):
+            return value[self._cluster]
+        return value
+
+
 @dataclass(frozen=True)
 class ActionTypes:
     """The per-type joint-action table as arrays indexed by type (registry section ``action_types``)."""
@@ -289,13 +310,41 @@ class ClusterState:
             return self.reduce.count(which, space)
         return np.bincount(self.layout.clusters(space)[which], minlength=self.K).astype(np.int64, copy=False)
 
-    def per_firm(self, value) -> np.ndarray:
-        """A per-cluster value spread over the clusters' firms."""
-        return np.asarray(value)[self.firm_cluster]
+    def per_firm(self, value, index=None):
+        """A per-cluster value as the firms see it (all, or those ``index`` selects): a scalar the batch
+        shares stays as it is, one value per cluster is gathered through each firm's cluster."""
+        if np.ndim(value) == 0:
+            return value
+        return np.asarray(value)[self.firm_cluster if index is None else self.firm_cluster[index]]
 
-    def per_tie(self, value) -> np.ndarray:
-        """A per-cluster value spread over the clusters' ties."""
-        return np.asarray(value)[self.tie_cluster]
+    def per_tie(self, value, index=None):
+        """A per-cluster value as the ties see it (all, or those ``index`` selects); see ``per_firm``."""
+        if np.ndim(value) == 0:
+            return value
+        return np.asarray(value)[self.tie_cluster if index is None else self.tie_cluster[index]]
+
+    def coef_for(self, space: str, index=None) -> CoefView:
+        """The coefficients as the elements of ``space`` see them (``"firm"``, ``"tie"``, ``"officer"``,
+        ``"action"``, ``"cluster"``), all of them or those ``index`` selects."""
+        if space == "action":
+            cluster = self.actions.cluster[: self.actions.count] if index is None else self.actions.cluster[index]
+        elif space == "cluster":
+            cluster = np.arange(self.K) if index is None else np.asarray(index)
+        else:
+            cluster = self.layout.clusters(space)
+            cluster = cluster if index is None else cluster[index]
+        return CoefView(self.coef, cluster)
+
+    def per_cluster_coef(self, name: str, k: int):
+        """Cluster ``k``'s value of one coefficient."""
+        value = getattr(self.coef, name)
+        return value[k].item() if isinstance(value, np.ndarray) else value
+
+    def coef_of(self, k: int) -> SimpleNamespace:
+        """Cluster ``k``'s own coefficients, every value a scalar (for readers of one cluster)."""
+        return SimpleNamespace(
+            **{name: v[k].item() if isinstance(v, np.ndarray) else v for name, v in vars(self.coef).items()}
+        )
 
     # the legacy backend's generators, by their old names (tests replace them to force a draw)
     rng = property(lambda self: self._legacy("rng"), lambda self, g: self._legacy("rng", g))

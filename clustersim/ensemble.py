@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import fields
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -175,22 +176,39 @@ def _check_inputs(states: Sequence[ClusterState]) -> None:
 
 
 def _check_coefficients(states: Sequence[ClusterState]) -> None:
-    """Refuse clusters whose monthly coefficients or action-type tables differ (per-cluster values: later)."""
+    """Refuse clusters that cannot share a batch: other coefficient names, a different choice (a string
+    coefficient) that the monthly step reads, or a different action-type table."""
     first = vars(states[0].coef)
     for i, s in enumerate(states[1:], start=1):
         other = vars(s.coef)
         if set(other) != set(first):
             raise ValueError(f"state {i} has other coefficient names than state 0: {sorted(set(other) ^ set(first))}")
         for key, value in first.items():
-            if key not in INIT_ONLY and not _same_value(value, other[key]):
-                shown = (value, other[key]) if value != other[key] else (type(value), type(other[key]))
+            if key in INIT_ONLY or _same_value(value, other[key]):
+                continue
+            if isinstance(value, str) or isinstance(other[key], str):
                 raise ValueError(
-                    f"coefficient {key!r} differs between state 0 ({shown[0]!r}) and state {i} ({shown[1]!r}): "
-                    "the monthly step reads it, and per-cluster coefficients are not supported yet"
+                    f"coefficient {key!r} differs between state 0 ({value!r}) and state {i} ({other[key]!r}): "
+                    "a choice the monthly step reads must be the same across a batch"
                 )
         for f in fields(states[0].types):
             if not np.array_equal(getattr(states[0].types, f.name), getattr(s.types, f.name)):
                 raise ValueError(f"action-type table field {f.name!r} differs between state 0 and state {i}")
+
+
+def batch_coefficients(states: Sequence[ClusterState]) -> SimpleNamespace:
+    """The batch's coefficients: a value every cluster shares stays a Python scalar (so the processes
+    compute exactly as for one cluster); a value that differs is a (K,) array, one per cluster, which the
+    processes read per cluster or gather per element (``ClusterState.coef_for``; plan D4)."""
+    names = vars(states[0].coef)
+    out = {}
+    for key, value in names.items():
+        values = [getattr(s.coef, key) for s in states]
+        if all(_same_value(value, v) for v in values[1:]):
+            out[key] = copy.deepcopy(value)
+        else:
+            out[key] = np.array(values, dtype=object if isinstance(value, str) else None)
+    return SimpleNamespace(**out)
 
 
 def _same_value(a, b) -> bool:
@@ -294,11 +312,17 @@ def _concat_funder_log(states: Sequence[ClusterState]) -> list[dict]:
 
 
 def _concat_typology(states: Sequence[ClusterState]) -> list:
-    paths = [s.typology_path for s in states]
-    months = [[m for m, _ in p] for p in paths]
-    if any(m != months[0] for m in months):
-        raise ValueError(f"the states were classified in different months: {months}")
-    return [(m, _cat([p[i][1] for p in paths])) for i, m in enumerate(months[0])]
+    """One entry per month in which any cluster was classified; None for a cluster not classified then."""
+    months = sorted({m for s in states for m, _ in s.typology_path})
+    out = []
+    for month in months:
+        classes = np.full(len(states), None, dtype=object)
+        for k, s in enumerate(states):  # once per cluster at set-up, not in the monthly step
+            for m, cls in s.typology_path:
+                if m == month:
+                    classes[k] = cls[0]
+        out.append((month, classes))
+    return out
 
 
 def _per_cluster(states: Sequence[ClusterState], read) -> np.ndarray:
@@ -366,7 +390,7 @@ def concat_states(states: Sequence[ClusterState]) -> ClusterState:
     )
     first = states[0]
     return ClusterState(
-        coef=copy.deepcopy(first.coef),
+        coef=batch_coefficients(states),
         types=copy.deepcopy(first.types),
         layout=layout,
         reduce=reduce,
@@ -503,8 +527,9 @@ def cluster_view(state: ClusterState, k: int) -> dict[str, np.ndarray]:
         if name != "cluster":
             out[f"actions.{name}"] = getattr(book, name)[rows]
 
-    out["typology.months"] = np.array([m for m, _ in state.typology_path], dtype=np.int64)
-    out["typology.classes"] = np.array([classes[k] for _, classes in state.typology_path], dtype=object)
+    path = [(m, classes[k]) for m, classes in state.typology_path if classes[k] is not None]
+    out["typology.months"] = np.array([m for m, _ in path], dtype=np.int64)
+    out["typology.classes"] = np.array([cls for _, cls in path], dtype=object)
     out["draws.key"] = np.asarray(state.draws.keys[k])
     out["draws.month"] = np.asarray(state.draws.month)
     return {name: np.asarray(value) for name, value in out.items()}

@@ -18,12 +18,16 @@ import pandas as pd
 
 from .batch_metrics import economy_totals_batch, monthly_metrics_batch
 from .cluster_state import ClusterState
-from .ensemble import concat_states
+from .ensemble import INIT_ONLY, concat_states
 from .metrics import MONTHLY_METRICS, cluster_summary
 from .model import VARIANTS
+from .parameters import PARAMETERS
 from .processes import information
 from .processes.initialisation import initial_state
 from .scenario import Scenario, load_scenario
+
+#: the choices (string coefficients) the monthly step reads: a batch shares them
+MONTHLY_CHOICES = tuple(p.name for p in PARAMETERS if p.kind == "choice" and p.name not in INIT_ONLY)
 
 
 @dataclass
@@ -61,6 +65,29 @@ def _scenarios(scenario, n: int, overrides: dict) -> list[Scenario]:
     return [load_scenario(s, **overrides) for s in scenario]
 
 
+#: variants whose monthly step still serves one cluster at a time (their runs form batches of one)
+SINGLE_CLUSTER_VARIANTS = frozenset({"random_groups"})
+
+
+def batch_key(scenario: Scenario) -> tuple:
+    """Runs with the same key can share a batch: the same horizon, and the same value of every choice the
+    monthly step reads (the model variant among them); numbers may differ (per-cluster coefficients)."""
+    return (scenario.months, *(scenario[name] for name in MONTHLY_CHOICES))
+
+
+def ensemble_groups(scenarios: Sequence) -> list[list[int]]:
+    """Positions of ``scenarios`` grouped into batches that can run together, in first-seen order."""
+    groups: dict[tuple, list[int]] = {}
+    singles = []
+    for i, scenario in enumerate(scenarios):
+        scenario = load_scenario(scenario)
+        if scenario.group_formation in SINGLE_CLUSTER_VARIANTS:
+            singles.append([i])
+        else:
+            groups.setdefault(batch_key(scenario), []).append(i)
+    return [*groups.values(), *singles]
+
+
 def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, **overrides) -> EnsembleRun:
     """Run one cluster per seed of ``scenario`` (a preset, a path, a ``Scenario``, or one per seed) together.
 
@@ -89,3 +116,14 @@ def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, *
         rows.append(monthly_metrics_batch(state, baseline))
     series = {name: np.stack([row[name] for row in rows]) for name in MONTHLY_METRICS}
     return EnsembleRun(state, series, tuple(int(s) for s in seeds))
+
+
+def run_each(scenarios: Sequence, seeds: Sequence[int], series: bool = True) -> list[tuple[dict, pd.DataFrame | None]]:
+    """Each run's (summary, monthly series or None), in order; the runs that can share a batch
+    (``ensemble_groups``) are stepped together, each exactly as ``ClusterModel(..., streams="counter")``."""
+    out: list = [None] * len(seeds)
+    for positions in ensemble_groups(scenarios):
+        run = run_ensemble([scenarios[i] for i in positions], [seeds[i] for i in positions])
+        for k, (i, summary) in enumerate(zip(positions, run.summaries(), strict=True)):
+            out[i] = (summary, run.series_of(k) if series else None)
+    return out

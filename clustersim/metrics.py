@@ -224,7 +224,8 @@ def joint_action_volume(state, k: int = 0) -> float:
     months count, and an action started near the horizon counts its months past it."""
     book, types, ids = state.actions, state.types, actions_of(state, k)
     months = book.end[ids] - book.start[ids]
-    return float((book.size[ids] * months * types.cost[book.kind[ids]]).sum() * state.coef.joint_action_cost)
+    cost = state.per_cluster_coef("joint_action_cost", k)
+    return float((book.size[ids] * months * types.cost[book.kind[ids]]).sum() * cost)
 
 
 TAKEOFF_LEVEL = 0.3  # share cooperating that marks take-off
@@ -240,7 +241,7 @@ def classify(cooperation: float, innovation: float, openness: float, coef=None) 
 
 def typology_path(state, k: int = 0) -> list[tuple[int, str]]:
     """Cluster ``k``'s class every ``typology_interval_months`` (SF13), as (month, class)."""
-    return [(month, str(classes[k])) for month, classes in state.typology_path]
+    return [(month, str(classes[k])) for month, classes in state.typology_path if classes[k] is not None]
 
 
 def run_summary(series, model) -> dict[str, float | str]:
@@ -337,7 +338,7 @@ def cluster_summary(s: dict[str, np.ndarray], state, k: int) -> dict[str, float 
             float((reported[observed] - coop[observed]).mean()) if observed.any() else math.nan
         ),
         **first,
-        "typology": classify(final, innovation, openness, state.coef),
+        "typology": classify(final, innovation, openness, state.coef_of(k)),
         "typology_path": ">".join(cls for _, cls in path),
     }
 

@@ -17,8 +17,8 @@ def reputation(s: ClusterState) -> np.ndarray:
 
 
 def cooperating(s: ClusterState) -> np.ndarray:
-    """Firms that contributed to a joint action within the cooperation window."""
-    return (s.month - s.firms.last_contribution) <= s.coef.cooperation_window_months
+    """Firms that contributed to a joint action within the cooperation window (their cluster's)."""
+    return (s.month - s.firms.last_contribution) <= s.coef_for("firm").cooperation_window_months
 
 
 def success_signal(s: ClusterState) -> np.ndarray:
@@ -29,9 +29,25 @@ def success_signal(s: ClusterState) -> np.ndarray:
     portfolio).
     """
     c = s.coef
-    window = slice(max(0, s.month - c.success_story_window_months), s.month)
-    recent = s.success_stories[:, window].sum(axis=1) + s.peer_stories[:, window].sum(axis=1)
-    return 1.0 - np.exp(-recent / np.maximum(1.0, c.success_signal_scale * s.layout.n_firms))
+    return 1.0 - np.exp(-recent_stories(s) / np.maximum(1.0, c.success_signal_scale * s.layout.n_firms))
+
+
+def recent_stories(s: ClusterState) -> np.ndarray:
+    """Stories (own and from peers) of each cluster's window before this month, per cluster.
+
+    Clusters that share a window length are summed together as slices, so each row is summed exactly as
+    for the cluster alone (a mask of zeros over a longer window could change the rounding).
+    """
+    windows = s.coef.success_story_window_months
+    if np.ndim(windows) == 0:
+        window = slice(max(0, s.month - windows), s.month)
+        return s.success_stories[:, window].sum(axis=1) + s.peer_stories[:, window].sum(axis=1)
+    recent = np.zeros(s.K)
+    for months in np.unique(windows):
+        rows = windows == months
+        window = slice(max(0, s.month - int(months)), s.month)
+        recent[rows] = s.success_stories[rows, window].sum(axis=1) + s.peer_stories[rows, window].sum(axis=1)
+    return recent
 
 
 def cofinanced(s: ClusterState) -> np.ndarray:
@@ -42,7 +58,12 @@ def cofinanced(s: ClusterState) -> np.ndarray:
 
 def own_cost_share(s: ClusterState) -> np.ndarray:
     """Share of each action type's cost a firm expects to pay itself, (K, types)."""
-    return np.where(cofinanced(s), s.coef.cofunding_share, 1.0)
+    return np.where(cofinanced(s), as_column(s.coef.cofunding_share), 1.0)
+
+
+def as_column(value):
+    """A per-cluster value against a (K, types) table: a shared scalar as it is, one per cluster as a column."""
+    return value if np.ndim(value) == 0 else np.asarray(value)[:, None]
 
 
 def reachable(s: ClusterState, online=False) -> np.ndarray:
@@ -83,12 +104,14 @@ def manager_proposal_rate(s: ClusterState) -> np.ndarray:
 
 
 def in_exit_taper(s: ClusterState) -> np.ndarray:
-    """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months."""
+    """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months (never in
+    a cluster without a taper)."""
     c = s.coef
-    if c.exit_taper_months <= 0:
+    tapering = np.asarray(c.exit_taper_months) > 0
+    if not tapering.any():
         return np.zeros(s.K, dtype=bool)
     waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
-    return s.programme_on & ~waiting & (s.calendar.programme_end - s.month <= c.exit_taper_months)
+    return s.programme_on & ~waiting & (s.calendar.programme_end - s.month <= c.exit_taper_months) & tapering
 
 
 def association_trust_needed(s: ClusterState) -> np.ndarray:
@@ -114,13 +137,13 @@ def association_proposal_rate(s: ClusterState) -> np.ndarray:
 def liquidity(s: ClusterState) -> np.ndarray:
     """What each firm can put into joint actions a month (k$): a share of its revenue, times intact capital."""
     f = s.firms
-    return s.coef.liquidity_share * f.revenue0 * f.capital
+    return s.coef_for("firm").liquidity_share * f.revenue0 * f.capital
 
 
 def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
     """A participant's own monthly cost of action type ``kinds`` in cluster ``clusters`` at this month's
     co-financing (the two broadcast together)."""
-    return own_cost_share(s)[clusters, kinds] * s.types.cost[kinds] * s.coef.joint_action_cost
+    return own_cost_share(s)[clusters, kinds] * s.types.cost[kinds] * s.coef_for("cluster", clusters).joint_action_cost
 
 
 def can_afford_any(s: ClusterState) -> np.ndarray:

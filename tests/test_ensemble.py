@@ -454,13 +454,12 @@ def test_concat_refuses_legacy_draws():
         concat_states([counter, legacy])
 
 
-def test_concat_refuses_differing_monthly_coefficients():
+def test_concat_holds_differing_numbers_per_cluster_and_refuses_differing_choices_and_tables():
     a = run_single("funded_programme", 1, 2)
-    with pytest.raises(ValueError, match="coefficient 'trust_gain' differs.*per-cluster coefficients"):
-        concat_states([a, run_single("funded_programme", 2, 2, trust_gain=0.5)])
-    with pytest.raises(ValueError, match="coefficient 'leader_firms' differs"):
-        concat_states([a, run_single("funded_programme", 2, 2, leader_firms=3)])
-    with pytest.raises(ValueError, match="coefficient 'knowledge_sharing_cost' differs"):
+    batch = concat_states([a, run_single("funded_programme", 2, 2, trust_gain=0.5, leader_firms=3)])
+    assert batch.coef.trust_gain.tolist() == [a.coef.trust_gain, 0.5] and batch.coef.leader_firms.tolist() == [0, 3]
+    assert batch.coef.cofunding_share == a.coef.cofunding_share  # a shared value stays a scalar
+    with pytest.raises(ValueError, match="action-type table field 'cost' differs"):
         concat_states([a, run_single("funded_programme", 2, 2, knowledge_sharing_cost=2.0)])
     with pytest.raises(ValueError, match="coefficient 'tranche_condition' differs"):
         concat_states([a, run_single("conditional_tranches", 2, 2)])

@@ -14,6 +14,7 @@ import pytest
 
 from clustersim.ensemble_run import run_ensemble
 from clustersim.model import ClusterModel
+from clustersim.scenario import load_scenario
 
 MONTHS = 36  # long enough for actions to end, the association to form in some runs, tranches to fall due
 
@@ -65,8 +66,10 @@ def test_clusters_of_different_sizes_and_calendars_share_a_batch():
 def test_a_batch_refuses_what_it_cannot_mix():
     with pytest.raises(ValueError, match="one model variant per batch"):
         run_ensemble([_with(), _with(group_formation="random_groups")], [1, 2], months=2)
-    with pytest.raises(ValueError, match="cofunding_share"):  # read monthly: per-cluster values are a later step
-        run_ensemble([_with(cofunding_share=0.2), _with(cofunding_share=0.4)], [1, 2], months=2)
+    with pytest.raises(ValueError, match="tranche_condition"):  # a choice the monthly step reads
+        run_ensemble(
+            [_with(tranche_condition="none"), _with(tranche_condition="reported_cooperation")], [1, 2], months=2
+        )
     with pytest.raises(ValueError, match="2 scenarios for 3 seeds"):
         run_ensemble(["funded_programme", "funded_programme"], [1, 2, 3], months=2)
 
@@ -75,3 +78,31 @@ def _with(**overrides):
     from clustersim.scenario import load_scenario
 
     return load_scenario("funded_programme", **overrides)
+
+
+def test_run_scenario_under_counter_draws_batches_its_replicates_with_the_results_of_runs_alone():
+    from clustersim import run_scenario
+    from clustersim.runner import simulate
+
+    series, summary = run_scenario("funded_programme", seed=4, replicates=3, months=MONTHS, streams="counter")
+    for r, seed in enumerate(summary["seed"]):
+        df, single = simulate(load_scenario("funded_programme", months=MONTHS), int(seed), streams="counter")
+        mine = series[series["replicate"] == r].set_index("month")[df.columns]
+        np.testing.assert_array_equal(mine.to_numpy(dtype=float), df.to_numpy(dtype=float))
+        row = summary.iloc[r]
+        assert [k for k in single if not same(single[k], row[k])] == []
+
+
+def test_runs_share_a_batch_only_with_the_same_horizon_and_monthly_choices():
+    from clustersim.ensemble_run import ensemble_groups
+
+    scenarios = [
+        _with(),
+        _with(months=48),
+        _with(grant_amount=50.0, n_firms=30),  # numbers may differ
+        _with(tranche_condition="reported_cooperation"),
+        _with(group_formation="random_groups"),
+        _with(group_formation="random_groups"),  # its step still serves one cluster: batches of one
+        _with(months=48, bso_turnover_rate=0.0),
+    ]
+    assert ensemble_groups(scenarios) == [[0, 2], [1, 6], [3], [4], [5]]

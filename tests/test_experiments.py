@@ -184,6 +184,24 @@ def test_counter_streams_are_reproducible_across_executors_and_shards(reference)
     assert exp.spec()["streams"] == "counter" and exp.fingerprint() != load_experiment(tiny_grid()).fingerprint()
 
 
+def test_counter_sweeps_step_runs_together_and_give_the_rows_of_runs_alone():
+    """Under counter draws a task's runs go through the ensemble engine; rows depend on no batch size."""
+    spec = tiny_grid(streams="counter")
+    together = run_experiment(spec, executor="serial", batch_runs=16, progress=False)
+    same_rows(run_experiment(spec, executor="serial", batch_runs=1, progress=False), together)
+    exp = load_experiment(spec)
+    params = exp.point_params()
+    for row in together.iloc[[0, 5, 11, 15]].itertuples():
+        alone = clustersim_model(params[row.point_id], row.seed, streams="counter")  # ClusterModel, one run
+        assert (alone["final_cooperation"], alone["final_trust"]) == (row.final_cooperation, row.final_trust)
+
+
+def test_sweep_refuses_a_batch_size_below_one(capsys, tmp_path):
+    assert main(["sweep", "sobol_study", "--batch-size", "0", "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size" in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "never").exists()
+
+
 def test_counter_streams_need_the_default_model_and_survive_the_manifest(tmp_path):
     import dataclasses
     import json

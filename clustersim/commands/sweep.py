@@ -37,6 +37,14 @@ def register(sub) -> None:
         "--resume", action="store_true", help="complete an interrupted sweep in --out, skipping finished runs"
     )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="runs per task (default: automatic). Under streams = \"counter\" a task's runs are stepped together "
+        "by the ensemble engine; results never depend on N",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/<experiment name>)")
     p.set_defaults(func=sweep)
 
@@ -45,6 +53,9 @@ def sweep(args: argparse.Namespace) -> int:
     from ..experiments import load_experiment, run_experiment
 
     exp = load_experiment(args.experiment)
+    if args.batch_size is not None and args.batch_size < 1:
+        print(f"clustersim sweep: --batch-size must be a whole number >= 1, not {args.batch_size}", file=sys.stderr)
+        return 2
     executor = "dask" if args.scheduler else args.executor
     out = args.out
     if out is None:
@@ -60,6 +71,7 @@ def sweep(args: argparse.Namespace) -> int:
         out=out,
         resume=args.resume,
         force=args.force,
+        batch_runs=args.batch_size,
     )
     wall = time.perf_counter() - t0
     shard = f" (shard {args.shard})" if args.shard else ""

@@ -23,6 +23,9 @@ MIN_TASK_SECONDS = 0.1
 MAX_TASK_SECONDS = 2.0
 #: tasks per worker aimed for when the limits above allow it
 TASKS_PER_WORKER = 4
+#: the most runs one ensemble task steps together: past about 64 clusters of 60 firms a run costs no
+#: less (benchmarks/run.py --only ensemble), and a bigger task only delays progress and balance
+MAX_ENSEMBLE_BATCH = 256
 #: write a part file at least this often (seconds) ...
 FLUSH_SECONDS = 20.0
 #: ... or when this many finished runs are waiting
@@ -106,6 +109,13 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def ensemble_batch_size(n_runs: int, workers: int) -> int:
+    """Runs per task when runs go through the ensemble engine: as many as balance allows, up to
+    ``MAX_ENSEMBLE_BATCH`` (a bigger batch costs less per run, and a run's result does not depend on it)."""
+    balanced = math.ceil(n_runs / (TASKS_PER_WORKER * workers))
+    return max(1, min(balanced, MAX_ENSEMBLE_BATCH, n_runs))
+
+
 def batch_size(run_seconds: float, n_runs: int, workers: int) -> int:
     """Runs per task: aim for TASKS_PER_WORKER tasks per worker within the task-length limits."""
     t = max(run_seconds, 1e-6)
@@ -180,6 +190,7 @@ def run_experiment(
     resume: bool = False,
     force: bool = False,
     progress=None,
+    batch_runs: int | None = None,
 ) -> pd.DataFrame:
     """Run an experiment and return one row per run.
 
@@ -194,6 +205,8 @@ def run_experiment(
     - ``out``: a results folder (Parquet parts + ``_manifest.json``). A
       non-empty folder needs ``resume`` (skip finished runs) or ``force``.
     - ``progress``: ``None`` (a bar on a terminal, plain lines otherwise) or ``False``.
+    - ``batch_runs``: runs per task (default: sized automatically). Under counter-based draws a task's runs
+      are stepped together by the ensemble engine; a run's result never depends on the batch.
 
     The returned rows are those of the shard (including runs finished earlier
     when resuming), sorted by design point and replicate. Each run's seed is
@@ -224,7 +237,12 @@ def run_experiment(
             pilot = time.perf_counter() - t_pilot
             rest = specs[1:]
             n_workers = 1 if executor == "serial" else (workers or default_workers())
-            size = batch_size(pilot, len(rest), n_workers)
+            if batch_runs is not None:
+                size = max(1, min(int(batch_runs), max(len(rest), 1)))
+            elif exp.model is None and exp.streams == "counter":
+                size = ensemble_batch_size(len(rest), n_workers)
+            else:
+                size = batch_size(pilot, len(rest), n_workers)
             batches = [rest[i : i + size] for i in range(0, len(rest), size)]
             info = execute(
                 batches,

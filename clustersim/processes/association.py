@@ -31,7 +31,7 @@ def found_or_collect(s: ClusterState) -> None:
     payers = f.engaged & coop & collecting  # members who see value pay; the others stop paying
     n_payers = s.tally(payers)
     fees = np.where(~forming, c.association_fee * n_payers, 0.0)
-    f.payoff[payers] -= c.association_fee
+    f.payoff[payers] -= s.coef_for("firm", payers).association_fee
     a.cash += fees
     a.fees_collected += fees
     a.paying_members[:] = np.where(~forming, n_payers, a.paying_members)
@@ -39,13 +39,16 @@ def found_or_collect(s: ClusterState) -> None:
 
 
 def pay_manager(s: ClusterState, share_wanted: np.ndarray) -> np.ndarray:
-    """Pay up to ``share_wanted`` of this month's salary, within its capability and cash; returns the share paid."""
+    """Pay up to ``share_wanted`` of this month's salary, within its capability and cash; returns the share paid
+    (none where the manager costs nothing)."""
     a = s.association
     salary = s.coef.manager_cost_per_month
-    if salary <= 0:
+    salaried = np.asarray(salary) > 0
+    if not salaried.any():
         return np.zeros(s.K)
-    share = np.minimum(np.minimum(share_wanted, association_capability(s)), a.cash / salary)
-    paying = a.formed & (share_wanted > 0) & (share > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an unsalaried cluster's share is discarded below
+        share = np.minimum(np.minimum(share_wanted, association_capability(s)), a.cash / salary)
+    paying = salaried & a.formed & (share_wanted > 0) & (share > 0)
     share = np.where(paying, share, 0.0)
     a.cash -= share * salary
     a.manager_paid += share * salary

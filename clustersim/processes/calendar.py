@@ -38,13 +38,15 @@ def train_bso_block(s: ClusterState, due: np.ndarray | None = None) -> None:
     """
     due = everywhere(s, due)
     c, bso = s.coef, s.bso
-    cost = c.bso_training_cost * bso.trainees / max(c.bso_training_blocks, 1)
+    blocks = np.maximum(c.bso_training_blocks, 1)
+    cost = c.bso_training_cost * bso.trainees / blocks
     paid = due & s.ledger.can_pay("bso_training", cost)
     s.ledger.record_shortfall("bso_training", cost, due & ~paid)  # a block not paid for is not held
     s.ledger.pay("bso_training", cost, where=paid)
-    per_block = c.bso_training_intensity / max(c.bso_training_blocks, 1)
-    gain = c.bso_training_retention * (1.0 - np.exp(-per_block))
+    per_block = c.bso_training_intensity / blocks
+    gain = c.bso_training_retention * (1.0 - np.exp(-per_block))  # per cluster (or shared)
     trainee = paid[bso.officer_cluster] & (bso.slot < bso.trainees[bso.officer_cluster])
+    gain = gain if np.ndim(gain) == 0 else gain[bso.officer_cluster[trainee]]
     bso.competence[trainee] += (1.0 - bso.competence[trainee]) * gain
     s.counters["services"] += np.where(paid, bso.trainees, 0)
 
@@ -58,29 +60,34 @@ def regional_exchange(s: ClusterState, due: np.ndarray | None = None) -> None:
     s.ledger.record_shortfall("regional_exchange", cost, due & ~paid)  # the visit does not happen
     s.ledger.pay("regional_exchange", cost, where=paid)
     learn = paid[bso.officer_cluster]
-    bso.competence[learn] += s.coef.regional_exchange_gain * (1.0 - bso.competence[learn]) * bso.trained[learn]
+    gain = s.coef_for("officer", learn).regional_exchange_gain
+    bso.competence[learn] += gain * (1.0 - bso.competence[learn]) * bso.trained[learn]
     s.counters["services"] += paid
 
 
 def affordable_places(s: ClusterState, wanted: np.ndarray) -> np.ndarray:
-    """Firm-training places the line pays for in each cluster: all ``wanted``, or as many as are left."""
+    """Firm-training places the line pays for in each cluster: all ``wanted``, or as many as are left (all
+    of them where training costs nothing)."""
     cost = s.coef.firm_training_cost
     left = s.ledger.remaining("firm_training")
-    if cost <= 0:
+    charged = np.asarray(cost) > 0
+    if not charged.any():
         return wanted
-    all_paid = cost * wanted <= left + 1e-9  # 1e-9: k$ rounding
-    return np.where(all_paid, wanted, (left // cost).astype(np.int64))
+    all_paid = (cost * wanted <= left + 1e-9) | ~charged  # 1e-9: k$ rounding
+    divisor = np.where(charged, cost, 1.0)  # a free training's cluster divides by 1, and keeps all it wants
+    return np.where(all_paid, wanted, (left // divisor).astype(np.int64))
 
 
 def train_firms(s: ClusterState, due: np.ndarray | None = None) -> None:
     """Firm training for a random share of engaged firms, as far as its budget line pays (000 Table 6)."""
     due = everywhere(s, due)
-    c, f = s.coef, s.firms
-    offered = f.engaged & s.per_firm(due) & (s.draws.uniform(Site.TRAIN_PICK, f.n) < c.firm_training_share)
+    f = s.firms
+    share = s.coef_for("firm").firm_training_share
+    offered = f.engaged & s.per_firm(due) & (s.draws.uniform(Site.TRAIN_PICK, f.n) < share)
     chosen = np.flatnonzero(offered)
     wanted = s.tally(chosen)
     affordable = affordable_places(s, wanted)
-    cost = c.firm_training_cost
+    cost = s.coef.firm_training_cost
     if (wanted > affordable).any():  # money for only some: a random subset, not the first on the ring
         short = wanted > affordable
         s.ledger.record_shortfall("firm_training", (wanted - affordable) * cost, short)
@@ -88,6 +95,7 @@ def train_firms(s: ClusterState, due: np.ndarray | None = None) -> None:
         chosen = chosen[rank_in_segment(s.firm_cluster[chosen], s.K) < affordable[s.firm_cluster[chosen]]]
     s.ledger.pay("firm_training", s.tally(chosen) * cost, where=due)
     f.trained[chosen] = True
+    c = s.coef_for("firm", chosen)
     f.capability[chosen] += c.firm_training_capability_gain * (1.0 - f.capability[chosen])
     f.trust_propensity[chosen] += c.firm_training_trust_gain * (1.0 - f.trust_propensity[chosen])
     f.disposition[chosen] += c.firm_training_disposition_gain * (1.0 - f.disposition[chosen])
@@ -98,7 +106,7 @@ def train_firms(s: ClusterState, due: np.ndarray | None = None) -> None:
 def hurricane(s: ClusterState, due: np.ndarray | None = None) -> None:
     """A hurricane destroys a share of each firm's capital, and with it some motivation."""
     due = everywhere(s, due)
-    c, f = s.coef, s.firms
+    c, f = s.coef_for("firm"), s.firms
     spread = c.hurricane_loss_dispersion
     severity = s.draws.uniform_between(Site.HURRICANE, 1.0 - spread, 1.0 + spread, f.n)
     loss = np.where(s.per_firm(due), np.clip(c.hurricane_capital_loss * severity, 0.0, 1.0), 0.0)

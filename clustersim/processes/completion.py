@@ -28,7 +28,9 @@ def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: 
     # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
     bso_support = np.where(s.programme_on, c.bso_success_support * s.bso.capacity, 0.0)
     support = book.facilitated[ids] + bso_support[book.cluster[ids]]
-    return success_probability(c, completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]])
+    return success_probability(
+        s.coef_for("action", ids), completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]]
+    )
 
 
 def success_draws(s: ClusterState, ids: np.ndarray) -> np.ndarray:
@@ -56,15 +58,15 @@ def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: 
     s.success_stories[:, s.month] += n_success + c.leader_story_bonus * segcount(success & led, cluster, s.K)
     # evidence about joint actions: a running tally with a decaying memory, which moves only in the
     # clusters where something ended
-    memory, tally = c.evidence_memory, s.outcomes_recent
-    ended = n_outcomes > 0
+    tally, ended = s.outcomes_recent, n_outcomes > 0
+    memory = s.coef_for("cluster", np.flatnonzero(ended)).evidence_memory
     tally[ended, 0] = memory * tally[ended, 0] + n_success[ended]
     tally[ended, 1] = memory * tally[ended, 1] + n_outcomes[ended]
 
 
 def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind_won: np.ndarray) -> None:
     """Winners gain productivity, capability, export readiness, a bonus and motivation; losers lose motivation."""
-    c, f, types = s.coef, s.firms, s.types
+    c, f, types = s.coef_for("firm", won), s.firms, s.types
     w = f.weights[won, kind_won]
     f.productivity[won] += types.revenue_gain[kind_won] * c.revenue_gain_scale * w
     f.export_productivity[won] += types.export_revenue_gain[kind_won] * c.export_gain_scale * w
@@ -75,31 +77,35 @@ def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind
     )
     f.payoff[won] += types.multiplier[kind_won] * c.benefit_multiplier * types.cost[kind_won] * c.joint_action_cost * w
     f.motivation[won] += c.success_motivation_gain * (1.0 - f.motivation[won])
-    f.motivation[lost] -= c.failure_motivation_loss * f.motivation[lost]
+    f.motivation[lost] -= s.per_firm(s.coef.failure_motivation_loss, lost) * f.motivation[lost]
 
 
 def reinforce_dispositions(s, part_idx, out, won, lost) -> None:
     """Shared success strengthens the contributors' cooperative values; failure weakens them."""
-    c, f = s.coef, s.firms
+    f = s.firms
     duration = s.types.duration_months[s.actions.kind[f.action[part_idx]]]
-    contributed = f.action_contributions[part_idx] >= c.contributor_share * duration
+    contributed = f.action_contributions[part_idx] >= s.per_firm(s.coef.contributor_share, part_idx) * duration
+    c = s.coef_for("firm", won)
     f.disposition[won] += (
         c.trust_weight * c.success_disposition_gain * (1.0 - f.disposition[won]) * contributed[out == 1]
     )
+    c = s.coef_for("firm", lost)
     f.disposition[lost] -= c.trust_weight * c.failure_disposition_loss * f.disposition[lost] * contributed[out == -1]
 
 
 def trust_from_outcomes(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray, outcome: np.ndarray) -> None:
     """Trust among co-participants reflects the shared outcome."""
-    c, net = s.coef, s.network
+    net = s.network
     t, tr = net.ties, net.trust
     gid = np.full(s.firms.n, -1, dtype=np.int64)
     gid[part_idx] = aid
     same = t.active & (gid[t.u] >= 0) & (gid[t.u] == gid[t.v])
     res = np.where(same, outcome[np.maximum(gid[t.u], 0)], 0)
-    won_tie = res == 1
+    won_tie, lost_tie = np.flatnonzero(res == 1), np.flatnonzero(res == -1)
+    c = s.coef_for("tie", won_tie)
     tr[won_tie] += logistic_trust_growth(c, c.success_trust_multiplier * c.trust_gain, tr[won_tie])
-    tr[res == -1] -= c.failure_trust_loss_factor * c.trust_loss * tr[res == -1]
+    c = s.coef_for("tie", lost_tie)
+    tr[lost_tie] -= c.failure_trust_loss_factor * c.trust_loss * tr[lost_tie]
 
 
 def refresh_weights_of_winners(s: ClusterState, won: np.ndarray) -> None:

@@ -14,15 +14,16 @@ from .rules import benefit_weights, export_share
 
 
 def refresh_benefit_weights(s: ClusterState) -> None:
-    """Recompute benefit weights after capability, export readiness or experience changed."""
+    """Recompute benefit weights after capability, export readiness or experience changed (each firm with
+    its cluster's coefficients)."""
     f = s.firms
-    f.weights = benefit_weights(s.types, s.coef, f.size_rank, f.export_readiness, f.experience)
+    f.weights = benefit_weights(s.types, s.coef_for("firm"), f.size_rank, f.export_readiness, f.experience)
 
 
 def recover_capital(s: ClusterState) -> None:
     """Firms rebuild a share ``capital_recovery_rate`` of lost capital each month."""
     f = s.firms
-    f.capital += s.coef.capital_recovery_rate * (1.0 - f.capital)
+    f.capital += s.coef_for("firm").capital_recovery_rate * (1.0 - f.capital)
 
 
 def economy_totals(s: ClusterState) -> dict[str, float]:

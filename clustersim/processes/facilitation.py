@@ -38,9 +38,9 @@ def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarr
         return idx
     if (n_contacts >= s.tally(idx))[s.firm_cluster[idx]].all():  # everyone reachable is met: nothing to draw
         return idx
-    f, q = s.firms, s.per_firm(s.information_quality)[idx]
-    need = contact_need(s.coef, f.state[idx], f.motivation[idx])
-    weight = (1.0 - q) + q * s.coef.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
+    f, q, c = s.firms, s.per_firm(s.information_quality)[idx], s.coef_for("firm", idx)
+    need = contact_need(c, f.state[idx], f.motivation[idx])
+    weight = (1.0 - q) + q * c.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(site, idx)))
     if s.reduce.legacy:  # the golden series' selection (one cluster, argpartition's order)
         return idx[np.argpartition(-keys, n_contacts[0] - 1)[: n_contacts[0]]]
@@ -57,22 +57,28 @@ def facilitate(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker
     if not working.any():
         return
     contacts = contacts[working[s.firm_cluster[contacts]]]
-    c, f, act = s.coef, s.firms, s.activity
+    act = s.activity
     effect_each = s.per_firm(effect)[contacts]
-    dropped = f.state[contacts] == DROPPED
-    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
-    f.motivation[contacts] += lift * (1.0 - f.motivation[contacts])
+    lift_motivation(s, contacts, effect_each)
     act.contacted[contacts] = True
     act.contact_effect[contacts] = np.maximum(act.contact_effect[contacts], effect_each)
     met = np.where(working, met, 0)
     act.counters["contacts"] += met
-    act.counters["meetings"] += met >= c.meeting_min_firms
+    act.counters["meetings"] += working & (met >= s.coef.meeting_min_firms)  # no meeting where nobody was met
     hold_meeting(s, contacts, effect, broker_site)
+
+
+def lift_motivation(s: ClusterState, firms: np.ndarray, effect_each: np.ndarray) -> None:
+    """A contact of strength ``effect_each`` lifts each firm's motivation, a dropout's by its own rate."""
+    c, f = s.coef_for("firm", firms), s.firms
+    dropped = f.state[firms] == DROPPED
+    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
+    f.motivation[firms] += lift * (1.0 - f.motivation[firms])
 
 
 def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:
     """Trust grows on ties among firms met in the same month, and latent ties among them are brokered."""
-    c, net = s.coef, s.network
+    net = s.network
     ties = net.ties
     met = np.zeros(s.firms.n, dtype=bool)
     met[contacts] = True
@@ -80,11 +86,12 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, brok
     if not both.any():
         return
     effect_each = s.per_tie(effect)
-    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < c.brokerage_chance * effect_each)
+    chance = s.coef_for("tie").brokerage_chance * effect_each
+    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < chance)
     net.activate(broker)  # a brokered tie starts at the partners' propensity
     s.counters["ties_brokered"] += s.tally(broker, "tie")
     grow = both & ties.active
-    net.trust[grow] += c.meeting_trust_gain * effect_each[grow] * (1.0 - net.trust[grow])
+    net.trust[grow] += s.per_tie(s.coef.meeting_trust_gain, grow) * effect_each[grow] * (1.0 - net.trust[grow])
     net.contact |= grow
 
 
@@ -106,9 +113,7 @@ def leader_outreach(s: ClusterState, paid: np.ndarray) -> None:
     if hosted.size == 0:
         return
     effect_each = s.per_firm(effect)[hosted]
-    dropped = f.state[hosted] == DROPPED
-    lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
-    f.motivation[hosted] += lift * (1.0 - f.motivation[hosted])
+    lift_motivation(s, hosted, effect_each)
     s.activity.contacted[hosted] = True
     s.activity.contact_effect[hosted] = np.maximum(s.activity.contact_effect[hosted], effect_each)
     hold_meeting(s, hosted, effect, Site.BROKER_LEADER)
@@ -118,7 +123,7 @@ def leader_outreach(s: ClusterState, paid: np.ndarray) -> None:
 def bso_turnover(s: ClusterState) -> None:
     """Officers leave at the turnover rate and are replaced by untrained hires (SF6). Own random stream."""
     bso = s.bso
-    leave = s.draws.uniform(Site.TURNOVER, bso.competence.size) < s.coef.bso_turnover_rate
+    leave = s.draws.uniform(Site.TURNOVER, bso.competence.size) < s.coef_for("officer").bso_turnover_rate
     bso.officers_lost += s.tally(leave & bso.trained, "officer")
     bso.competence[leave] = bso.untrained[bso.officer_cluster[leave]]
 
@@ -153,7 +158,8 @@ def programme_salary_share(s: ClusterState) -> np.ndarray:
     c, cal = s.coef, s.calendar
     waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
     months_left = cal.programme_end - s.month
-    taper = (months_left - 1) / c.exit_taper_months if c.exit_taper_months > 0 else 1.0
+    # without a taper (0 months) no cluster is in one, whatever the quotient; the maximum only avoids 0/0
+    taper = (months_left - 1) / np.maximum(c.exit_taper_months, 1)
     share = np.where(in_exit_taper(s), taper, 1.0)
     return np.where(s.programme_on & ~waiting & s.manager.present, share, 0.0)
 
@@ -169,8 +175,11 @@ def fund_manager(s: ClusterState) -> np.ndarray:
     """
     salary = s.coef.manager_cost_per_month
     share = programme_salary_share(s)
-    if salary > 0:
-        share = np.where(share > 0, s.ledger.pay("manager", share * salary, where=share > 0) / salary, share)
+    salaried = np.asarray(salary) > 0  # an unpaid post (salary 0) draws nothing from the manager line
+    if salaried.any():
+        paying = (share > 0) & salaried
+        paid = s.ledger.pay("manager", share * salary, where=paying)
+        share = np.where(paying, paid / np.where(salaried, salary, 1.0), share)
     present = s.manager.present  # a cluster without a manager pays no salary
     share = share + association.pay_manager(s, np.where(present, 1.0 - share, 0.0))
     share = share + handover_cover(s, share, present)
@@ -184,10 +193,12 @@ def handover_cover(s: ClusterState, share_paid, present: np.ndarray | None = Non
     c, salary = s.coef, s.coef.manager_cost_per_month
     present = s.manager.present if present is None else present
     gap = c.exit_handover_cover * (1.0 - share_paid)
-    covering = present & in_exit_taper(s) & (gap > 0)
-    if salary <= 0 or not covering.any():
+    salaried = np.asarray(salary) > 0
+    covering = present & in_exit_taper(s) & (gap > 0) & salaried
+    if not covering.any():
         return np.zeros(s.K)
-    return np.where(covering, s.ledger.pay("manager", gap * salary, where=covering) / salary, 0.0)
+    paid = s.ledger.pay("manager", gap * salary, where=covering)
+    return np.where(covering, paid / np.where(salaried, salary, 1.0), 0.0)
 
 
 def manager_month(s: ClusterState) -> None:

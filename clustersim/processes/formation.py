@@ -57,7 +57,7 @@ def idle_members(s: ClusterState, rep: np.ndarray) -> np.ndarray:
     f = s.firms
     idle = f.engaged & (f.action < 0)
     if not s.face_to_face.all():
-        idle &= s.face_to_face[s.firm_cluster] | f.digital_access | (rep >= s.coef.trusted_threshold)
+        idle &= s.face_to_face[s.firm_cluster] | f.digital_access | (rep >= s.per_firm(s.coef.trusted_threshold))
     return idle
 
 
@@ -91,7 +91,7 @@ def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: np.ndarray) -> tu
 def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: np.ndarray) -> np.ndarray:
     """Initiators drawn without replacement, weighted by motivation (leaders weigh more); Gumbel top-k in each
     cluster, then put in random order (grouped by cluster)."""
-    f, c = s.firms, s.coef
+    f, c = s.firms, s.coef_for("firm", idle_idx)
     weight = f.motivation[idle_idx] * (1.0 + c.leader_seed_weight * f.leader[idle_idx]) + 1e-9  # no log(0)
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(Site.INITIATOR, idle_idx)))
     if s.reduce.legacy:
@@ -182,9 +182,9 @@ def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_s
     Coordination costs buy nothing; a facilitator who breaks the work into doable parts removes a
     share ``facilitated_coordination_relief`` of them (004 §Cluster Development Agents).
     ``own_share`` is (K, types) and ``evidence``, ``signal`` are per cluster; one row or value serves
-    every cluster.
+    every cluster. A candidate is in its proposal's cluster, so the coefficients are the candidates'.
     """
-    c, f, types = s.coef, s.firms, s.types
+    c, f, types = s.coef_for("firm", cand_f), s.firms, s.types
     k_c = props.kind[cand_p]
     cluster = s.firm_cluster[cand_f]
     own_share = np.broadcast_to(own_share, (s.K, types.count))
@@ -205,7 +205,7 @@ def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_s
 
 def joins(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share, evidence, signal) -> np.ndarray:
     """Which candidates join: a logistic chance in the join score, and only what they can pay for."""
-    c = s.coef
+    c = s.coef_for("firm", cand_f)
     score = join_score(s, props, cand_p, cand_f, cand_tr, own_share, evidence, signal)
     with np.errstate(over="ignore"):  # a steep slope overflows exp() to inf: a join chance of exactly 0
         join_chance = 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
@@ -215,17 +215,19 @@ def joins(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share,
     return joined
 
 
-def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f: np.ndarray, asked) -> None:
+def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f: np.ndarray, asked=None) -> None:
     """Proposals that reach their type's minimum start; failed calls cost the initiator motivation.
 
-    Only in the clusters that ``asked`` anyone: where nobody could be asked, the calls were never made.
+    Only in the clusters that ``asked`` anyone (per cluster; None: every cluster made its calls): where
+    nobody could be asked, the calls were never made.
     """
     f, types = s.firms, s.types
     size = np.bincount(cand_p, minlength=props.count) + 1
-    called = asked[s.firm_cluster[props.seeds]]
+    called = np.ones(props.count, dtype=bool) if asked is None else asked[s.firm_cluster[props.seeds]]
     start = called & (size >= types.min_participants[props.kind])
     # a failed call for partners costs the initiator some motivation (coordination cost, SF11)
-    f.motivation[props.seeds[called & ~start]] *= s.coef.failed_call_motivation_factor
+    failed = props.seeds[called & ~start]
+    f.motivation[failed] *= s.per_firm(s.coef.failed_call_motivation_factor, failed)
     if not start.any():
         return
     go = np.flatnonzero(start)
@@ -247,15 +249,16 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
 def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, idle_idx, live) -> np.ndarray:
     """Each cluster's common strategy (returned, per cluster) and the alignment of its live clusters' goals
     (stored)."""
+    c = s.coef_for("firm", idle_idx)
     if s.reduce.legacy:
-        common, _ = common_strategy(s.coef, gain_idle)
+        common, _ = common_strategy(c, gain_idle)
         # alignment is about goals, so it is measured at a neutral expectation of partners
-        _, alignment = common_strategy(s.coef, neutral)
+        _, alignment = common_strategy(c, neutral)
         common = np.array([common])
     else:
         cluster = s.firm_cluster[idle_idx]
-        common, _ = common_strategies(s.coef, gain_idle, cluster, s.K)
-        _, alignment = common_strategies(s.coef, neutral, cluster, s.K)
+        common, _ = common_strategies(c, gain_idle, cluster, s.K)
+        _, alignment = common_strategies(c, neutral, cluster, s.K)
     s.alignment[live] = np.broadcast_to(alignment, (s.K,))[live]
     return common
 
@@ -275,12 +278,14 @@ def form_joint_actions(s: ClusterState) -> None:
     idle_idx = np.flatnonzero(idle)
     evidence, signal = s.outcomes_recent[:, 0] / s.outcomes_recent[:, 1], success_signal(s)
     cluster = s.firm_cluster[idle_idx]
-    expect = expected_cooperation(c, rep[idle_idx], evidence[cluster], signal[cluster])
+    expect = expected_cooperation(s.coef_for("firm", idle_idx), rep[idle_idx], evidence[cluster], signal[cluster])
     share = own_share[cluster]
     w, cap, capital = f.weights[idle_idx], f.capability[idle_idx], f.capital[idle_idx]
+    # expected_gain works on (firms, types): each firm's coefficients as a column
+    per_idle = s.coef_for("firm", idle_idx[:, None])
     gain = np.zeros((f.n, types.count))
-    gain[idle_idx] = expected_gain(types, c, w, cap, capital, share, expect)
-    neutral = expected_gain(types, c, w, cap, capital, share, c.alignment_reference_expectation)
+    gain[idle_idx] = expected_gain(types, per_idle, w, cap, capital, share, expect)
+    neutral = expected_gain(types, per_idle, w, cap, capital, share, per_idle.alignment_reference_expectation)
     common = common_goals(s, gain[idle_idx], neutral, idle_idx, live)
     n_fac, n_prop = proposal_counts(s, idle, n_idle)
     if not (n_prop > 0).any():

@@ -33,7 +33,7 @@ def tranche_approved(s: ClusterState, due: np.ndarray) -> np.ndarray:
                 "month": np.full(k.size, s.month),
                 "tranche": tranche[k],
                 "indicator": np.full(k.size, c.tranche_condition, dtype=object),
-                "milestone": np.full(k.size, c.tranche_milestone),
+                "milestone": np.broadcast_to(c.tranche_milestone, (s.K,))[k],
                 "reported": reported[k],
                 "true": s.report["true_cooperation"][k],
                 "responders": s.report["responders"][k],

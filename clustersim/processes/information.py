@@ -22,11 +22,12 @@ def update_information(s: ClusterState) -> None:
     f, c = s.firms, s.coef
     s.monitoring_on[:] = False
     s.information_quality[:] = 0.0
-    if c.monitoring_intensity == 0 or not s.programme_on.any():
+    monitoring = s.programme_on & (np.asarray(c.monitoring_intensity) != 0)  # clusters that monitor at all
+    if not monitoring.any():
         return
     cost = c.monitoring_cost_per_month * c.monitoring_intensity
-    paid = s.programme_on & s.ledger.can_pay("monitoring", cost)
-    s.ledger.record_shortfall("monitoring", cost, s.programme_on & ~paid)  # no money, no data collection
+    paid = monitoring & s.ledger.can_pay("monitoring", cost)
+    s.ledger.record_shortfall("monitoring", cost, monitoring & ~paid)  # no money, no data collection
     s.ledger.pay("monitoring", cost, where=paid)
     s.monitoring_on[:] = paid
     engaged = f.engaged
@@ -37,7 +38,7 @@ def update_information(s: ClusterState) -> None:
 def responders(s: ClusterState) -> np.ndarray:
     """Which firms answer: engaged firms (disengaged ones at ``monitoring_disengaged_response`` of the chance),
     with a chance that rises with the monitoring intensity and (by ``monitoring_response_motivation_weight``) their motivation. Draws from the monitoring stream only, so measuring never perturbs dynamics."""
-    c, f = s.coef, s.firms
+    c, f = s.coef_for("firm"), s.firms
     if not s.monitoring_on.any():
         return np.zeros(f.n, dtype=bool)
     weight = c.monitoring_response_motivation_weight
@@ -81,10 +82,13 @@ def openness_index(s: ClusterState) -> np.ndarray:
 
 
 def classify_yearly(s: ClusterState) -> None:
-    """Every 12 months, record each cluster's class (SF13)."""
-    if s.month % s.coef.typology_interval_months:
+    """Every ``typology_interval_months`` months, record each cluster's class (SF13); None for a cluster
+    whose interval does not fall in this month."""
+    due = s.month % np.asarray(s.coef.typology_interval_months) == 0
+    if not due.any():
         return
     f = s.firms
     innovation = s.reduce.mean(f.capability - f.capability0, "firm")
     cooperation = s.reduce.mean(cooperating(s), "firm")
-    s.typology_path.append((s.month, classify(s.coef, cooperation, innovation, openness_index(s))))
+    classes = classify(s.coef, cooperation, innovation, openness_index(s))
+    s.typology_path.append((s.month, np.where(np.broadcast_to(due, (s.K,)), classes, None)))

@@ -13,7 +13,7 @@ from ..cluster_state import ClusterState
 from ..network import random_incident_partner
 from ..queries import leader_floor_level
 from ..streams import Site
-from .economy import refresh_benefit_weights
+from .completion import refresh_weights_of_winners
 from .rules import fermi_adoption
 
 
@@ -21,48 +21,63 @@ def adopt_if_better(s: ClusterState, learners: np.ndarray, partner: np.ndarray) 
     """Each learner copies its partner's disposition with the Fermi probability of their payoff gap."""
     f = s.firms
     diff = f.payoff[partner] - f.payoff[learners]
-    adopt = s.draws.uniform(Site.IMITATION_ADOPT, learners) < fermi_adoption(s.coef.selection_intensity, diff)
+    chance = fermi_adoption(s.coef_for("firm", learners).selection_intensity, diff)
+    adopt = s.draws.uniform(Site.IMITATION_ADOPT, learners) < chance
     f.disposition[learners[adopt]] = f.disposition[partner[adopt]]
 
 
-def leader_floor(s: ClusterState) -> None:
-    """Leader firms do not let their disposition fall below their commitment (switch: leader_commitment = 0)."""
+def leader_floor(s: ClusterState, learners: np.ndarray | None = None) -> None:
+    """Leader firms do not let their disposition fall below their commitment (switch: leader_commitment = 0).
+
+    With ``learners``, only in the clusters that had one: a cluster without learners skipped its learning
+    step, the floor included, and a batch must leave it as it would stand alone.
+    """
     f, c = s.firms, s.coef
-    if c.leader_firms:
-        f.disposition[f.leader] = np.maximum(f.disposition[f.leader], s.per_firm(leader_floor_level(s))[f.leader])
+    if not np.any(c.leader_firms):
+        return
+    floored = f.leader & s.per_firm(np.asarray(c.leader_firms) != 0)
+    if learners is not None:
+        floored &= (s.tally(learners) > 0)[s.firm_cluster]
+    f.disposition[floored] = np.maximum(f.disposition[floored], s.per_firm(leader_floor_level(s))[floored])
 
 
 def imitate(s: ClusterState) -> None:
     """A share ``imitation_rate`` of engaged firms each consider one engaged acquaintance."""
-    c, f = s.coef, s.firms
-    if c.imitation_rate <= 0:
+    f = s.firms
+    if np.all(np.asarray(s.coef.imitation_rate) <= 0):
         return
-    learners = np.flatnonzero(f.engaged & (s.draws.uniform(Site.IMITATION_PICK, f.n) < c.imitation_rate))
+    # a cluster that does not imitate (rate 0) draws no learner: a uniform is never below 0
+    rate = s.coef_for("firm").imitation_rate
+    learners = np.flatnonzero(f.engaged & (s.draws.uniform(Site.IMITATION_PICK, f.n) < rate))
     if learners.size == 0:
         return
     ties = s.network.ties
     tie, partner = random_incident_partner(ties, learners, s.draws.uniform(Site.IMITATION_PARTNER, learners))
     ok = (tie >= 0) & ties.active[np.maximum(tie, 0)] & f.engaged[np.maximum(partner, 0)]
     adopt_if_better(s, learners[ok], partner[ok])
-    leader_floor(s)
+    leader_floor(s, learners)
 
 
 def mentor(s: ClusterState) -> None:
     """Leaders raise small neighbours' capability and export readiness (SF5); a mentored tie counts as contact."""
     c, f, net = s.coef, s.firms, s.network
-    if c.leader_firms == 0 or c.leader_mentoring <= 0:
+    mentoring = (np.asarray(c.leader_firms) != 0) & (np.asarray(c.leader_mentoring) > 0)
+    if not mentoring.any():
         return
     t = net.ties
-    small = f.size_rank < c.size_score_median
-    a = t.active & f.leader[t.u] & small[t.v]
-    b = t.active & f.leader[t.v] & small[t.u]
+    small = f.size_rank < s.coef_for("firm").size_score_median
+    leads = t.active & s.per_tie(mentoring)
+    a = leads & f.leader[t.u] & small[t.v]
+    b = leads & f.leader[t.v] & small[t.u]
     mentees = np.unique(np.concatenate([t.v[a], t.u[b]]))
     if mentees.size == 0:
         return
-    rate = c.mentoring_rate * c.leader_mentoring
+    cf = s.coef_for("firm", mentees)
+    rate = cf.mentoring_rate * cf.leader_mentoring
     f.capability[mentees] += rate * (1.0 - f.capability[mentees])
     f.export_readiness[mentees] += rate * (1.0 - f.export_readiness[mentees])
-    refresh_benefit_weights(s)
+    # only the clusters with a mentee: the others skipped this step (plan §5, R6)
+    refresh_weights_of_winners(s, mentees)
     net.contact |= a | b
-    if s.month % c.mentoring_service_interval_months == 0:
-        s.counters["services"] += s.tally(mentees)
+    due = s.month % np.asarray(c.mentoring_service_interval_months) == 0
+    s.counters["services"] += np.where(due, s.tally(mentees), 0)

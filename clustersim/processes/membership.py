@@ -42,7 +42,7 @@ def active_neighbour_share(s: ClusterState) -> np.ndarray:
 
 def update_membership(s: ClusterState) -> None:
     """Join, drop out, return. One uniform draw per firm decides both joining and dropping out."""
-    f, c = s.firms, s.coef
+    f, c = s.firms, s.coef_for("firm")
     signal = s.per_firm(success_signal(s))
     active_share = active_neighbour_share(s)
     r = s.draws.uniform(Site.MEMBERSHIP, f.n)
@@ -55,6 +55,6 @@ def update_membership(s: ClusterState) -> None:
     # this month's joiners drew r below their join probability, so they are not also tested for dropping out
     drops = idle_member & ~joins & (f.motivation < c.dropout_threshold) & (r < c.dropout_hazard) & ~f.leader
     f.state[drops] = DROPPED
-    f.motivation_base[drops] *= c.dropout_base_motivation_factor  # disillusion sticks (SF3)
+    f.motivation_base[drops] *= s.per_firm(s.coef.dropout_base_motivation_factor, drops)  # disillusion sticks (SF3)
     back = (f.state == DROPPED) & s.activity.contacted & (f.motivation > c.reengagement_threshold)
     f.state[back] = MEMBER

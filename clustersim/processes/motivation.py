@@ -27,22 +27,27 @@ def disillusion(c, gap, lateness) -> np.ndarray:
 def update_motivation(s: ClusterState) -> None:
     """Apply the motivation rules in order, then keep every bounded firm variable in [0, 1]."""
     c, f = s.coef, s.firms
+    cf = s.coef_for("firm")  # the per-firm rules read each firm's cluster's values
     m = f.motivation
-    m += c.motivation_decay * (f.motivation_base - m)
+    m += cf.motivation_decay * (f.motivation_base - m)
     engaged = f.engaged
     m[engaged] -= s.per_firm(disillusion(c, *support_gap(s)))[engaged]
     signal = s.per_firm(success_signal(s))
-    m += c.demonstration_motivation_gain * c.demonstration_effect * signal * (1.0 - m) * (f.state != DROPPED)
+    m += cf.demonstration_motivation_gain * cf.demonstration_effect * signal * (1.0 - m) * (f.state != DROPPED)
     monitored = engaged & s.per_firm(s.monitoring_on)
-    m[monitored] -= c.monitoring_burden * c.monitoring_intensity
+    cm = s.coef_for("firm", monitored)
+    m[monitored] -= cm.monitoring_burden * cm.monitoring_intensity
     idle = engaged & (f.action < 0)
-    m[idle & ~can_afford_any(s)] -= c.unaffordable_motivation_loss
-    if c.isolation_motivation_loss > 0 and not s.face_to_face.all():
+    priced_out = idle & ~can_afford_any(s)
+    m[priced_out] -= s.coef_for("firm", priced_out).unaffordable_motivation_loss
+    isolating = np.asarray(c.isolation_motivation_loss) > 0
+    if isolating.any() and not s.face_to_face.all():
         # without meetings, idle members drift away unless they have trusted partners (SF8)
-        alone = idle & ~s.activity.contacted & ~s.per_firm(s.face_to_face)
-        m[alone] -= c.isolation_motivation_loss * (1.0 - reputation(s)[alone])
-    if c.leader_firms:
-        m[f.leader] = np.maximum(m[f.leader], s.per_firm(leader_floor_level(s))[f.leader])
+        alone = idle & ~s.activity.contacted & ~s.per_firm(s.face_to_face) & s.per_firm(isolating)
+        m[alone] -= s.coef_for("firm", alone).isolation_motivation_loss * (1.0 - reputation(s)[alone])
+    leaders = f.leader & s.per_firm(np.asarray(c.leader_firms) != 0)  # only where the scenario has leaders
+    if leaders.any():
+        m[leaders] = np.maximum(m[leaders], s.per_firm(leader_floor_level(s))[leaders])
     np.clip(m, 0.0, 1.0, out=m)
     np.clip(f.capability, 0.0, 1.0, out=f.capability)
     np.clip(f.export_readiness, 0.0, 1.0, out=f.export_readiness)

@@ -52,7 +52,8 @@ def play_random_groups(s: ClusterState) -> None:
 def play_neighbourhoods(s: ClusterState) -> None:
     """Every firm plays the game centred on itself and one centred on each neighbour; a fresh round
     each month (the canonical game has no memory)."""
-    c, f, net = s.coef, s.firms, s.network
+    f, net = s.firms, s.network
+    multiplier = s.per_firm(s.coef.game_multiplier)
     t = net.ties
     act = t.active
     u, v = t.u[act], t.v[act]
@@ -60,11 +61,11 @@ def play_neighbourhoods(s: ClusterState) -> None:
     deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
     trust_in = net.mean_trust_of(act, n, f.trust_propensity)
     group_size = deg + 1.0  # a firm and its neighbours
-    prob = contribution_probability(c, f.disposition, trust_in, f.motivation, c.game_multiplier / group_size)
+    prob = contribution_probability(s.coef_for("firm"), f.disposition, trust_in, f.motivation, multiplier / group_size)
     contrib = s.draws.uniform(Site.NEIGHBOURHOOD_CONTRIBUTION, n) < prob
     x = contrib.astype(float)
     contributors = x + np.bincount(u, weights=x[v], minlength=n) + np.bincount(v, weights=x[u], minlength=n)
-    share = c.game_multiplier * contributors / group_size  # each member's share of the game centred at i
+    share = multiplier * contributors / group_size  # each member's share of the game centred at i
     received = share + np.bincount(u, weights=share[v], minlength=n) + np.bincount(v, weights=share[u], minlength=n)
     f.payoff = received - x * group_size
     f.last_contribution[contrib] = s.month
@@ -73,10 +74,11 @@ def play_neighbourhoods(s: ClusterState) -> None:
 
 
 def _learners(s: ClusterState) -> np.ndarray:
-    """This month's learners: any firm, each with chance ``imitation_rate`` (none drawn when it is 0)."""
-    if s.coef.imitation_rate <= 0:
+    """This month's learners: any firm, each with chance ``imitation_rate`` (none drawn when it is 0 in every
+    cluster; a uniform is never below a rate of 0)."""
+    if np.all(np.asarray(s.coef.imitation_rate) <= 0):
         return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(s.draws.uniform(Site.PLAIN_LEARNER, s.firms.n) < s.coef.imitation_rate)
+    return np.flatnonzero(s.draws.uniform(Site.PLAIN_LEARNER, s.firms.n) < s.coef_for("firm").imitation_rate)
 
 
 def imitate_well_mixed(s: ClusterState) -> None:
@@ -88,7 +90,7 @@ def imitate_well_mixed(s: ClusterState) -> None:
     partner = s.draws.integers(Site.WELL_MIXED_PARTNER, s.firms.n, learners)
     ok = partner != learners
     adopt_if_better(s, learners[ok], partner[ok])
-    leader_floor(s)
+    leader_floor(s, learners)
 
 
 def imitate_any_neighbour(s: ClusterState) -> None:
@@ -100,4 +102,4 @@ def imitate_any_neighbour(s: ClusterState) -> None:
     tie, partner = random_incident_partner(s.network.ties, learners, uniform)
     ok = (tie >= 0) & s.network.ties.active[np.maximum(tie, 0)]
     adopt_if_better(s, learners[ok], partner[ok])
-    leader_floor(s)
+    leader_floor(s, learners)

@@ -54,7 +54,7 @@ def trust_in_co_players(s: ClusterState, players: np.ndarray, inside: np.ndarray
 
 def contribution_chance(s: ClusterState, players, group, inside, private_return) -> np.ndarray:
     """The decision rule (rules.contribution_probability) plus the facilitation bonus of the action."""
-    c, f = s.coef, s.firms
+    c, f = s.coef_for("firm", players), s.firms
     prob = contribution_probability(
         c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
     )
@@ -68,7 +68,7 @@ def grant_cover(s: ClusterState, players, contrib, funded, unit_cost, own) -> np
     Only clusters with a funded player ask the account for money (a cluster without one leaves its
     account, and its rounding residue, untouched).
     """
-    c = s.coef
+    c = s.coef_for("firm", players)
     grant_due = np.where(contrib & funded, (1.0 - c.cofunding_share) * unit_cost, 0.0)
     need = sum_over_players(s, players, grant_due)
     asking = s.reduce.any(spread_over_firms(s, players, funded), "firm")
@@ -79,17 +79,19 @@ def grant_cover(s: ClusterState, players, contrib, funded, unit_cost, own) -> np
 
 
 def settle_payoffs(s: ClusterState, players, group, contrib, own_paid, unit_cost, r, w, wsum) -> None:
-    """Each player's share of its group's multiplied pot, minus what it paid and coordination costs; payoffs
-    of clusters where nobody plays only decay, as when no cluster plays."""
-    c, f, book = s.coef, s.firms, s.actions
+    """Each player's share of its group's multiplied pot, minus what it paid and coordination costs (in the
+    clusters that have them); payoffs of clusters where nobody plays only decay, as when no cluster plays."""
+    c, f, book = s.coef_for("firm", players), s.firms, s.actions
     monthly_payoff = np.zeros(f.n)
     pot = np.bincount(group, weights=contrib * unit_cost[group], minlength=r.size) * r
     share = pot[group] * w / np.maximum(wsum[group], 1e-9)
     monthly_payoff[players] = share - own_paid
-    if c.transaction_cost > 0:
+    costly = c.transaction_cost > 0  # per player where the clusters' costs differ
+    if np.any(costly):
         relief = 1.0 - c.facilitated_coordination_relief * (book.facilitated[group] > 0)
-        monthly_payoff[players] -= c.transaction_cost * relief
-    decayed = c.payoff_memory * f.payoff
+        # a player of a cluster without coordination costs keeps its payoff (x - 0.0 is x, bit for bit)
+        monthly_payoff[players] -= np.where(costly, c.transaction_cost * relief, 0.0)
+    decayed = s.per_firm(s.coef.payoff_memory) * f.payoff
     in_play = s.reduce.any(f.action >= 0, "firm")
     # where nobody plays payoffs only decay, as in the early return (decayed + 0.0 would turn -0.0 into +0.0)
     f.payoff = np.where(in_play[s.firm_cluster], decayed + monthly_payoff, decayed)
@@ -116,12 +118,13 @@ def play_joint_actions(s: ClusterState) -> None:
     players = np.flatnonzero(f.action >= 0)
     if players.size == 0:
         s.contribution_rate[:] = np.nan
-        f.payoff *= c.payoff_memory
+        f.payoff *= s.per_firm(c.payoff_memory)
         return
     group = f.action[players]
     kinds = book.kind[: book.count]
-    r = s.types.multiplier[kinds] * c.benefit_multiplier
-    unit_cost = s.types.cost[kinds] * c.joint_action_cost
+    per_action = s.coef_for("action")
+    r = s.types.multiplier[kinds] * per_action.benefit_multiplier
+    unit_cost = s.types.cost[kinds] * per_action.joint_action_cost
     kind, cluster = book.kind[group], s.firm_cluster[players]
     w = f.weights[players, kind]
     wsum = np.bincount(group, weights=w, minlength=r.size)
@@ -143,5 +146,5 @@ def play_joint_actions(s: ClusterState) -> None:
     contributed = record_contributions(s, players, group, contrib)
     # an active manager's facilitation damps the conflicts free riding causes
     facilitated = book.facilitated[np.maximum(gid[net.ties.u], 0)]
-    damping = 1.0 - c.facilitation_conflict_damping * facilitated * manager_active(s)[s.tie_cluster]
+    damping = 1.0 - s.per_tie(c.facilitation_conflict_damping) * facilitated * manager_active(s)[s.tie_cluster]
     trust_from_play(s, inside, contributed, damping)

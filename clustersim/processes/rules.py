@@ -15,14 +15,16 @@ def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarra
     ``w_k = base_k + export_slope_k * readiness + size_slope_k * size_score``, divided by
     ``1 + benefit_saturation * experience_k``: small firms gain most from shared production,
     export-ready firms from joint export, and returns to repeating one type saturate (000
-    §Heterogeneity among cluster members; §Benefits of the Cluster Approach).
+    §Heterogeneity among cluster members; §Benefits of the Cluster Approach). ``c`` holds one value for
+    all firms or one per firm (a view of the firms), which applies to the firm's row.
     """
+    saturation = np.reshape(c.benefit_saturation, (-1, 1))  # a column: one row of types per firm
     w = (
         types.benefit_base[None, :]
         + export_readiness[:, None] * types.benefit_export_slope[None, :]
         + size_rank[:, None] * types.benefit_size_slope[None, :]
     )
-    w /= 1.0 + c.benefit_saturation * experience
+    w /= 1.0 + saturation * experience
     return w
 
 

@@ -20,14 +20,14 @@ def play_channel(s: ClusterState) -> np.ndarray:
     """How much of a joint month reaches each tie: 1 face to face; online, ``online_effectiveness``
     between digitally connected partners, except that partners who already trust each other carry
     on at their trust (SF8; switch ``trusted_ties_online``)."""
-    c, net = s.coef, s.network
+    c, net = s.coef_for("tie"), s.network
     if s.face_to_face.all():
         return np.ones(net.ties.n_ties)
     dig = s.firms.digital_access
     t = net.ties
     channel = np.where(dig[t.u] & dig[t.v], c.online_effectiveness, 0.0)
-    if c.trusted_ties_online:
-        trusted = net.trust >= c.trusted_threshold
+    if np.any(s.coef.trusted_ties_online):
+        trusted = (net.trust >= c.trusted_threshold) & c.trusted_ties_online
         channel[trusted] = np.maximum(channel[trusted], net.trust[trusted])
     return np.where(s.per_tie(s.face_to_face), 1.0, channel)
 
@@ -39,19 +39,20 @@ def trust_from_play(s: ClusterState, inside: np.ndarray, contributed: np.ndarray
     """
     if not inside.any():
         return
-    c, net = s.coef, s.network
+    net = s.network
     t, tr = net.ties, net.trust
     both = inside & contributed[t.u] & contributed[t.v]
     one = inside & (contributed[t.u] ^ contributed[t.v])
     channel = play_channel(s)
+    c = s.coef_for("tie", both)
     tr[both] += logistic_trust_growth(c, c.trust_gain * channel[both], tr[both])
-    tr[one] -= c.trust_loss * damping[one] * tr[one]
+    tr[one] -= s.per_tie(s.coef.trust_loss, one) * damping[one] * tr[one]
     net.contact |= inside & (channel > 0)
 
 
 def update_trust(s: ClusterState) -> None:
     """Informal contact, decay of ties without contact, and reputation spreading."""
-    c, net, f = s.coef, s.network, s.firms
+    c, net, f = s.coef_for("tie"), s.network, s.firms
     t, tr = net.ties, net.trust
     act = t.active
     if s.face_to_face.any():  # informal contact needs meetings
@@ -63,7 +64,10 @@ def update_trust(s: ClusterState) -> None:
     idle = act & ~net.contact
     # strong ties decay slowly: once established, trust is robust (SF8)
     tr -= idle * (c.trust_decay * (1.0 - tr) * np.maximum(tr - net.floor, 0.0))
-    if c.reputation_weight > 0:
+    spreading = np.asarray(s.coef.reputation_weight) > 0
+    if spreading.any():
         rep = reputation(s)
-        tr[act] += c.reputation_weight * ((rep[t.u[act]] + rep[t.v[act]]) / 2 - tr[act])
+        heard = act & s.per_tie(spreading)
+        weight = s.per_tie(s.coef.reputation_weight, heard)
+        tr[heard] += weight * ((rep[t.u[heard]] + rep[t.v[heard]]) / 2 - tr[heard])
     np.clip(tr, 0.0, 1.0, out=tr)
