@@ -277,6 +277,7 @@ class ClusterState:
     actions: ActionBook = field(default_factory=ActionBook.empty)
     typology_path: list = field(default_factory=list)  # (month, class per cluster) every 12 months (SF13)
     month: int = 0
+    coef_varies: bool = False  # some coefficient is a (K,) array (ensemble.batch_coefficients sets it)
 
     @property
     def K(self) -> int:
@@ -313,19 +314,21 @@ class ClusterState:
     def per_firm(self, value, index=None):
         """A per-cluster value as the firms see it (all, or those ``index`` selects): a scalar the batch
         shares stays as it is, one value per cluster is gathered through each firm's cluster."""
-        if np.ndim(value) == 0:
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
             return value
-        return np.asarray(value)[self.firm_cluster if index is None else self.firm_cluster[index]]
+        return value[self.firm_cluster if index is None else self.firm_cluster[index]]
 
     def per_tie(self, value, index=None):
         """A per-cluster value as the ties see it (all, or those ``index`` selects); see ``per_firm``."""
-        if np.ndim(value) == 0:
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
             return value
-        return np.asarray(value)[self.tie_cluster if index is None else self.tie_cluster[index]]
+        return value[self.tie_cluster if index is None else self.tie_cluster[index]]
 
     def coef_for(self, space: str, index=None) -> CoefView:
         """The coefficients as the elements of ``space`` see them (``"firm"``, ``"tie"``, ``"officer"``,
         ``"action"``, ``"cluster"``), all of them or those ``index`` selects."""
+        if not self.coef_varies:  # every value a scalar (a single run): the namespace itself, no gathers
+            return self.coef
         if space == "action":
             cluster = self.actions.cluster[: self.actions.count] if index is None else self.actions.cluster[index]
         elif space == "cluster":

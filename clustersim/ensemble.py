@@ -125,6 +125,7 @@ INIT_ONLY = frozenset(
 HANDLED_FIELDS = frozenset(
     {
         "coef",
+        "coef_varies",
         "types",
         "layout",
         "reduce",
@@ -390,7 +391,8 @@ def concat_states(states: Sequence[ClusterState]) -> ClusterState:
     )
     first = states[0]
     return ClusterState(
-        coef=batch_coefficients(states),
+        coef=(coef := batch_coefficients(states)),
+        coef_varies=any(isinstance(v, np.ndarray) for v in vars(coef).values()),
         types=copy.deepcopy(first.types),
         layout=layout,
         reduce=reduce,

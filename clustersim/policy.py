@@ -313,12 +313,18 @@ class Ledger:
 LINE_INDEX = {line: j for j, line in enumerate(LINES)}
 
 
+#: up to this many clusters the ledger's totals are summed row by row in Python (cheaper than array steps)
+FEW_CLUSTERS = 16
+
+
 def _sum_lines(lines: np.ndarray) -> np.ndarray:
     """Row sums exactly as Python's ``sum()`` adds a dict of lines: since Python 3.12 it sums floats with
     Neumaier's compensation (Neumaier 1974, ZAMM 54: 39-51; CPython ``builtin_sum_impl``), which a plain
     left-to-right sum does not reproduce in the last bit. Vectorised over clusters, a loop over the lines."""
     if lines.shape[1] == 0:
         return np.zeros(lines.shape[0])
+    if lines.shape[0] <= FEW_CLUSTERS:  # a handful of rows: Python's own sum() is the definition, and cheaper
+        return np.array([sum(row) for row in lines.tolist()], dtype=float)
     total = 0 + lines[:, 0]  # CPython starts from the int 0, then continues from the first float
     compensation = np.zeros(lines.shape[0])
     for j in range(1, lines.shape[1]):
