@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("calendar.py", 1e-9): (1, "rounding margin on k$ sums when a budget line just covers a training"),
     ("funder.py", 1e-9): (1, "rounding margin on k$ sums: a gap below it is no gap"),
     ("policy.py", 1e-9): (2, "rounding margins on k$ sums: a line just covers a payment; a cash residue is spent"),
+    ("policy.py", 16): (1, "a speed threshold, not a mechanism: up to 16 clusters the ledger totals use Python's sum()"),
     ("information.py", 2): (1, "openness is the mean of two shares"),
     ("platform.py", 2): (2, "a peer needs a second cluster: portfolios of fewer than two exchange nothing"),
     ("rules.py", 0.5): (
