@@ -125,18 +125,13 @@ def monthly_metrics(model) -> dict[str, float]:
     base = model.baseline
     coop = cooperating(state)
     season = 1.0 + p.seasonality * math.sin(2 * math.pi * model.month / 12)
-    a = model.actions
+    # the tallies, money and governance metrics are read from the per-cluster state as a batch reads them
+    from .batch_metrics import state_metrics  # batch_metrics imports this module
+
+    held = {name: values[0].item() for name, values in state_metrics(state).items()}
     return {
-        "contacts": model.counters["contacts"],
-        "meetings": model.counters["meetings"],
-        "services_delivered": model.cumulative["services"],
-        "bso_capacity": model.bso.capacity,
-        "bso_trained_staff": model.bso.trained_staff,
-        "bso_officers_lost": model.bso.officers_lost,
-        "money_disbursed": model.ledger.disbursed,
-        "programme_spend": model.ledger.programme_cost,
+        **held,
         "share_cooperating": float(coop.mean()),
-        "contribution_rate": model.contribution_rate,
         "mean_trust": float(tr[act].mean()) if act.any() else 0.0,
         "trusted_tie_density": float(trusted.sum() / max(n * (n - 1) / 2, 1)),
         "giant_component": _giant_component(t.u[trusted], t.v[trusted], n),
@@ -146,16 +141,6 @@ def monthly_metrics(model) -> dict[str, float]:
         "dropouts": int((f.state == DROPPED).sum()),
         "mean_motivation": float(f.motivation.mean()),
         "mean_disposition": float(f.disposition.mean()),
-        "alignment": model.alignment,
-        "joint_actions_running": int(a.running[: a.count].sum()),
-        "joint_actions_started": model.cumulative["started"],
-        "joint_actions_completed": model.cumulative["succeeded"],
-        "joint_actions_failed": model.cumulative["failed"],
-        "reported_cooperation": float(state.report["reported_cooperation"][0]),
-        "association": float(state.association.formed[0]),
-        "association_cash": float(state.association.cash[0]),
-        "manager_funded_share": float(state.manager.funded_share[0]),
-        "cofinancing_left": model.ledger.remaining("cofinancing"),
         "revenue_index": econ["revenue"] / base["revenue"],
         "reported_revenue_index": season * econ["revenue"] / base["revenue"],
         "exports_index": econ["exports"] / base["exports"] if base["exports"] > 0 else np.nan,
