@@ -266,17 +266,25 @@ def bench_peer(reps: int, boltzmann_steps: int) -> dict:
     }
 
 
+VERSUS_CASES = {
+    "single_60": "one funded_programme run (60 firms)",
+    "firms_10k": "10,000 firms x 120 months",
+    "firms_100k": "100,000 firms x 120 months",
+}
+
+
 def bench_versus(other_tree: Path, rounds: int) -> dict:
-    """This tree against another checkout, side by side in one run (issue 10's bar: within 10%).
+    """This tree against another checkout, side by side in one run (issues 11 and 12: within 15%; no slower at 10^5).
 
     Each round runs, in fresh interpreters and in alternating order, 10 single ``funded_programme``
-    runs (60 firms) and one 10,000-firm run from each tree; ratios are new/old per round, and the
+    runs (60 firms), one 10,000-firm run and one 100,000-firm run from each tree (issue 12's bar: a single
+    100,000-firm cluster no slower); ratios are new/old per round, and the
     median ratio is reported, so that drift in machine speed cancels pair by pair.
     """
     here_tree = HERE.parent.resolve()
     trees = {"new": here_tree, "old": other_tree.resolve()}
     out: dict = {"trees": {k: str(v) for k, v in trees.items()}, "rounds": rounds, "cases": {}}
-    for label, n_firms, reps in (("single_60", 60, 10), ("firms_10k", 10_000, 1)):
+    for label, n_firms, reps in (("single_60", 60, 10), ("firms_10k", 10_000, 1), ("firms_100k", 100_000, 1)):
         times: dict[str, list[float]] = {"new": [], "old": []}
         for r in range(rounds):
             order = ("new", "old") if r % 2 == 0 else ("old", "new")
@@ -465,14 +473,16 @@ def figures(res: dict) -> list[dict]:
         )
     if "versus" in res:
         for label, case in res["versus"]["cases"].items():
-            what = "one funded_programme run (60 firms)" if label == "single_60" else "10,000 firms x 120 months"
+            what = VERSUS_CASES[label]
+            # issue 11: within 15% of the figures before it; issue 12: a 100,000-firm cluster no slower
+            bar = 1.00 if label == "firms_100k" else 1.15
             ratio = case["ratio_new_over_old"]
             add(
                 f"{what}: this tree / other tree",
                 ratio,
                 f"{ratio:.3f} ({case['new_median_s']:.3f} s vs {case['old_median_s']:.3f} s)",
-                1.10,
-                "<= 1.10",
+                bar,
+                f"<= {bar:.2f}",
                 higher=False,
             )
     return rows
