@@ -37,6 +37,7 @@ from .processes import (
 )
 from .processes.initialisation import disposition_plain_game, disposition_projects, initial_state
 from .scenario import Scenario, load_scenario
+from .streams import DEFAULT_STREAMS
 
 Process = Callable[[ClusterState], None]
 
@@ -156,12 +157,16 @@ class ClusterModel(Model):
         scenario: a preset name, a TOML path or a :class:`~clustersim.scenario.Scenario`.
         seed: integer seed for the model's ``rng`` (all randomness flows from it).
         rng: alternatively a ``numpy.random.Generator`` or seed-like.
-        streams: ``"legacy"`` (the default) draws each month from the model's generator, as the golden
-            series were recorded; ``"counter"`` uses counter-based draws (``clustersim.streams``).
+        streams: the monthly random draws (``clustersim.streams``; default ``DEFAULT_STREAMS``):
+            ``"counter"`` addresses each draw by (run key, month, site, element), so a run gives the same
+            numbers alone or in an ensemble batch; ``"legacy"`` draws from the model's generator in
+            sequence, as results recorded before the ensemble engine were made.
         **overrides: parameter overrides, validated like scenario keys.
     """
 
-    def __init__(self, scenario: str | Scenario = "baseline", *, seed=None, rng=None, streams="legacy", **overrides):
+    def __init__(
+        self, scenario: str | Scenario = "baseline", *, seed=None, rng=None, streams=DEFAULT_STREAMS, **overrides
+    ):
         params = load_scenario(scenario, **overrides)
         if seed is not None and rng is not None:
             raise ValueError("pass either seed or rng, not both")

@@ -7,9 +7,12 @@ import pandas as pd
 from .model import ClusterModel
 from .scenario import Scenario, load_scenario
 from .seeds import replicate_seeds
+from .streams import DEFAULT_STREAMS
 
 
-def simulate(scenario: Scenario, seed: int, months: int | None = None, series: bool = True, streams: str = "legacy"):
+def simulate(
+    scenario: Scenario, seed: int, months: int | None = None, series: bool = True, streams: str = DEFAULT_STREAMS
+):
     """One run: returns ``(monthly series DataFrame or None, summary dict)``; ``streams`` as in ClusterModel."""
     model = ClusterModel(scenario, seed=seed, streams=streams)
     model.run(months)
@@ -33,7 +36,7 @@ def run_scenario(
     replicates: int = 1,
     months: int | None = None,
     posterior=None,
-    streams: str = "legacy",
+    streams: str = DEFAULT_STREAMS,
     **overrides,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a scenario ``replicates`` times with seeds derived from ``seed``.

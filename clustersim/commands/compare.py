@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..streams import DEFAULT_STREAMS, STREAMS
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -27,9 +29,10 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--streams",
-        choices=("legacy", "counter"),
-        default="legacy",
-        help="random draws: legacy (default) or counter-based (closer pairing of the scenarios' replicates)",
+        choices=STREAMS,
+        default=DEFAULT_STREAMS,
+        help=f"random draws (default {DEFAULT_STREAMS}): counter (addressed draws, batched by the ensemble "
+        "engine) or legacy (one generator in sequence, as results made before the engine)",
     )
     p.add_argument("--out", type=Path, default=None, help="also write comparison.csv/.md and figures here")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out folder")

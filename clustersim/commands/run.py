@@ -12,6 +12,7 @@ from ..report import summary_table, to_markdown
 from ..results import atomic_folder, check_output_folder, environment, free_default_folder, package_versions, write_json
 from ..runner import run_scenario
 from ..scenario import load_scenario
+from ..streams import DEFAULT_STREAMS, STREAMS
 from . import add_set_option, apply_sets, check_seed
 
 
@@ -28,9 +29,10 @@ def register(sub) -> None:
     add_set_option(p)
     p.add_argument(
         "--streams",
-        choices=("legacy", "counter"),
-        default="legacy",
-        help="random draws: legacy (default) or counter-based (better common random numbers across scenarios)",
+        choices=STREAMS,
+        default=DEFAULT_STREAMS,
+        help=f"random draws (default {DEFAULT_STREAMS}): counter (addressed draws, batched by the ensemble "
+        "engine) or legacy (one generator in sequence, as results made before the engine)",
     )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")

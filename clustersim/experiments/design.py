@@ -79,7 +79,7 @@ from ..metrics import SUMMARY_METRICS
 from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
 from ..seeds import run_seed
-from ..streams import STREAMS
+from ..streams import DEFAULT_STREAMS, STREAMS
 
 METHODS = ("grid", "lhs", "sobol", "morris", "doses")
 #: designs whose factors take listed levels (the others sample ranges)
@@ -165,6 +165,12 @@ class Design:
         return len(self.points)
 
 
+def default_streams(custom_model: bool) -> str:
+    """The draws a run uses when nothing says which: ``DEFAULT_STREAMS`` for clustersim's model; a custom
+    sweep model draws its own numbers, recorded as ``"legacy"`` (the draws option does not reach it)."""
+    return "legacy" if custom_model else DEFAULT_STREAMS
+
+
 @dataclass
 class Experiment:
     """A validated experiment. Build it with :func:`load_experiment`."""
@@ -184,7 +190,7 @@ class Experiment:
     model: Callable | None = None
     model_ref: str | None = None
     series: bool = False
-    streams: str = "legacy"  # the model's random draws: "legacy" or "counter" (clustersim.streams)
+    streams: str | None = None  # the model's draws, "legacy" or "counter" (clustersim.streams); None: the default
     exclude: dict = field(default_factory=dict)  # registry parameters left out of [factors], with the reason
     _design: Design | None = field(default=None, repr=False)
     _params: list | None = field(default=None, repr=False)
@@ -192,6 +198,8 @@ class Experiment:
     def __post_init__(self) -> None:
         # a custom model draws its own numbers: the model's draws option would be silently ignored
         custom = self.model is not None or self.model_ref not in (None, DEFAULT_MODEL)
+        if self.streams is None:
+            self.streams = default_streams(custom)
         if self.streams != "legacy" and custom:
             raise ScenarioError(f"{self.source}: streams = {self.streams!r} needs the default model; allowed: 'legacy'")
 
@@ -713,7 +721,7 @@ def experiment_from_dict(
         model=model,
         model_ref=model_ref,
         series=data.get("series", False),
-        streams=data.get("streams", "legacy"),
+        streams=data.get("streams"),
         exclude=exclude,
     )
     exp.point_params()  # validate every design point now, before any output exists

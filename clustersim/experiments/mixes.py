@@ -26,7 +26,8 @@ from ..posterior import SHIPPED_POSTERIOR, check_not_drawn, draw_parameter_sets,
 from ..report import mean_ci
 from ..scenario import Scenario, ScenarioError, load_scenario
 from ..seeds import run_seed
-from .design import load_experiment
+from ..streams import DEFAULT_STREAMS
+from .design import default_streams, load_experiment
 from .executors import execute
 from .work import RunSpec
 
@@ -123,7 +124,7 @@ def run_on_common_seeds(
     workers: int | None = None,
     model=None,
     posterior=None,
-    streams: str = "legacy",
+    streams: str | None = None,
 ) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds (``run_seed(seed, replicate)``, as ``clustersim run``).
 
@@ -136,9 +137,11 @@ def run_on_common_seeds(
     rows carry the drawn values as ``posterior_<parameter>`` columns. A scenario that sets a drawn parameter to
     other than its registry default raises a one-line :class:`ScenarioError` before anything runs
     (:func:`clustersim.posterior.check_not_drawn`): the draw would silently replace the setting.
-    ``streams = "counter"`` uses counter-based draws (``clustersim.streams``), which keep the pairing closer:
-    a scenario's extra or missing draws do not shift the others.
+    ``streams`` chooses the draws (``clustersim.streams``; ``None``: :func:`default_streams`); counter-based draws
+    keep the pairing closer, as a scenario's extra or missing draws do not shift the others.
     """
+    if streams is None:
+        streams = default_streams(model is not None)
     if model is not None and streams != "legacy":
         raise ScenarioError(f"streams = {streams!r} needs the default model; allowed: 'legacy' with a custom model")
     seeds = [run_seed(seed, r) for r in range(replicates)]
@@ -179,7 +182,7 @@ def compare_scenarios(
     baseline: str = "baseline",
     return_runs: bool = False,
     posterior=SHIPPED_POSTERIOR,
-    streams: str = "legacy",
+    streams: str = DEFAULT_STREAMS,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Compare preset scenarios (or .toml paths) side by side, without an experiment file.
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..runner import simulate
+from ..streams import DEFAULT_STREAMS
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,10 @@ class RunSpec:
     replicate: int
     seed: int
     params: object
-    streams: str = "legacy"  # the model's random draws (clustersim.streams); the default model only
+    streams: str = DEFAULT_STREAMS  # the model's random draws (clustersim.streams); the default model only
 
 
-def clustersim_model(scenario, seed: int, series: bool = False, streams: str = "legacy"):
+def clustersim_model(scenario, seed: int, series: bool = False, streams: str = DEFAULT_STREAMS):
     """The agent-based model as a sweep model: per-run summary dict (and the monthly series if asked)."""
     df, summary = simulate(scenario, seed, series=series, streams=streams)
     return (summary, df) if series else summary
