@@ -226,6 +226,10 @@ def _cat(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.asarray(a) for a in arrays], axis=0)
 
 
+#: coefficients a batch must share because their state holds one value for all clusters (``FirmArrays``)
+ONE_PER_BATCH = ("exporter_threshold",)
+
+
 def _concat_firms(states: Sequence[ClusterState], action_offset: np.ndarray) -> FirmArrays:
     firms = [s.firms for s in states]
     thresholds = {f.exporter_threshold for f in firms}

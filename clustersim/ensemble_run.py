@@ -18,7 +18,8 @@ import pandas as pd
 
 from .batch_metrics import economy_totals_batch, monthly_metrics_batch
 from .cluster_state import ClusterState
-from .ensemble import INIT_ONLY, concat_states
+from .coefficients import ACTION_TYPE_TABLE, ACTION_TYPES, action_type_key
+from .ensemble import INIT_ONLY, ONE_PER_BATCH, concat_states
 from .metrics import MONTHLY_METRICS, cluster_summary
 from .model import VARIANTS
 from .parameters import PARAMETERS
@@ -69,10 +70,20 @@ def _scenarios(scenario, n: int, overrides: dict) -> list[Scenario]:
 SINGLE_CLUSTER_VARIANTS = frozenset({"random_groups"})
 
 
+#: the coefficients behind the action-type table (``ActionTypes.from_coefficients``), one table per batch
+ACTION_TYPE_COEFFICIENTS = tuple(action_type_key(k, name) for name in ACTION_TYPE_TABLE for k in ACTION_TYPES)
+
+
 def batch_key(scenario: Scenario) -> tuple:
-    """Runs with the same key can share a batch: the same horizon, and the same value of every choice the
-    monthly step reads (the model variant among them); numbers may differ (per-cluster coefficients)."""
-    return (scenario.months, *(scenario[name] for name in MONTHLY_CHOICES))
+    """Runs with the same key can share a batch: the same horizon, the same value of every choice the
+    monthly step reads (the model variant among them), the same action-type table (a posterior draw or a
+    factor can change it) and the values ``ensemble.ONE_PER_BATCH`` names; other numbers may differ."""
+    return (
+        scenario.months,
+        *(scenario[name] for name in MONTHLY_CHOICES),
+        *(scenario[name] for name in ACTION_TYPE_COEFFICIENTS),
+        *(scenario[name] for name in ONE_PER_BATCH),
+    )
 
 
 def ensemble_groups(scenarios: Sequence) -> list[list[int]]:
