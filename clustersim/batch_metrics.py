@@ -79,7 +79,7 @@ def component_sizes_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.nd
     """
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     firm_cl = layout.clusters("firm")
-    if not np.array_equal(firm_cl[u], firm_cl[v]):
+    if layout.K > 1 and not np.array_equal(firm_cl[u], firm_cl[v]):  # one cluster: nothing to cross
         raise ValueError("an edge joins firms of two clusters")
     labels = _labels(u, v, int(layout.firm_ptr[-1]))
     return np.bincount(labels)[labels]
@@ -238,10 +238,16 @@ def monthly_metrics_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.nd
     order; counts stay integers. ``baseline`` is ``economy_totals_batch`` at month 0."""
     from .metrics import MONTHLY_METRICS
 
+    values = monthly_values_batch(s, baseline)
+    return {name: np.array(values[name]) for name in MONTHLY_METRICS}
+
+
+def monthly_values_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``monthly_metrics_batch`` without the copies, in no particular order: some values are the state's
+    own arrays, to be read at once (``metrics.model_metrics`` turns them into numbers)."""
     econ = economy_totals_batch(s.firms, s.coef, s.layout)
-    values = {
+    return {
         **state_metrics(s),
         **firm_tie_metrics_batch(s.firms, s.network.ties, s.network.trust, s.layout, s.month, s.coef),
         **economy_indices(econ, baseline, s.month, s.coef),
     }
-    return {name: np.array(values[name]) for name in MONTHLY_METRICS}

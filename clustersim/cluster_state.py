@@ -108,7 +108,8 @@ class BSOStaff:
 
     @property
     def staff(self) -> np.ndarray:
-        return np.diff(self.reduce.layout.officer_ptr)
+        """Officer slots per cluster (read-only: the layout's sizes, computed once)."""
+        return self.reduce.layout.sizes("officer")
 
     @property
     def trained(self) -> np.ndarray:
@@ -309,20 +310,35 @@ class ClusterState:
         which = np.asarray(which)
         if which.dtype == bool:
             return self.reduce.count(which, space)
-        return np.bincount(self.layout.clusters(space)[which], minlength=self.K).astype(np.int64, copy=False)
+        layout = self.layout
+        if layout.K == 1 and which.ndim == 1:  # one cluster: it has every index (an exact count, no gather)
+            return np.array([which.size], dtype=np.int64)
+        return np.bincount(layout.clusters(space)[which], minlength=layout.K).astype(np.int64, copy=False)
 
     def per_firm(self, value, index=None):
         """A per-cluster value as the firms see it (all, or those ``index`` selects): a scalar the batch
         shares stays as it is, one value per cluster is gathered through each firm's cluster."""
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return value
-        return value[self.firm_cluster if index is None else self.firm_cluster[index]]
+        return self._per_element(value, self.layout.clusters("firm"), index)
 
     def per_tie(self, value, index=None):
         """A per-cluster value as the ties see it (all, or those ``index`` selects); see ``per_firm``."""
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return value
-        return value[self.tie_cluster if index is None else self.tie_cluster[index]]
+        return self._per_element(value, self.layout.clusters("tie"), index)
+
+    @staticmethod
+    def _per_element(value: np.ndarray, cluster: np.ndarray, index) -> np.ndarray:
+        """``value[cluster]`` or ``value[cluster[index]]``. With one cluster (``value`` of length 1) and all
+        elements or a full-length mask, ``value.repeat`` builds the same fresh array without gathering
+        through the cluster array (elementwise: the same bits; 5x cheaper at 30,000 firms)."""
+        if value.shape == (1,):
+            if index is None:
+                return value.repeat(cluster.size)
+            if isinstance(index, np.ndarray) and index.dtype == bool and index.shape == cluster.shape:
+                return value.repeat(np.count_nonzero(index))
+        return value[cluster if index is None else cluster[index]]
 
     def coef_for(self, space: str, index=None) -> CoefView:
         """The coefficients as the elements of ``space`` see them (``"firm"``, ``"tie"``, ``"officer"``,

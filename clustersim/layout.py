@@ -48,24 +48,33 @@ class Layout:
     def single(cls, firms: int, ties: int, officers: int) -> Layout:
         return cls.from_sizes([firms], [ties], [officers])
 
-    @property
-    def K(self) -> int:
-        return int(self.firm_ptr.size - 1)
+    def __post_init__(self) -> None:
+        # read thousands of times a run: plain attributes, not properties (the pointers never change)
+        object.__setattr__(self, "K", int(self.firm_ptr.size - 1))
+        object.__setattr__(self, "_sizes", {})
 
     @property
     def n_firms(self) -> np.ndarray:
-        """Firms per cluster (K)."""
-        return np.diff(self.firm_ptr)
+        """Firms per cluster (K), read-only."""
+        return self.sizes("firm")
 
     def pointers(self, space: str) -> np.ndarray:
         return {"firm": self.firm_ptr, "tie": self.tie_ptr, "officer": self.officer_ptr}[space]
 
+    def sizes(self, space: str) -> np.ndarray:
+        """Elements of ``space`` per cluster (int64, K), computed once and read-only."""
+        sizes = self._sizes.get(space)
+        if sizes is None:
+            sizes = self._sizes[space] = np.diff(self.pointers(space))
+            sizes.flags.writeable = False
+        return sizes
+
     def clusters(self, space: str) -> np.ndarray:
         """The cluster of every element of ``space``, computed once."""
-        if space not in self._clusters:
-            ptr = self.pointers(space)
-            self._clusters[space] = np.repeat(np.arange(self.K, dtype=np.int64), np.diff(ptr))
-        return self._clusters[space]
+        cl = self._clusters.get(space)
+        if cl is None:
+            cl = self._clusters[space] = np.repeat(np.arange(self.K, dtype=np.int64), np.diff(self.pointers(space)))
+        return cl
 
     def localise(self, space: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(cluster, local index)`` of global indices ``index`` in ``space``."""

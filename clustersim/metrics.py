@@ -128,7 +128,7 @@ def monthly_metrics(model) -> dict[str, float]:
     # the tallies, money and governance metrics are read from the per-cluster state as a batch reads them
     from .batch_metrics import state_metrics  # batch_metrics imports this module
 
-    held = {name: values[0].item() for name, values in state_metrics(state).items()}
+    held = {name: values.item() for name, values in state_metrics(state).items()}  # length 1: its number
     return {
         **held,
         "share_cooperating": float(coop.mean()),
@@ -168,9 +168,10 @@ def model_metrics(model) -> dict[str, float]:
     the batch ones otherwise, so that a counter-mode run's series equal its cluster's in any batch."""
     if model.state.reduce.legacy:
         return monthly_metrics(model)
-    from .batch_metrics import monthly_metrics_batch
+    from .batch_metrics import monthly_values_batch
 
-    return {name: v[0].item() for name, v in monthly_metrics_batch(model.state, model.baseline).items()}
+    values = monthly_values_batch(model.state, model.baseline)  # numbers at once: no copies needed
+    return {name: values[name].item() for name in MONTHLY_METRICS}
 
 
 class MetricsCollector(DataCollector):

@@ -269,7 +269,8 @@ class Ledger:
         """Pay up to ``amount`` from ``line`` in the clusters ``where`` selects (all by default); returns
         what each cluster paid (the rest of its amount is a shortfall)."""
         j = LINE_INDEX[line]
-        amount = np.maximum(np.broadcast_to(amount, self.budget.shape), 0.0)
+        # a scalar amount stays a scalar: every step below broadcasts it against the (K,) lines anyway
+        amount = np.maximum(amount, 0.0)
         if where is not None:
             amount = np.where(where, amount, 0.0)
         available = self.remaining(line)

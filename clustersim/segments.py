@@ -43,6 +43,17 @@ def _descending(keys: np.ndarray) -> np.ndarray:
     return -keys
 
 
+def _single_cluster(cl: np.ndarray, K: int, values) -> bool:
+    """Whether ``cl`` names one cluster only (K = 1, every id 0) for ``values`` of its own shape: then a count
+    is ``np.count_nonzero``, exact like bincount's (an integer count has no order of terms to keep), without
+    gathering the ids (at 30,000 elements a boolean gather costs 150x the count). Anything else, invalid ids
+    included, takes the general path, which checks them."""
+    if K != 1:
+        return False
+    shape = values.shape if isinstance(values, np.ndarray) else np.shape(values)
+    return shape == cl.shape and not np.count_nonzero(cl)  # a quarter of cl.any()'s cost on small arrays
+
+
 def segsum(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     """Per-cluster sum of ``x`` (bool, int or float), float64 of length K; an empty cluster sums to 0.
 
@@ -50,8 +61,11 @@ def segsum(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     independent of the other clusters in the batch (module docstring). Integer sums are exact only below
     2**53; count with ``segcount`` instead.
     """
-    weights = np.asarray(x, dtype=np.float64)
-    totals = np.bincount(cl, weights=weights, minlength=K)
+    x, cl = np.asarray(x), np.asarray(cl)
+    if x.dtype == bool and _single_cluster(cl, K, x):
+        # a sum of 0.0s and 1.0s below 2**53 is the exact count, in any order: count when that is cheaper
+        return np.array([np.count_nonzero(x)], dtype=np.float64)
+    totals = np.bincount(cl, weights=x.astype(np.float64, copy=False), minlength=K)
     return _check_cluster_count(totals, K).astype(np.float64, copy=False)  # no elements: bincount gives int64
 
 
@@ -61,19 +75,32 @@ def segcount(mask: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     Counting the selected cluster ids (bincount without weights) is exact integer arithmetic, unlike a
     float sum of the mask.
     """
-    selected = np.asarray(cl)[np.asarray(mask, dtype=bool)]
-    return _check_cluster_count(np.bincount(selected, minlength=K), K).astype(np.int64, copy=False)
+    mask, cl = np.asarray(mask, dtype=bool), np.asarray(cl)
+    if _single_cluster(cl, K, mask):
+        return np.array([np.count_nonzero(mask)], dtype=np.int64)
+    return _check_cluster_count(np.bincount(cl[mask], minlength=K), K).astype(np.int64, copy=False)
 
 
 def segmean(x: np.ndarray, cl: np.ndarray, K: int, empty: float = np.nan) -> np.ndarray:
     """Per-cluster mean of ``x``, float64 of length K, ``empty`` for a cluster without elements.
 
-    The sum is ``segsum`` (order-independent of the batch) divided by the exact count. ``np.divide`` with
-    ``where`` skips the empty clusters, so no 0/0 warning is emitted and ``empty`` is kept as given.
+    The sum is ``segsum`` (order-independent of the batch) divided by the exact count.
     """
-    totals = segsum(x, cl, K)
-    counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
-    means = np.full(K, empty, dtype=np.float64)
+    cl = np.asarray(cl)
+    if _single_cluster(cl, K, cl):  # the count is the number of elements
+        counts = np.array([cl.size], dtype=np.int64)
+    else:
+        counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
+    return _divide_counts(segsum(x, cl, K), counts, empty)
+
+
+def _divide_counts(totals: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
+    """``totals / counts`` per cluster, ``empty`` where the count is 0. ``np.divide`` with ``where`` skips
+    the empty clusters, so no 0/0 warning is emitted and ``empty`` is kept as given; when no cluster is
+    empty the plain division is the same operation on every element, without the mask."""
+    if counts.all():
+        return totals / counts
+    means = np.full(counts.size, empty, dtype=np.float64)
     np.divide(totals, counts, out=means, where=counts > 0)
     return means
 
@@ -89,6 +116,10 @@ def segmax(x: np.ndarray, cl: np.ndarray, K: int, empty) -> np.ndarray:
     values = np.asarray(x)
     cl = np.asarray(cl)
     maxima = np.full(K, empty, dtype=np.result_type(values, empty))
+    if _single_cluster(cl, K, values):  # a maximum is exact in any order: numpy's own, without ufunc.at
+        if values.size:
+            maxima[0] = values.max()
+        return maxima
     _check_cluster_count(np.bincount(cl, minlength=K), K)
     maxima[cl] = values  # seeds every non-empty cluster with one of its own elements
     with np.errstate(invalid="ignore"):  # a NaN element: the cluster's maximum is NaN, as documented
@@ -129,10 +160,41 @@ def topk_seg(keys: np.ndarray, cl: np.ndarray, K: int, k: np.ndarray, local: np.
     NaN keys rank below every number. ``k`` may also be one int, used for every cluster.
     """
     cl = np.asarray(cl)
+    if _single_cluster(cl, K, keys):  # one segment: its first ranks, without sorting all of it
+        quota = np.broadcast_to(np.asarray(k), (1,))[0]
+        return smallest_first(_descending(keys), int(np.count_nonzero(np.arange(cl.size) < quota)), local)
     order = np.lexsort((np.asarray(local), _descending(keys), cl))
     sorted_cl = cl[order]
     quota = np.broadcast_to(np.asarray(k), (K,))
     return order[rank_in_segment(sorted_cl, K) < quota[sorted_cl]]
+
+
+def smallest_first(keys: np.ndarray, take: int, local=None) -> np.ndarray:
+    """The first ``take`` positions of ``np.lexsort((local, keys))`` (``np.argsort(keys, kind="stable")``
+    without ``local``): the smallest keys in ascending order, ties by ``local``, then by position.
+
+    A sort is exact, so any route to the same permutation gives the same answer. For ``take`` well below
+    the size, ``np.partition`` finds the ``take``-th smallest key in linear time and only the keys up to it
+    (ties included) are sorted: at 30,000 firms a stable sort of all keys costs 60 times as much. A NaN
+    there (fewer than ``take`` numbers; NaN sorts last) falls back to the full sort.
+    """
+    keys = np.asarray(keys)
+    n = keys.shape[0]
+    if take <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if take < n // 4:
+        kth = np.partition(keys, take - 1)[take - 1]
+        if kth == kth:  # not NaN
+            candidates = np.flatnonzero(keys <= kth)  # in position order, so stable sorts keep it
+            sub_keys = keys[candidates]
+            if local is None:
+                order = np.argsort(sub_keys, kind="stable")
+            else:
+                order = np.lexsort((np.asarray(local)[candidates], sub_keys))
+            return candidates[order[:take]]
+    if local is None:
+        return np.argsort(keys, kind="stable")[:take]
+    return np.lexsort((np.asarray(local), keys))[:take]
 
 
 def first_per_key(key: np.ndarray, order_key: np.ndarray, local: np.ndarray) -> np.ndarray:
@@ -178,7 +240,9 @@ class Reducer:
     ``legacy`` (one cluster under the legacy draws): ``ndarray.sum()``/``.mean()`` on the selected
     elements, exactly the calls the golden series were recorded with, returned as length-1 arrays.
     Otherwise the batch reductions above, whatever K is, so that a cluster alone and in a batch give the
-    same bits. Never switch on K: a K = 1 fast path would break that.
+    same bits. Never switch a float sum on K: a K = 1 fast path would break that. What may depend on K is
+    work whose result has no order of terms: exact integer counts, and the cluster ids of a selection
+    (with one cluster all 0, built instead of gathered).
 
     ``space`` names the elements reduced (``"firm"``, ``"tie"`` or ``"officer"``); ``where`` selects some.
     """
@@ -191,29 +255,44 @@ class Reducer:
         self.K = layout.K
 
     def _select(self, x: np.ndarray, space: str, where) -> tuple[np.ndarray, np.ndarray]:
+        """The selected elements of ``x`` and their clusters (the layout's ids: no check needed)."""
         cl = self.layout.clusters(space)
+        x = np.asarray(x)
         if where is None:
-            return np.asarray(x), cl
-        return np.asarray(x)[where], cl[where]
+            return x, cl
+        x = x[where]
+        if self.K == 1:  # every id is 0: a boolean gather of them costs 150x this at 30,000 elements
+            return x, np.zeros(len(x), dtype=np.int64)
+        return x, cl[where]
 
     def sum(self, x: np.ndarray, space: str, where=None) -> np.ndarray:
-        x, cl = self._select(x, space, where)
-        if self.legacy:
+        if self.legacy:  # the recorded call on the selected elements; no cluster array to select
+            x = np.asarray(x) if where is None else np.asarray(x)[where]
             return np.array([x.sum()], dtype=np.float64)
+        x, cl = self._select(x, space, where)
         return segsum(x, cl, self.K)
 
     def count(self, mask: np.ndarray, space: str) -> np.ndarray:
         """Number of True elements per cluster (exact integers)."""
-        if self.legacy:
+        if self.K == 1:  # legacy or not: the one exact count, without gathering cluster ids
             return np.array([np.count_nonzero(mask)], dtype=np.int64)
-        return segcount(mask, self.layout.clusters(space), self.K)
+        # the layout's cluster ids lie in 0..K-1 by construction: bincount needs no check
+        selected = self.layout.clusters(space)[np.asarray(mask, dtype=bool)]
+        return np.bincount(selected, minlength=self.K).astype(np.int64, copy=False)
 
     def any(self, mask: np.ndarray, space: str) -> np.ndarray:
         return self.count(mask, space) > 0
 
     def mean(self, x: np.ndarray, space: str, where=None, empty: float = np.nan) -> np.ndarray:
         """Mean per cluster of the selected elements; ``empty`` where a cluster has none."""
-        x, cl = self._select(x, space, where)
-        if self.legacy:
+        if self.legacy:  # the recorded call on the selected elements; no cluster array to select
+            x = np.asarray(x) if where is None else np.asarray(x)[where]
             return np.array([x.mean() if x.size else empty], dtype=np.float64)
-        return segmean(x, cl, self.K, empty)
+        x, cl = self._select(x, space, where)
+        if where is None:  # every element: the counts are the cluster sizes
+            counts = self.layout.sizes(space)
+        elif self.K == 1:
+            counts = np.array([cl.size], dtype=np.int64)
+        else:
+            counts = np.bincount(cl, minlength=self.K)
+        return _divide_counts(segsum(x, cl, self.K), counts, empty)

@@ -21,12 +21,13 @@ modes. ``CounterDraws`` takes its key from that generator after initialisation.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
 from scipy.special import pdtr, pdtrik
 
-from .segments import topk_seg
+from .segments import smallest_first, topk_seg
 
 #: SplitMix64's constants (Steele, Lea and Flood 2014): the golden gamma and the finaliser's multipliers
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -42,6 +43,8 @@ BELOW_ONE = 1.0 - DOUBLE_UNIT  # the largest double below 1: the top hash would 
 
 def _count(address) -> int:
     """How many draws an address asks for: an int ``n`` means the elements ``0 .. n - 1``."""
+    if isinstance(address, np.ndarray):  # the common case, without np.ndim's dispatch
+        return int(address) if address.ndim == 0 else address.size
     return int(address) if np.ndim(address) == 0 else int(np.size(address))
 
 
@@ -119,13 +122,32 @@ SITE_SPACES: dict[Site, tuple[str | None, ...]] = {
 }
 
 
+def _uint64(value: int) -> np.ndarray:
+    return np.array(value, dtype=np.uint64)
+
+
+# The constants as 0-d arrays: numpy resolves a ufunc on a small array faster with a 0-d array operand
+# than with a numpy scalar, and the monthly draws are many small arrays. Integer arithmetic: same bits.
+_SHIFT_11, _SHIFT_27, _SHIFT_30, _SHIFT_31 = (_uint64(bits) for bits in (11, 27, 30, 31))
+_GAMMA, _MULTIPLIER_1, _MULTIPLIER_2 = (_uint64(int(c)) for c in (GOLDEN_GAMMA, MIX_MULTIPLIER_1, MIX_MULTIPLIER_2))
+_DOUBLE_UNIT, _HALF_DOUBLE_UNIT, _BELOW_ONE = np.array(DOUBLE_UNIT), np.array(DOUBLE_UNIT / 2), np.array(BELOW_ONE)
+
+
 def mix64(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser (a bijection on uint64), in place on a uint64 array; wraps by design."""
-    z ^= z >> np.uint64(30)
-    z *= MIX_MULTIPLIER_1
-    z ^= z >> np.uint64(27)
-    z *= MIX_MULTIPLIER_2
-    z ^= z >> np.uint64(31)
+    return _mix_in_place(z, np.empty_like(z))
+
+
+def _mix_in_place(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """``mix64`` with its shifted copies written into ``scratch`` (same shape) instead of new arrays."""
+    np.right_shift(z, _SHIFT_30, out=scratch)
+    z ^= scratch
+    z *= _MULTIPLIER_1
+    np.right_shift(z, _SHIFT_27, out=scratch)
+    z ^= scratch
+    z *= _MULTIPLIER_2
+    np.right_shift(z, _SHIFT_31, out=scratch)
+    z ^= scratch
     return z
 
 
@@ -150,10 +172,66 @@ def fold_addresses(start: np.ndarray, *address: np.ndarray) -> np.ndarray:
     distinct addresses give distinct hashes before the top 53 bits are taken.
     """
     h = np.array(start, dtype=np.uint64)  # a copy: folded in place (the caller's array may be shared)
-    for level in address:
-        h += (np.asarray(level).astype(np.uint64) + np.uint64(1)) * GOLDEN_GAMMA
-        mix64(h)
-    return np.minimum(((h >> np.uint64(11)).astype(np.float64) + 0.5) * DOUBLE_UNIT, BELOW_ONE)
+    return _to_unit(_fold_levels(h, address, np.empty_like(h)))
+
+
+def _gamma_multiple(level) -> np.ndarray:
+    """``level * gamma`` in uint64 (wrapping), cast as ``astype(np.uint64)`` casts (negatives wrap too)."""
+    return np.multiply(level, _GAMMA, dtype=np.uint64, casting="unsafe")
+
+
+def _fold_levels(h: np.ndarray, levels, scratch: np.ndarray) -> np.ndarray:
+    """Folds each level into the uint64 hashes ``h`` in place. ``h + (a + 1) * gamma`` is computed as
+    ``h + a * gamma + gamma``: the same sum modulo 2**64."""
+    for level in levels:
+        h += _gamma_multiple(level)
+        h += _GAMMA
+        _mix_in_place(h, scratch)
+    return h
+
+
+def _to_unit(h: np.ndarray) -> np.ndarray:
+    """The top 53 bits of each hash as a double strictly inside (0, 1): ``(x + 0.5) * 2**-53`` with
+    ``x = h >> 11``, computed as ``x * 2**-53 + 2**-54``. Scaling by a power of two is exact and commutes
+    with rounding (no subnormals here), so both give the same bits; this form needs no integer-to-float
+    copy. ``h`` is overwritten."""
+    h >>= _SHIFT_11
+    u = np.multiply(h, _DOUBLE_UNIT)
+    u += _HALF_DOUBLE_UNIT
+    return np.minimum(u, _BELOW_ONE, out=u)
+
+
+#: ``arange(n) * gamma`` by n (uint64, read-only): the first level of a draw addressed by a count ``n``,
+#: the most common address (every firm, tie or officer of a single run)
+_ARANGE_GAMMA: dict[int, np.ndarray] = {}
+
+
+def _arange_gamma(n: int) -> np.ndarray:
+    multiples = _ARANGE_GAMMA.get(n)
+    if multiples is None:
+        if len(_ARANGE_GAMMA) >= 32:  # many sizes in one process (a sweep over n_firms): start afresh
+            _ARANGE_GAMMA.clear()
+        multiples = _ARANGE_GAMMA[n] = _gamma_multiple(np.arange(n, dtype=np.int64))
+        multiples.flags.writeable = False
+    return multiples
+
+
+def _fold_from_base(base: int, address: tuple) -> np.ndarray:
+    """``fold_addresses`` with one starting hash ``base`` (a Python int) shared by every address: the
+    first level's ``base + (a + 1) * gamma`` is ``a * gamma + (base + gamma)``, one array step (or a cached
+    one for an int address), and no array of starting hashes is built."""
+    first = address[0]
+    offset = _uint64((base + int(GOLDEN_GAMMA)) & UINT64_MASK)
+    if not isinstance(first, int | np.integer) and np.ndim(first) == 0:  # a 0-d array, or a float count
+        first = int(first) if np.asarray(first).dtype.kind in "biu" else np.arange(first)
+    if isinstance(first, int | np.integer):  # a count n: the elements 0 .. n - 1
+        h = _arange_gamma(int(first)) + offset
+    else:
+        h = _gamma_multiple(first)
+        h += offset
+    scratch = np.empty_like(h)
+    _mix_in_place(h, scratch)
+    return _to_unit(_fold_levels(h, address[1:], scratch))
 
 
 def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np.ndarray:
@@ -187,6 +265,26 @@ def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         raise ValueError("Poisson quantile did not converge: pdtrik's estimate was more than 64 away")
     k[live] = guess
     return k
+
+
+def _poisson_quantile(u: float, lam: float) -> int:
+    """``poisson_inverse_cdf`` of one ``u`` and one ``lam``, step for step on scalars (the same scipy
+    functions on the same doubles, so the same answer), without the array set-up around one value."""
+    if not (math.isfinite(lam) and lam >= 0):
+        raise ValueError(f"a Poisson mean must be finite and >= 0, got {[lam]}")
+    if lam == 0:
+        return 0
+    estimate = float(pdtrik(u, lam))
+    if not math.isfinite(estimate):  # nan_to_num's conversions of the array path: defer to it
+        return int(poisson_inverse_cdf(np.array([u]), np.array([lam]))[0])
+    guess = int(max(math.ceil(estimate), 0))
+    for _ in range(64):  # each pass moves by one; pdtrik is off by at most one or two
+        down = guess > 0 and pdtr(float(guess - 1), lam) >= u
+        up = pdtr(float(guess), lam) < u
+        if not (down or up):
+            return guess
+        guess = guess - down + up
+    raise ValueError("Poisson quantile did not converge: pdtrik's estimate was more than 64 away")
 
 
 class LegacyDraws:
@@ -244,6 +342,7 @@ class CounterDraws:
             keys = [keys]
         keys = [int(k) & UINT64_MASK for k in keys]
         self.keys = np.array(keys, dtype=np.uint64)
+        self._key = keys[0]  # a single cluster's key as a Python int, for its hash without array steps
         self.layout = layout
         if layout is None and self.keys.size != 1:
             raise ValueError(f"{self.keys.size} keys need a Layout saying where each cluster's elements are")
@@ -274,16 +373,20 @@ class CounterDraws:
         return cluster, (first, *rest)
 
     def _draw(self, site: Site, address: tuple, cluster: np.ndarray | None = None):
-        """``(uniforms, cluster of each, local addresses)``; ``cluster`` names those of local addresses."""
-        address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
+        """``(uniforms, cluster of each, local addresses)``; ``cluster`` names those of local addresses.
+
+        A single cluster (no layout, no ``cluster``) returns ``None`` for both: its callers need neither.
+        """
         if self.layout is None and cluster is None:  # one cluster: its base, without a gather
-            key = int(self.keys[0])
-            base = _mix_int(key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
-            u = fold_addresses(np.full(np.shape(address[0]), base, dtype=np.uint64), *address)
-            return u, None, address
+            base = _mix_int(self._key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
+            if len(address) > 1:  # an int beyond the first level also means 0 .. n - 1
+                address = (address[0], *(np.arange(a) if np.ndim(a) == 0 else a for a in address[1:]))
+            return _fold_from_base(base, address), None, None
+        address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
         if cluster is None:
             cluster, address = self._localise(site, address)
-        return fold_addresses(site_bases(self.keys, self.month, int(site))[cluster], *address), cluster, address
+        h = site_bases(self.keys, self.month, int(site))[cluster]  # a gather: a fresh array, folded in place
+        return _to_unit(_fold_levels(h, address, np.empty_like(h))), cluster, address
 
     def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
         """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
@@ -298,9 +401,10 @@ class CounterDraws:
     def poisson(self, site: Site, lam):
         """Poisson draws by inverse transform: one mean gives an int (K = 1), one mean per cluster an array."""
         K = int(self.keys.size)
-        if np.ndim(lam) == 0 and self.layout is None:
-            u = self.uniform(site, np.zeros(1, dtype=np.int64), cluster=np.zeros(1, dtype=np.int64))
-            return int(poisson_inverse_cdf(u, lam)[0])
+        if self.layout is None and np.size(lam) == 1:  # one cluster: its one uniform and quantile as scalars
+            u = float(self._draw(site, (1,))[0][0])  # the hash of address 0, as with ``cluster=[0]``
+            k = _poisson_quantile(u, float(np.asarray(lam, dtype=float).reshape(-1)[0]))
+            return k if np.ndim(lam) == 0 else np.array([k], dtype=np.int64).reshape(np.shape(lam))
         lam = np.asarray(lam, dtype=float)
         if lam.ndim and lam.shape != (K,):
             raise ValueError(f"one Poisson mean per cluster: {lam.size} means for {K} clusters")
@@ -319,5 +423,6 @@ class CounterDraws:
         hashes, grouped by cluster and in hash order; ties go to the lower index within the cluster."""
         u, cluster, local = self._draw(site, (pool,))
         if cluster is None:  # one cluster: ``size`` is one int, or a list of one
-            return pool[np.argsort(u, kind="stable")[: int(np.asarray(size).reshape(-1)[0])]]
+            take = int(np.asarray(size).reshape(-1)[0])
+            return pool[smallest_first(u, take) if take >= 0 else np.argsort(u, kind="stable")[:take]]
         return pool[topk_seg(-u, cluster, int(self.keys.size), size, local[0])]
