@@ -39,7 +39,7 @@ def recent_stories(s: ClusterState) -> np.ndarray:
     for the cluster alone (a mask of zeros over a longer window could change the rounding).
     """
     windows = s.coef.success_story_window_months
-    if np.ndim(windows) == 0:
+    if is_shared(windows):
         window = slice(max(0, s.month - windows), s.month)
         return s.success_stories[:, window].sum(axis=1) + s.peer_stories[:, window].sum(axis=1)
     recent = np.zeros(s.K)
@@ -56,14 +56,42 @@ def cofinanced(s: ClusterState) -> np.ndarray:
     return s.types.cofinanced[None, :] & funding[:, None]
 
 
-def own_cost_share(s: ClusterState) -> np.ndarray:
-    """Share of each action type's cost a firm expects to pay itself, (K, types)."""
-    return np.where(cofinanced(s), as_column(s.coef.cofunding_share), 1.0)
+def own_cost_share(s: ClusterState, funded: np.ndarray | None = None) -> np.ndarray:
+    """Share of each action type's cost a firm expects to pay itself, (K, types); ``funded`` is this
+    month's ``cofinanced(s)`` where the caller has it already."""
+    return np.where(cofinanced(s) if funded is None else funded, as_column(s.coef.cofunding_share), 1.0)
+
+
+def per_cluster(s: ClusterState, value, dtype=float) -> np.ndarray:
+    """``value`` with one entry per cluster: a (K,) array as it is, a value all clusters share repeated."""
+    value = np.asarray(value, dtype=dtype)
+    return value if value.shape == (s.K,) else np.broadcast_to(value, (s.K,))
+
+
+def spread(s: ClusterState, value, space: str = "firm", index=None):
+    """A per-cluster value (or row of a (K, ...) table) against the elements of ``space`` (all, or those
+    ``index`` selects), for element-wise arithmetic only: gathered through each element's cluster, except
+    that one cluster's value (a first axis of length 1) broadcasts as it is (the same products, bit for bit,
+    without a full-size copy of one number)."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
+        cluster = s.layout.clusters(space)
+        return value[cluster if index is None else cluster[index]]
+    return value
+
+
+def any_cluster(flag) -> bool:
+    """Whether ``flag`` holds in any cluster (a flag all clusters share, or one per cluster)."""
+    return bool(flag.any()) if isinstance(flag, np.ndarray) else bool(flag)
+
+
+def is_shared(value) -> bool:
+    """A coefficient all clusters share (a scalar), not one value per cluster."""
+    return not isinstance(value, np.ndarray) or value.ndim == 0
 
 
 def as_column(value):
     """A per-cluster value against a (K, types) table: a shared scalar as it is, one per cluster as a column."""
-    return value if np.ndim(value) == 0 else np.asarray(value)[:, None]
+    return value if is_shared(value) else value[:, None]
 
 
 def reachable(s: ClusterState, online=False) -> np.ndarray:
@@ -71,8 +99,12 @@ def reachable(s: ClusterState, online=False) -> np.ndarray:
 
     ``online`` is one flag or one per cluster (a manager working online); a pandemic forces it.
     """
-    remote = (np.asarray(online) | ~s.face_to_face)[s.firm_cluster]
-    return ~remote | s.firms.digital_access
+    remote = np.asarray(online) | ~s.face_to_face
+    if not remote.any():
+        return np.ones(s.firms.n, dtype=bool)
+    if remote.all():
+        return s.firms.digital_access.copy()
+    return ~remote[s.firm_cluster] | s.firms.digital_access
 
 
 def manager_active(s: ClusterState) -> np.ndarray:
@@ -91,27 +123,36 @@ def manager_mode_factor(s: ClusterState) -> np.ndarray:
 def bso_proposal_rate(s: ClusterState) -> np.ndarray:
     """Expected joint-action proposals the BSO brokers per month."""
     bso = s.bso
-    working = (bso.staff > 0) & s.programme_on
-    return np.where(working, s.coef.bso_proposals_per_officer * bso.staff * bso.capacity, 0.0)
+    staff = bso.staff
+    working = (staff > 0) & s.programme_on
+    if not working.any():
+        return np.zeros(s.K)
+    return np.where(working, s.coef.bso_proposals_per_officer * staff * bso.capacity, 0.0)
 
 
 def manager_proposal_rate(s: ClusterState) -> np.ndarray:
     """Expected joint-action proposals the manager brokers per month."""
     m = s.manager
+    active = manager_active(s)
+    if not active.any():
+        return np.zeros(s.K)
     contacts = m.contacts_per_month * m.funded_share
     rate = s.coef.manager_proposals_per_contact * contacts * m.skill * manager_mode_factor(s)
-    return np.where(manager_active(s), rate, 0.0)
+    return np.where(active, rate, 0.0)
 
 
 def in_exit_taper(s: ClusterState) -> np.ndarray:
     """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months (never in
     a cluster without a taper)."""
     c = s.coef
-    tapering = np.asarray(c.exit_taper_months) > 0
-    if not tapering.any():
+    tapering = c.exit_taper_months > 0
+    if not any_cluster(tapering):
         return np.zeros(s.K, dtype=bool)
+    closing = s.programme_on & (s.calendar.programme_end - s.month <= c.exit_taper_months) & tapering
+    if not closing.any():  # most months: no programme near its end
+        return closing
     waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
-    return s.programme_on & ~waiting & (s.calendar.programme_end - s.month <= c.exit_taper_months) & tapering
+    return closing & ~waiting
 
 
 def association_trust_needed(s: ClusterState) -> np.ndarray:
@@ -125,8 +166,11 @@ def association_capability(s: ClusterState) -> np.ndarray:
     """Share of the manager's role the association can sustain: a base share, growing with the months
     it has co-paid the manager (learning by doing; 1 - exp(-months / association_learning_months))."""
     c, a = s.coef, s.association
+    formed = a.formed
+    if not formed.any():
+        return np.zeros(s.K)
     learned = 1.0 - np.exp(-a.copay_months / c.association_learning_months)
-    return np.where(a.formed, c.association_base_capability + (1.0 - c.association_base_capability) * learned, 0.0)
+    return np.where(formed, c.association_base_capability + (1.0 - c.association_base_capability) * learned, 0.0)
 
 
 def association_proposal_rate(s: ClusterState) -> np.ndarray:
@@ -148,9 +192,9 @@ def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
 
 def can_afford_any(s: ClusterState) -> np.ndarray:
     """Firms that can afford at least one action type this month (SF5: small firms first to be priced out)."""
-    kinds = np.arange(s.types.count)
-    cheapest = own_monthly_cost(s, kinds[None, :], np.arange(s.K)[:, None]).min(axis=1)
-    return liquidity(s) >= cheapest[s.firm_cluster]
+    # own_monthly_cost of every (cluster, type): the whole table, in the same order of products
+    cost = own_cost_share(s) * s.types.cost[None, :] * as_column(s.coef.joint_action_cost)
+    return liquidity(s) >= spread(s, cost.min(axis=1))
 
 
 def leader_floor_level(s: ClusterState) -> np.ndarray:

@@ -21,14 +21,19 @@ def found_or_collect(s: ClusterState) -> None:
     c, a, f, net = s.coef, s.association, s.firms, s.network
     coop = cooperating(s)
     forming = ~a.formed  # a cluster founds or collects in a month, never both
-    mean_trust = s.reduce.mean(net.trust, "tie", where=net.ties.active, empty=0.0)
-    above = (mean_trust >= association_trust_needed(s)) & (
-        s.reduce.mean(coop, "firm") >= c.association_cooperation_threshold
-    )
-    a.months_above[:] = np.where(forming, np.where(above, a.months_above + 1, 0), a.months_above)
-    a.formed_month[:] = np.where(forming & (a.months_above >= c.association_formation_months), s.month, a.formed_month)
-    collecting = s.per_firm(~forming)
-    payers = f.engaged & coop & collecting  # members who see value pay; the others stop paying
+    if forming.any():
+        mean_trust = s.reduce.mean(net.trust, "tie", where=net.ties.active, empty=0.0)
+        above = (mean_trust >= association_trust_needed(s)) & (
+            s.reduce.mean(coop, "firm") >= c.association_cooperation_threshold
+        )
+        a.months_above[:] = np.where(forming, np.where(above, a.months_above + 1, 0), a.months_above)
+        founded = forming & (a.months_above >= c.association_formation_months)
+        a.formed_month[:] = np.where(founded, s.month, a.formed_month)
+    if forming.all():  # no association collects yet (its accounts would only gain 0.0)
+        return
+    payers = f.engaged & coop  # members who see value pay; the others stop paying
+    if forming.any():
+        payers &= s.per_firm(~forming)  # only where the association exists
     n_payers = s.tally(payers)
     fees = np.where(~forming, c.association_fee * n_payers, 0.0)
     f.payoff[payers] -= s.coef_for("firm", payers).association_fee
@@ -44,7 +49,7 @@ def pay_manager(s: ClusterState, share_wanted: np.ndarray) -> np.ndarray:
     a = s.association
     salary = s.coef.manager_cost_per_month
     salaried = np.asarray(salary) > 0
-    if not salaried.any():
+    if not (salaried & a.formed & (share_wanted > 0)).any():  # nobody to pay: every account stays as it is
         return np.zeros(s.K)
     with np.errstate(divide="ignore", invalid="ignore"):  # an unsalaried cluster's share is discarded below
         share = np.minimum(np.minimum(share_wanted, association_capability(s)), a.cash / salary)

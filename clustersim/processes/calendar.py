@@ -133,7 +133,9 @@ def pay_leader_incentives(s: ClusterState) -> None:
     c = s.coef
     n_leaders = s.tally(s.firms.leader)
     cost = c.leader_incentive_per_month * n_leaders
-    paid = s.programme_on & (n_leaders > 0) & (cost > 0) & s.ledger.can_pay("leader_incentive", cost)
+    offered = s.programme_on & (n_leaders > 0) & (cost > 0)
+    # (the line is asked only where an incentive is on offer: asking changes nothing)
+    paid = offered & s.ledger.can_pay("leader_incentive", cost) if offered.any() else offered
     s.funder.leader_incentive_paid[:] = paid
     if paid.any():
         s.ledger.pay("leader_incentive", cost, where=paid)

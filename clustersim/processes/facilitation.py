@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, reachable
+from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, per_cluster, reachable, spread
 from ..segments import topk_seg
 from ..state import ACTIVE, DROPPED, OUTSIDE
 from ..streams import Site
@@ -31,14 +31,16 @@ def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarr
 
     Weighted sampling without replacement uses the Gumbel top-k trick, so the cost is O(n_firms).
     """
-    n_contacts = np.broadcast_to(np.asarray(n_contacts, dtype=np.int64), (s.K,))
-    can_reach = can_reach & (s.per_firm(n_contacts) > 0)
+    n_contacts = per_cluster(s, n_contacts, np.int64)
+    if not (n_contacts > 0).all():  # nobody is met where no contact is to be made
+        can_reach = can_reach & (n_contacts > 0)[s.firm_cluster]
     idx = np.flatnonzero(can_reach)
     if idx.size == 0:
         return idx
-    if (n_contacts >= s.tally(idx))[s.firm_cluster[idx]].all():  # everyone reachable is met: nothing to draw
+    reached = s.tally(idx)
+    if ((n_contacts >= reached) | (reached == 0)).all():  # everyone reachable is met: nothing to draw
         return idx
-    f, q, c = s.firms, s.per_firm(s.information_quality)[idx], s.coef_for("firm", idx)
+    f, q, c = s.firms, spread(s, s.information_quality, "firm", idx), s.coef_for("firm", idx)
     need = contact_need(c, f.state[idx], f.motivation[idx])
     weight = (1.0 - q) + q * c.targeting_strength * need + 1e-9  # 1e-9: no zero weights in log()
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(site, idx)))
@@ -51,18 +53,20 @@ def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarr
 def facilitate(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:
     """Apply the facilitators' contacts for this month (``effect``, skill x mode, per cluster): motivation,
     then a meeting among those met in each cluster."""
-    effect = np.broadcast_to(np.asarray(effect, dtype=float), (s.K,))
+    effect = per_cluster(s, effect)
     met = s.tally(contacts)
     working = (met > 0) & (effect > 0)
     if not working.any():
         return
-    contacts = contacts[working[s.firm_cluster[contacts]]]
+    if not working.all():
+        contacts = contacts[working[s.firm_cluster[contacts]]]
     act = s.activity
-    effect_each = s.per_firm(effect)[contacts]
+    effect_each = spread(s, effect, "firm", contacts)
     lift_motivation(s, contacts, effect_each)
     act.contacted[contacts] = True
     act.contact_effect[contacts] = np.maximum(act.contact_effect[contacts], effect_each)
-    met = np.where(working, met, 0)
+    if not working.all():
+        met = np.where(working, met, 0)
     act.counters["contacts"] += met
     act.counters["meetings"] += working & (met >= s.coef.meeting_min_firms)  # no meeting where nobody was met
     hold_meeting(s, contacts, effect, broker_site)
@@ -73,7 +77,8 @@ def lift_motivation(s: ClusterState, firms: np.ndarray, effect_each: np.ndarray)
     c, f = s.coef_for("firm", firms), s.firms
     dropped = f.state[firms] == DROPPED
     lift = np.where(dropped, c.dropout_contact_motivation_lift, c.contact_motivation_lift) * effect_each
-    f.motivation[firms] += lift * (1.0 - f.motivation[firms])
+    motivation = f.motivation[firms]
+    f.motivation[firms] = motivation + lift * (1.0 - motivation)
 
 
 def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:
@@ -85,13 +90,13 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, brok
     both = met[ties.u] & met[ties.v]
     if not both.any():
         return
-    effect_each = s.per_tie(effect)
-    chance = s.coef_for("tie").brokerage_chance * effect_each
+    chance = s.coef_for("tie").brokerage_chance * spread(s, effect, "tie")
     broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < chance)
     net.activate(broker)  # a brokered tie starts at the partners' propensity
     s.counters["ties_brokered"] += s.tally(broker, "tie")
     grow = both & ties.active
-    net.trust[grow] += s.per_tie(s.coef.meeting_trust_gain, grow) * effect_each[grow] * (1.0 - net.trust[grow])
+    gain = s.per_tie(s.coef.meeting_trust_gain, grow) * spread(s, effect, "tie", grow)
+    net.trust[grow] += gain * (1.0 - net.trust[grow])
     net.contact |= grow
 
 
@@ -131,12 +136,13 @@ def bso_turnover(s: ClusterState) -> None:
 def bso_month(s: ClusterState) -> None:
     """Turnover, then the BSO's meetings and matchmaking while the programme runs."""
     bso, c = s.bso, s.coef
-    if not (bso.staff > 0).any():
+    staffed = bso.staff > 0
+    if not staffed.any():
         return
     bso_turnover(s)
     bso.contacts_this_month[:] = 0
     bso.contacted = np.zeros(0, dtype=np.int64)
-    working = s.programme_on & (bso.staff > 0)
+    working = s.programme_on & staffed
     if not working.any():
         return
     mode = np.where(s.face_to_face, 1.0, c.online_effectiveness)
@@ -146,8 +152,9 @@ def bso_month(s: ClusterState) -> None:
     skill = c.bso_facilitation_skill * capacity
     facilitate(s, contacts, effect=np.where(skill > 0, skill * mode, 0.0), broker_site=Site.BROKER_BSO)
     bso.contacted = contacts
-    bso.contacts_this_month[:] = s.tally(contacts)
-    s.counters["services"] += s.tally(contacts)
+    met = s.tally(contacts)
+    bso.contacts_this_month[:] = met
+    s.counters["services"] += met
 
 
 def programme_salary_share(s: ClusterState) -> np.ndarray:
@@ -156,12 +163,18 @@ def programme_salary_share(s: ClusterState) -> np.ndarray:
     strategy: with T months the programme pays (T-1)/T, ..., 1/T, 0); nothing before the first
     tranche if the manager waits for it."""
     c, cal = s.coef, s.calendar
+    employing = s.programme_on & s.manager.present
+    if not employing.any():  # no programme runs with a manager: nothing to pay anywhere
+        return np.zeros(s.K)
     waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
+    paying = employing & ~waiting
+    tapering = in_exit_taper(s)
+    if not tapering.any():  # the whole salary wherever the programme pays
+        return np.where(paying, 1.0, 0.0)
     months_left = cal.programme_end - s.month
     # without a taper (0 months) no cluster is in one, whatever the quotient; the maximum only avoids 0/0
     taper = (months_left - 1) / np.maximum(c.exit_taper_months, 1)
-    share = np.where(in_exit_taper(s), taper, 1.0)
-    return np.where(s.programme_on & ~waiting & s.manager.present, share, 0.0)
+    return np.where(paying, np.where(tapering, taper, 1.0), 0.0)
 
 
 def fund_manager(s: ClusterState) -> np.ndarray:
@@ -176,8 +189,8 @@ def fund_manager(s: ClusterState) -> np.ndarray:
     salary = s.coef.manager_cost_per_month
     share = programme_salary_share(s)
     salaried = np.asarray(salary) > 0  # an unpaid post (salary 0) draws nothing from the manager line
-    if salaried.any():
-        paying = (share > 0) & salaried
+    paying = (share > 0) & salaried
+    if paying.any():  # a payment of nothing anywhere would change no account
         paid = s.ledger.pay("manager", share * salary, where=paying)
         share = np.where(paying, paid / np.where(salaried, salary, 1.0), share)
     present = s.manager.present  # a cluster without a manager pays no salary
@@ -191,10 +204,13 @@ def handover_cover(s: ClusterState, share_paid, present: np.ndarray | None = Non
     """Share of the salary the programme adds from its manager line while it tapers out: the part
     ``exit_handover_cover`` of what neither the taper nor the association paid (0 outside a taper)."""
     c, salary = s.coef, s.coef.manager_cost_per_month
+    tapering = in_exit_taper(s)
+    if not tapering.any():  # no programme hands over this month
+        return np.zeros(s.K)
     present = s.manager.present if present is None else present
     gap = c.exit_handover_cover * (1.0 - share_paid)
     salaried = np.asarray(salary) > 0
-    covering = present & in_exit_taper(s) & (gap > 0) & salaried
+    covering = present & tapering & (gap > 0) & salaried
     if not covering.any():
         return np.zeros(s.K)
     paid = s.ledger.pay("manager", gap * salary, where=covering)
@@ -217,5 +233,6 @@ def manager_month(s: ClusterState) -> None:
     effect = np.where(mgr.skill > 0, mgr.skill * manager_mode_factor(s), 0.0)
     facilitate(s, contacts, effect=effect, broker_site=Site.BROKER_MANAGER)
     mgr.contacted = contacts
-    mgr.contacts_this_month[:] = s.tally(contacts)
-    s.counters["services"] += s.tally(contacts)
+    met = s.tally(contacts)
+    mgr.contacts_this_month[:] = met
+    s.counters["services"] += met

@@ -28,7 +28,9 @@ from ..queries import (
     manager_proposal_rate,
     own_cost_share,
     own_monthly_cost,
+    per_cluster,
     reputation,
+    spread,
     success_signal,
 )
 from ..segments import first_per_key, rank_in_segment, seg_starts, topk_seg
@@ -187,9 +189,11 @@ def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_s
     c, f, types = s.coef_for("firm", cand_f), s.firms, s.types
     k_c = props.kind[cand_p]
     cluster = s.firm_cluster[cand_f]
-    own_share = np.broadcast_to(own_share, (s.K, types.count))
-    evidence, signal = np.broadcast_to(evidence, (s.K,)), np.broadcast_to(signal, (s.K,))
-    expect = expected_cooperation(c, cand_tr, evidence[cluster], signal[cluster])
+    own_share = np.asarray(own_share)
+    if own_share.ndim == 1:  # one row of shares for every cluster
+        own_share = np.broadcast_to(own_share, (s.K, types.count))
+    evidence, signal = per_cluster(s, evidence), per_cluster(s, signal)
+    expect = expected_cooperation(c, cand_tr, spread(s, evidence, "firm", cand_f), spread(s, signal, "firm", cand_f))
     ret = expected_return(
         types, c, k_c, f.weights[cand_f, k_c], f.capability[cand_f], f.capital[cand_f], own_share[cluster, k_c], expect
     )
@@ -241,9 +245,7 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
     f.action[members] = action_of_prop[np.concatenate([go, cand_p[start[cand_p]]])]
     f.state[members] = ACTIVE
     # each started action has one initiator, so counting initiators counts the actions of each cluster
-    initiated = np.zeros(f.n, dtype=bool)
-    initiated[props.seeds[go]] = True
-    s.cumulative["started"] += s.reduce.count(initiated, "firm")
+    s.cumulative["started"] += s.tally(props.seeds[go])
 
 
 def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, idle_idx, live) -> np.ndarray:
@@ -254,12 +256,12 @@ def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, id
         common, _ = common_strategy(c, gain_idle)
         # alignment is about goals, so it is measured at a neutral expectation of partners
         _, alignment = common_strategy(c, neutral)
-        common = np.array([common])
+        common, alignment = np.array([common]), np.array([alignment])
     else:
         cluster = s.firm_cluster[idle_idx]
         common, _ = common_strategies(c, gain_idle, cluster, s.K)
         _, alignment = common_strategies(c, neutral, cluster, s.K)
-    s.alignment[live] = np.broadcast_to(alignment, (s.K,))[live]
+    s.alignment[live] = alignment[live]
     return common
 
 
@@ -273,13 +275,14 @@ def form_joint_actions(s: ClusterState) -> None:
     s.alignment[~live] = np.nan  # too few idle members to propose anything: no goals to align
     if not live.any():
         return
-    idle &= live[s.firm_cluster]  # the other clusters propose nothing this month
+    if not live.all():
+        idle &= live[s.firm_cluster]  # the other clusters propose nothing this month
     own_share = own_cost_share(s)
     idle_idx = np.flatnonzero(idle)
     evidence, signal = s.outcomes_recent[:, 0] / s.outcomes_recent[:, 1], success_signal(s)
-    cluster = s.firm_cluster[idle_idx]
-    expect = expected_cooperation(s.coef_for("firm", idle_idx), rep[idle_idx], evidence[cluster], signal[cluster])
-    share = own_share[cluster]
+    evidence_each, signal_each = spread(s, evidence, "firm", idle_idx), spread(s, signal, "firm", idle_idx)
+    expect = expected_cooperation(s.coef_for("firm", idle_idx), rep[idle_idx], evidence_each, signal_each)
+    share = spread(s, own_share, "firm", idle_idx)  # each idle firm's row of its cluster's shares
     w, cap, capital = f.weights[idle_idx], f.capability[idle_idx], f.capital[idle_idx]
     # expected_gain works on (firms, types): each firm's coefficients as a column
     per_idle = s.coef_for("firm", idle_idx[:, None])

@@ -49,6 +49,8 @@ def release_tranches(s: ClusterState) -> None:
     deciding = s.programme_on.copy()
     while True:  # at most one round per tranche, never one per cluster
         pending = deciding & (funder.next_tranche < cal.n_disbursements)
+        if not pending.any():  # every tranche paid (or no programme running): nothing falls due
+            return
         col = np.minimum(funder.next_tranche, cal.disbursements.shape[1] - 1)
         due = pending & (cal.disbursements[np.arange(s.K), col] <= s.month)
         if not due.any():
@@ -74,6 +76,8 @@ def support_gap(s: ClusterState) -> tuple[np.ndarray, np.ndarray]:
     expected = due * per_tranche
     missing = expected - s.ledger.disbursed
     gap_open = s.programme_on & (cal.n_promised > 0) & (missing > 1e-9)  # rounding margin on k$ sums
+    if not gap_open.any():  # every cluster paid as promised (or without a programme): no gap anywhere
+        return np.zeros(s.K), np.zeros(s.K)
     col = np.minimum(s.funder.next_tranche, np.maximum(cal.n_promised - 1, 0))
     oldest_unpaid = cal.promised[np.arange(s.K), col]
     with np.errstate(divide="ignore", invalid="ignore"):

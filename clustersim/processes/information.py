@@ -27,8 +27,12 @@ def update_information(s: ClusterState) -> None:
         return
     cost = c.monitoring_cost_per_month * c.monitoring_intensity
     paid = monitoring & s.ledger.can_pay("monitoring", cost)
-    s.ledger.record_shortfall("monitoring", cost, monitoring & ~paid)  # no money, no data collection
-    s.ledger.pay("monitoring", cost, where=paid)
+    # (an account that records or pays nothing stays as it is: the calls are skipped where none would act)
+    unpaid = monitoring & ~paid
+    if unpaid.any():
+        s.ledger.record_shortfall("monitoring", cost, unpaid)  # no money, no data collection
+    if paid.any():
+        s.ledger.pay("monitoring", cost, where=paid)
     s.monitoring_on[:] = paid
     engaged = f.engaged
     quality = c.monitoring_intensity * s.reduce.mean(f.motivation, "firm", where=engaged, empty=0.0)
@@ -46,7 +50,8 @@ def responders(s: ClusterState) -> np.ndarray:
     chance = (c.monitoring_base_response + c.monitoring_response_slope * c.monitoring_intensity) * willing
     reachable = np.where(f.engaged, 1.0, c.monitoring_disengaged_response)
     # one draw per firm whatever the weights, so the monitoring stream does not shift between settings
-    return (s.draws.uniform(Site.MONITORING, f.n) < chance * reachable) & s.per_firm(s.monitoring_on)
+    answer = s.draws.uniform(Site.MONITORING, f.n) < chance * reachable
+    return answer if s.monitoring_on.all() else answer & s.per_firm(s.monitoring_on)
 
 
 def report_monitoring(s: ClusterState) -> None:

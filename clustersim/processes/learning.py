@@ -37,8 +37,10 @@ def leader_floor(s: ClusterState, learners: np.ndarray | None = None) -> None:
         return
     floored = f.leader & s.per_firm(np.asarray(c.leader_firms) != 0)
     if learners is not None:
-        floored &= (s.tally(learners) > 0)[s.firm_cluster]
-    f.disposition[floored] = np.maximum(f.disposition[floored], s.per_firm(leader_floor_level(s))[floored])
+        learning = s.tally(learners) > 0
+        if not learning.all():
+            floored &= learning[s.firm_cluster]
+    f.disposition[floored] = np.maximum(f.disposition[floored], s.per_firm(leader_floor_level(s), floored))
 
 
 def imitate(s: ClusterState) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import success_signal
+from ..queries import spread, success_signal
 from ..state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 from ..streams import Site
 
@@ -43,7 +43,7 @@ def active_neighbour_share(s: ClusterState) -> np.ndarray:
 def update_membership(s: ClusterState) -> None:
     """Join, drop out, return. One uniform draw per firm decides both joining and dropping out."""
     f, c = s.firms, s.coef_for("firm")
-    signal = s.per_firm(success_signal(s))
+    signal = spread(s, success_signal(s))
     active_share = active_neighbour_share(s)
     r = s.draws.uniform(Site.MEMBERSHIP, f.n)
     joins = (f.state == OUTSIDE) & (

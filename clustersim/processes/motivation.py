@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import can_afford_any, leader_floor_level, reputation, success_signal
+from ..queries import can_afford_any, leader_floor_level, reputation, spread, success_signal
 from ..state import DROPPED
 from .funder import support_gap
 
@@ -31,12 +31,15 @@ def update_motivation(s: ClusterState) -> None:
     m = f.motivation
     m += cf.motivation_decay * (f.motivation_base - m)
     engaged = f.engaged
-    m[engaged] -= s.per_firm(disillusion(c, *support_gap(s)))[engaged]
-    signal = s.per_firm(success_signal(s))
+    gap, lateness = support_gap(s)
+    if (gap > 0).any():  # where nothing is missing the loss is 0.0, and m - 0.0 is m bit for bit
+        m[engaged] -= s.per_firm(disillusion(c, gap, lateness), engaged)
+    signal = spread(s, success_signal(s))
     m += cf.demonstration_motivation_gain * cf.demonstration_effect * signal * (1.0 - m) * (f.state != DROPPED)
-    monitored = engaged & s.per_firm(s.monitoring_on)
-    cm = s.coef_for("firm", monitored)
-    m[monitored] -= cm.monitoring_burden * cm.monitoring_intensity
+    if s.monitoring_on.any():
+        monitored = engaged & s.per_firm(s.monitoring_on)
+        cm = s.coef_for("firm", monitored)
+        m[monitored] -= cm.monitoring_burden * cm.monitoring_intensity
     idle = engaged & (f.action < 0)
     priced_out = idle & ~can_afford_any(s)
     m[priced_out] -= s.coef_for("firm", priced_out).unaffordable_motivation_loss
@@ -47,7 +50,7 @@ def update_motivation(s: ClusterState) -> None:
         m[alone] -= s.coef_for("firm", alone).isolation_motivation_loss * (1.0 - reputation(s)[alone])
     leaders = f.leader & s.per_firm(np.asarray(c.leader_firms) != 0)  # only where the scenario has leaders
     if leaders.any():
-        m[leaders] = np.maximum(m[leaders], s.per_firm(leader_floor_level(s))[leaders])
+        m[leaders] = np.maximum(m[leaders], s.per_firm(leader_floor_level(s), leaders))
     np.clip(m, 0.0, 1.0, out=m)
     np.clip(f.capability, 0.0, 1.0, out=f.capability)
     np.clip(f.export_readiness, 0.0, 1.0, out=f.export_readiness)

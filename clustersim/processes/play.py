@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import cofinanced, liquidity, manager_active, own_cost_share
+from ..queries import cofinanced, liquidity, manager_active, own_cost_share, spread
 from ..streams import Site
 from .rules import contribution_probability
 from .trust import trust_from_play
@@ -92,9 +92,12 @@ def settle_payoffs(s: ClusterState, players, group, contrib, own_paid, unit_cost
         # a player of a cluster without coordination costs keeps its payoff (x - 0.0 is x, bit for bit)
         monthly_payoff[players] -= np.where(costly, c.transaction_cost * relief, 0.0)
     decayed = s.per_firm(s.coef.payoff_memory) * f.payoff
-    in_play = s.reduce.any(f.action >= 0, "firm")
+    in_play = s.tally(players) > 0  # the players are the firms in an action (f.action >= 0)
     # where nobody plays payoffs only decay, as in the early return (decayed + 0.0 would turn -0.0 into +0.0)
-    f.payoff = np.where(in_play[s.firm_cluster], decayed + monthly_payoff, decayed)
+    if in_play.all():
+        f.payoff = decayed + monthly_payoff
+    else:
+        f.payoff = np.where(in_play[s.firm_cluster], decayed + monthly_payoff, decayed)
 
 
 def record_contributions(s: ClusterState, players, group, contrib) -> np.ndarray:
@@ -128,8 +131,9 @@ def play_joint_actions(s: ClusterState) -> None:
     kind, cluster = book.kind[group], s.firm_cluster[players]
     w = f.weights[players, kind]
     wsum = np.bincount(group, weights=w, minlength=r.size)
-    funded = cofinanced(s)[cluster, kind]
-    own = own_cost_share(s)[cluster, kind]
+    funding = cofinanced(s)
+    funded = funding[cluster, kind]
+    own = own_cost_share(s, funding)[cluster, kind]
     gid, same = co_player_ties(s, players, group)
     net.activate(same & ~net.ties.active)  # working together creates a tie
     inside = same & net.ties.active
@@ -146,5 +150,5 @@ def play_joint_actions(s: ClusterState) -> None:
     contributed = record_contributions(s, players, group, contrib)
     # an active manager's facilitation damps the conflicts free riding causes
     facilitated = book.facilitated[np.maximum(gid[net.ties.u], 0)]
-    damping = 1.0 - s.per_tie(c.facilitation_conflict_damping) * facilitated * manager_active(s)[s.tie_cluster]
+    damping = 1.0 - s.per_tie(c.facilitation_conflict_damping) * facilitated * spread(s, manager_active(s), "tie")
     trust_from_play(s, inside, contributed, damping)

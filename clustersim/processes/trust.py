@@ -59,7 +59,9 @@ def update_trust(s: ClusterState) -> None:
         engaged = f.engaged
         # drawn whatever the chance, so that the switch does not shift other draws
         meets = s.draws.uniform(Site.INFORMAL_CONTACT, t.n_ties) < c.informal_contact_chance
-        informal = act & engaged[t.u] & engaged[t.v] & meets & s.per_tie(s.face_to_face)
+        informal = act & engaged[t.u] & engaged[t.v] & meets
+        if not s.face_to_face.all():
+            informal &= s.per_tie(s.face_to_face)
         net.contact |= informal
     idle = act & ~net.contact
     # strong ties decay slowly: once established, trust is robust (SF8)
@@ -67,7 +69,7 @@ def update_trust(s: ClusterState) -> None:
     spreading = np.asarray(s.coef.reputation_weight) > 0
     if spreading.any():
         rep = reputation(s)
-        heard = act & s.per_tie(spreading)
+        heard = act if spreading.all() else act & s.per_tie(spreading)
         weight = s.per_tie(s.coef.reputation_weight, heard)
         tr[heard] += weight * ((rep[t.u[heard]] + rep[t.v[heard]]) / 2 - tr[heard])
     np.clip(tr, 0.0, 1.0, out=tr)
