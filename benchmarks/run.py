@@ -38,7 +38,7 @@ SCENARIO = "funded_programme"
 MONTHS = 120
 SCALE_SIZES = (1_000, 10_000, 100_000)
 PEER_AGENTS = 10_000
-SECTIONS = ("single", "streams", "ensemble", "scale", "peer", "sweep", "sobol")
+SECTIONS = ("single", "streams", "replicates", "ensemble", "scale", "peer", "sweep", "sobol")
 GIB = 2**30
 
 
@@ -129,6 +129,29 @@ def bench_streams(reps: int) -> dict:
         out[f"median_{streams}_s"] = median(ts)
     out["counter_over_legacy"] = out["median_counter_s"] / out["median_legacy_s"]
     return out
+
+
+def bench_replicates(reps: int, replicates: int = 10) -> dict:
+    """``run_scenario(SCENARIO, replicates=10)`` with its two DataFrames, under the default draws (issue 12's bar:
+    at most 0.5 s); median over root seeds after a warm-up."""
+    from clustersim.runner import run_scenario
+    from clustersim.streams import DEFAULT_STREAMS
+
+    run_scenario(SCENARIO, seed=1000, replicates=replicates)  # warm-up
+    times = []
+    for seed in range(1, reps + 1):
+        gc.collect()
+        t0 = time.perf_counter()
+        series, summary = run_scenario(SCENARIO, seed=seed, replicates=replicates)
+        times.append(time.perf_counter() - t0)
+    assert len(summary) == replicates and series["replicate"].nunique() == replicates
+    return {
+        "scenario": SCENARIO,
+        "replicates": replicates,
+        "streams": DEFAULT_STREAMS,
+        "total_s": times,
+        "median_s": median(times),
+    }
 
 
 def bench_ensemble(batch_sizes: tuple[int, ...], runs_each: int, singles: int) -> dict:
@@ -357,6 +380,16 @@ def figures(res: dict) -> list[dict]:
             st["counter_over_legacy"],
             f"{st['median_counter_s']:.3f} s vs {st['median_legacy_s']:.3f} s ({st['counter_over_legacy']:.2f}x)",
         )
+    if "replicates" in res:
+        rp = res["replicates"]
+        add(
+            f"run_scenario({rp['scenario']!r}, replicates={rp['replicates']}), {rp['streams']} draws, with DataFrames",
+            rp["median_s"],
+            f"{rp['median_s']:.3f} s (median of {len(rp['total_s'])})",
+            0.5,
+            "<= 0.5 s",
+            higher=False,
+        )
     if "ensemble" in res:
         en = res["ensemble"]
         add(
@@ -579,6 +612,9 @@ def main(argv: list[str] | None = None) -> int:
     if "streams" in sections:
         print("  streams: one run under legacy and counter-based draws ...", flush=True)
         res["streams"] = with_load(bench_streams, reps=3 if q else 9)
+    if "replicates" in sections:
+        print("  replicates: run_scenario with 10 replicates, DataFrames included ...", flush=True)
+        res["replicates"] = with_load(bench_replicates, reps=3 if q else 9)
     if "ensemble" in sections:
         print("  ensemble: runs per second by batch size, beside one run at a time ...", flush=True)
         res["ensemble"] = with_load(
