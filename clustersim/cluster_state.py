@@ -356,14 +356,11 @@ class ClusterState:
 
     def per_cluster_coef(self, name: str, k: int):
         """Cluster ``k``'s value of one coefficient."""
-        value = getattr(self.coef, name)
-        return value[k].item() if isinstance(value, np.ndarray) else value
+        return _own_value(getattr(self.coef, name), k)
 
     def coef_of(self, k: int) -> SimpleNamespace:
         """Cluster ``k``'s own coefficients, every value a scalar (for readers of one cluster)."""
-        return SimpleNamespace(
-            **{name: v[k].item() if isinstance(v, np.ndarray) else v for name, v in vars(self.coef).items()}
-        )
+        return SimpleNamespace(**{name: _own_value(v, k) for name, v in vars(self.coef).items()})
 
     # the legacy backend's generators, by their old names (tests replace them to force a draw)
     rng = property(lambda self: self._legacy("rng"), lambda self, g: self._legacy("rng", g))
@@ -379,3 +376,13 @@ class ClusterState:
         if generator is not None:
             setattr(self.draws, name, generator)
         return getattr(self.draws, name)
+
+
+def _own_value(value, k: int):
+    """Cluster ``k``'s entry of a per-cluster coefficient as a Python value. A start-only text setting that
+    differs across a batch (``manager_mode``, ``network_kind``) is an object array of ``str``, which has no
+    ``item``."""
+    if not isinstance(value, np.ndarray):
+        return value
+    own = value[k]
+    return own.item() if isinstance(own, np.generic) else own

@@ -124,3 +124,16 @@ def test_runs_that_need_their_own_action_type_table_or_exporter_threshold_get_th
     for (summary, _), sc, seed in zip(run_each(scenarios, seeds), scenarios, seeds, strict=True):
         alone = ClusterModel(sc, seed=seed, streams="counter").run().summary()
         assert [k for k in alone if not same(alone[k], summary[k])] == []
+
+
+def test_runs_that_differ_in_a_start_only_text_setting_share_a_batch():
+    """manager_mode and network_kind only shape the start: such runs share a batch, and their summaries (which
+    read each cluster's own coefficients) equal the runs alone (helper-34 found an AttributeError here)."""
+    from clustersim.ensemble_run import ensemble_groups, run_each
+
+    scenarios = [_with(months=6), _with(months=6, manager_mode="online"), _with(months=6, network_kind="ring")]
+    assert ensemble_groups(scenarios) == [[0, 1, 2]]
+    seeds = [3, 4, 5]
+    for (summary, _), sc, seed in zip(run_each(scenarios, seeds), scenarios, seeds, strict=True):
+        alone = ClusterModel(sc, seed=seed, streams="counter").run().summary()
+        assert [k for k in alone if not same(alone[k], summary[k])] == []
