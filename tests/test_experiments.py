@@ -838,3 +838,29 @@ def test_missing_file_bad_shard_and_occupied_folder_exit_2(tmp_path, capsys):
     assert (occupied / "notes.txt").read_text() == "keep me"
     assert main(["analyze", str(tmp_path / "o")]) == 2
     assert main(["compare", "no_such_preset", "--replicates", "1"]) == 2
+
+
+def test_a_sweep_with_a_results_folder_keeps_no_rows_or_series_in_memory():
+    """Memory stays bounded for a design of any size: with a store, flushed rows and series live on disk only."""
+    from clustersim.experiments.runner import Progress, _Collector
+
+    class Disk:
+        written = 0
+
+        def write(self, table, series):
+            Disk.written += len(table)
+
+    exp = load_experiment(tiny_grid(series=True))
+    seeds = {(p, r): 1 for p in range(exp.n_points) for r in range(exp.replicates)}
+    collector = _Collector(exp, Disk(), seeds, Progress(len(seeds), 0, False, "test"))
+    for p, r in seeds:
+        collector.add(
+            {
+                "rows": [{"point_id": p, "replicate": r, "final_cooperation": 0.5}],
+                "series": [pd.DataFrame({"month": [0]})],
+                "seconds": 0.0,
+            }
+        )
+    collector.flush()
+    assert Disk.written == collector.runs_done == len(seeds)
+    assert collector.kept == [] and collector.kept_series == [] and collector.rows == [] and collector.series == []

@@ -125,7 +125,9 @@ def batch_size(run_seconds: float, n_runs: int, workers: int) -> int:
 
 
 class _Collector:
-    """Turns batch results into table rows, flushing them to the store now and then."""
+    """Turns batch results into table rows, flushing them to the store now and then. With a store the rows
+    and series live on disk only (the caller reads the table back), so memory stays bounded however many runs
+    a design has; without one they are kept to be returned."""
 
     def __init__(self, exp: Experiment, store: ResultStore | None, seeds: dict, progress: Progress):
         self.exp, self.store, self.seeds, self.progress = exp, store, seeds, progress
@@ -133,6 +135,7 @@ class _Collector:
         self.series: list = []
         self.kept: list[pd.DataFrame] = []
         self.kept_series: list = []
+        self.runs_done = 0
         self.run_seconds = 0.0
         self.last_flush = time.monotonic()
 
@@ -158,10 +161,12 @@ class _Collector:
         if not self.rows:
             return
         table = _typed(pd.DataFrame(self.rows), self.exp)
+        self.runs_done += len(table)
         if self.store is not None:
             self.store.write(table, self.series)
-        self.kept.append(table)
-        self.kept_series.extend(self.series)
+        else:
+            self.kept.append(table)
+            self.kept_series.extend(self.series)
         self.rows, self.series = [], []
 
 
@@ -263,11 +268,11 @@ def run_experiment(
                 {
                     "started": started,
                     "finished": now(),
-                    "runs": sum(len(t) for t in collector.kept),
+                    "runs": collector.runs_done,
                     "planned": len(specs),
                     "wall_seconds": round(wall, 3),
                     "run_seconds": round(collector.run_seconds, 3),
-                    "runs_per_second": round(sum(len(t) for t in collector.kept) / wall, 2) if wall > 0 else None,
+                    "runs_per_second": round(collector.runs_done / wall, 2) if wall > 0 else None,
                     "shard": shard_tag(shard),
                     **info,
                 }
