@@ -36,7 +36,7 @@ MIX_MULTIPLIER_2 = np.uint64(0x94D049BB133111EB)
 UINT64_MASK = (1 << 64) - 1
 STREAMS = ("legacy", "counter")  # the two backends, by the name ClusterModel(streams=...) takes
 #: the backend a run uses unless told otherwise (a custom sweep model draws its own numbers: "legacy" there)
-DEFAULT_STREAMS = "legacy"
+DEFAULT_STREAMS = "counter"
 DOUBLE_UNIT = 2.0**-53  # a 53-bit mantissa: the top 53 bits of the hash give a double in [0, 1)
 BELOW_ONE = 1.0 - DOUBLE_UNIT  # the largest double below 1: the top hash would round (2**53 - 0.5) / 2**53 up to 1
 

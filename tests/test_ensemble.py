@@ -448,7 +448,7 @@ def test_concat_handles_every_state_field():
 
 
 def test_concat_refuses_legacy_draws():
-    legacy = ClusterModel("funded_programme", seed=1).state
+    legacy = ClusterModel("funded_programme", seed=1, streams="legacy").state
     counter = run_single("funded_programme", 2, 0)
     with pytest.raises(ValueError, match="legacy draws, which serve one cluster only.*streams='counter'"):
         concat_states([counter, legacy])

@@ -170,9 +170,10 @@ def test_shard_splits_give_identical_rows(reference, tmp_path):
     same_rows(pd.read_parquet(out), reference)
 
 
-def test_counter_streams_are_reproducible_across_executors_and_shards(reference):
-    """Counter-based draws (clustersim.streams): the same rows serially, in a pool and in shards; not legacy's."""
-    spec = tiny_grid(streams="counter")
+def test_legacy_streams_are_reproducible_across_executors_and_shards(reference):
+    """The legacy draws (clustersim.streams), which old results folders resume on: the same rows serially, in a
+    pool and in shards; not the default counter draws' rows, and another fingerprint."""
+    spec = tiny_grid(streams="legacy")
     serial = run_experiment(spec, executor="serial", progress=False)
     same_rows(run_experiment(spec, executor="local", workers=2, progress=False), serial)
     same_rows(
@@ -180,8 +181,9 @@ def test_counter_streams_are_reproducible_across_executors_and_shards(reference)
     )
     assert serial["seed"].tolist() == reference["seed"].tolist()
     assert not np.allclose(serial["final_trust"], reference["final_trust"])
-    exp = load_experiment(spec)
-    assert exp.spec()["streams"] == "counter" and exp.fingerprint() != load_experiment(tiny_grid()).fingerprint()
+    default, legacy = load_experiment(tiny_grid()), load_experiment(spec)
+    assert default.spec()["streams"] == "counter" and legacy.spec()["streams"] == "legacy"
+    assert default.fingerprint() != legacy.fingerprint()
 
 
 def test_counter_sweeps_step_runs_together_and_give_the_rows_of_runs_alone():

@@ -1,6 +1,7 @@
 """The golden regression: with default coefficients, the monthly series are bit-identical to the
-recorded fixture (tests/golden/). A refactor must pass this unchanged; a deliberate change of
-behaviour regenerates the fixture in its own commit (tests/golden/make_golden.py).
+recorded fixtures (tests/golden/), one per draw backend: the default counter-based draws and the legacy
+stream. A refactor must pass this unchanged; a deliberate change of behaviour regenerates the fixtures
+in its own commit (tests/golden/make_golden.py).
 
 Bit-identity holds on the numpy release and the CPU SIMD targets that made the fixture
 (tests/golden/versions.json). Another release may sum a mean in another order (numpy 2.5 did, moving
@@ -29,9 +30,9 @@ def _load_maker():
     return mod
 
 
-def same_float_platform() -> bool:
+def same_float_platform(versions_file: str) -> bool:
     """Same numpy minor release and same SIMD targets as the fixture (an older fixture records none)."""
-    recorded = json.loads((GOLDEN / "versions.json").read_text())
+    recorded = json.loads((GOLDEN / versions_file).read_text())
     same_numpy = recorded["numpy"].split(".")[:2] == np.__version__.split(".")[:2]
     simd = _load_maker().simd_targets()
     return same_numpy and simd != "unknown" and recorded.get("simd") == simd
@@ -42,12 +43,15 @@ ROUNDING_TOLERANCE = 1e-12
 
 
 @pytest.mark.slow
-def test_series_bit_identical_to_golden_fixture():
-    expected = pd.read_parquet(GOLDEN / "series.parquet")
-    actual = _load_maker().golden_frame()
+@pytest.mark.parametrize("streams", ["counter", "legacy"])
+def test_series_bit_identical_to_golden_fixture(streams):
+    maker = _load_maker()
+    series, versions_file = maker.FIXTURES[streams]
+    expected = pd.read_parquet(GOLDEN / series)
+    actual = maker.golden_frame(streams)
     assert list(actual.columns) == list(expected.columns)
     assert len(actual) == len(expected)
-    tol = 0.0 if same_float_platform() else ROUNDING_TOLERANCE
+    tol = 0.0 if same_float_platform(versions_file) else ROUNDING_TOLERANCE
     for col in expected.columns:
         a, e = actual[col].to_numpy(), expected[col].to_numpy()
         if a.dtype.kind == "f":

@@ -1,10 +1,16 @@
-"""Regenerate the golden monthly series (tests/golden/series.parquet).
+"""Regenerate the golden monthly series: one fixture per draw backend (clustersim.streams).
+
+- ``series.parquet`` (with ``versions.json``): the default counter-based draws, what every run uses unless
+  told otherwise.
+- ``series_legacy.parquet`` (with ``versions_legacy.json``): the legacy generator stream, which reproduces
+  results recorded before the ensemble engine (old results folders resume on it, and the registered
+  confirmatory designs were run on it).
 
 Run only for a deliberate change of behaviour, in its own commit that says why:
 
-    .venv/bin/python tests/golden/make_golden.py
+    .venv/bin/python tests/golden/make_golden.py [counter|legacy]   # default: both
 
-A refactor must leave the file bit-identical (tests/test_golden.py).
+A refactor must leave both files bit-identical (tests/test_golden.py).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from clustersim import ClusterModel
+from clustersim.streams import STREAMS
 
 HERE = Path(__file__).resolve().parent
 # six presets that between them switch on every lever and shock, plus the two plain-game variants
@@ -28,13 +35,15 @@ CASES: tuple[tuple[str, str, dict], ...] = (
     ("neighbourhoods", "baseline", {"group_formation": "neighbourhoods", "months": 60}),
 )
 SEEDS = (0, 1, 2)
+#: each backend's fixture and the versions file recording what its last bits depend on
+FIXTURES = {"counter": ("series.parquet", "versions.json"), "legacy": ("series_legacy.parquet", "versions_legacy.json")}
 
 
-def golden_frame() -> pd.DataFrame:
+def golden_frame(streams: str) -> pd.DataFrame:
     frames = []
     for case, preset, overrides in CASES:
         for seed in SEEDS:
-            df = ClusterModel(preset, seed=seed, **overrides).run().series().reset_index()
+            df = ClusterModel(preset, seed=seed, streams=streams, **overrides).run().series().reset_index()
             df.insert(0, "seed", seed)
             df.insert(0, "case", case)
             frames.append(df)
@@ -67,8 +76,13 @@ def versions() -> dict[str, str]:
 
 if __name__ == "__main__":
     import json
+    import sys
 
-    out = HERE / "series.parquet"
-    golden_frame().to_parquet(out, index=False)
-    (HERE / "versions.json").write_text(json.dumps(versions(), indent=1) + "\n")
-    print(f"wrote {out} and versions.json")
+    chosen = sys.argv[1:] or list(FIXTURES)
+    if any(s not in STREAMS for s in chosen):
+        sys.exit(f"make_golden.py: {chosen!r} is not valid; allowed: any of {', '.join(STREAMS)}")
+    for streams in chosen:
+        series, versions_file = FIXTURES[streams]
+        golden_frame(streams).to_parquet(HERE / series, index=False)
+        (HERE / versions_file).write_text(json.dumps(versions(), indent=1) + "\n")
+        print(f"wrote {HERE / series} and {versions_file}")
