@@ -10,7 +10,9 @@ process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 
 import numpy as np
@@ -81,7 +83,41 @@ class ActionTypes:
 
     @property
     def count(self) -> int:
-        return int(self.multiplier.size)
+        return int(self.multiplier.shape[-1])
+
+    @property
+    def varies(self) -> bool:
+        """One table per cluster ((K, types) arrays, ``ensemble.concat_states``), not one for the batch."""
+        return self.multiplier.ndim > 1
+
+    def at(self, name: str, kind, cluster):
+        """Field ``name`` of action type ``kind`` for elements of cluster ``cluster`` (the two broadcast
+        together): the shared table's entry, or the element's own cluster's."""
+        table = getattr(self, name)
+        return table[kind] if table.ndim == 1 else table[cluster, kind]
+
+    def rows(self, name: str, cluster=None) -> np.ndarray:
+        """Field ``name`` as rows of types against elements of cluster ``cluster`` (per cluster if None):
+        one shared row (1, types), or each element's cluster's row."""
+        table = getattr(self, name)
+        if table.ndim == 1:
+            return table[None, :]
+        return table if cluster is None else table[cluster]
+
+    @classmethod
+    def stack(cls, tables: Sequence[ActionTypes]) -> ActionTypes:
+        """A batch's table: shared when every cluster's is the same (the arithmetic of a single run, bit for
+        bit), otherwise one row per cluster."""
+        first = tables[0]
+        if all(np.array_equal(getattr(first, f.name), getattr(t, f.name)) for t in tables[1:] for f in fields(cls)):
+            return copy.deepcopy(first)
+        return cls(**{f.name: np.stack([getattr(t, f.name) for t in tables]) for f in fields(cls)})
+
+    def of_cluster(self, k: int) -> ActionTypes:
+        """Cluster ``k``'s own table."""
+        if not self.varies:
+            return self
+        return ActionTypes(**{f.name: getattr(self, f.name)[k].copy() for f in fields(self)})
 
 
 @dataclass

@@ -25,12 +25,14 @@ import numpy as np
 
 from .cluster_state import (
     DECISION_FIELDS,
+    ActionTypes,
     Association,
     BSOStaff,
     ClusterState,
     FunderState,
     ManagerState,
     MonthActivity,
+    _own_value,
 )
 from .joint_actions import ActionBook
 from .layout import Layout
@@ -60,7 +62,7 @@ INIT_ONLY = frozenset(
         "export_orientation",
         "export_score_noise_sd",
         "export_score_size_slope",
-        "exporter_threshold",  # held by FirmArrays, which concat_states requires equal (see there)
+        "exporter_threshold",  # held by FirmArrays: one for the batch, or one per cluster
         "prior_cooperative_share",
         "prior_disposition_bonus",
         "prior_motivation_bonus",
@@ -177,8 +179,8 @@ def _check_inputs(states: Sequence[ClusterState]) -> None:
 
 
 def _check_coefficients(states: Sequence[ClusterState]) -> None:
-    """Refuse clusters that cannot share a batch: other coefficient names, a different choice (a string
-    coefficient) that the monthly step reads, or a different action-type table."""
+    """Refuse clusters that cannot share a batch: other coefficient names, or a different choice (a string
+    coefficient) that the monthly step reads. Numbers may differ (the action-type table's among them)."""
     first = vars(states[0].coef)
     for i, s in enumerate(states[1:], start=1):
         other = vars(s.coef)
@@ -192,9 +194,6 @@ def _check_coefficients(states: Sequence[ClusterState]) -> None:
                     f"coefficient {key!r} differs between state 0 ({value!r}) and state {i} ({other[key]!r}): "
                     "a choice the monthly step reads must be the same across a batch"
                 )
-        for f in fields(states[0].types):
-            if not np.array_equal(getattr(states[0].types, f.name), getattr(s.types, f.name)):
-                raise ValueError(f"action-type table field {f.name!r} differs between state 0 and state {i}")
 
 
 def batch_coefficients(states: Sequence[ClusterState]) -> SimpleNamespace:
@@ -226,24 +225,16 @@ def _cat(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.asarray(a) for a in arrays], axis=0)
 
 
-#: coefficients a batch must share because their state holds one value for all clusters (``FirmArrays``)
-ONE_PER_BATCH = ("exporter_threshold",)
-
-
 def _concat_firms(states: Sequence[ClusterState], action_offset: np.ndarray) -> FirmArrays:
     firms = [s.firms for s in states]
-    thresholds = {f.exporter_threshold for f in firms}
-    if len(thresholds) > 1:
-        raise ValueError(
-            f"exporter_threshold differs between the states ({sorted(thresholds)}): FirmArrays holds one "
-            "value for all firms (a per-cluster threshold is a later step)"
-        )
+    thresholds = [f.exporter_threshold for f in firms]
     values = {}
     for name in firms[0].names():
         if name == "n":
             values[name] = sum(f.n for f in firms)
-        elif name == "exporter_threshold":
-            values[name] = firms[0].exporter_threshold
+        elif name == "exporter_threshold":  # one for the batch when shared, else one per cluster
+            shared = all(_same_value(thresholds[0], t) for t in thresholds[1:])
+            values[name] = thresholds[0] if shared else np.array(thresholds, dtype=float)
         elif name == "action":  # ids into the concatenated action book
             values[name] = _cat(
                 [np.where(f.action >= 0, f.action + action_offset[k], f.action) for k, f in enumerate(firms)]
@@ -397,7 +388,7 @@ def concat_states(states: Sequence[ClusterState]) -> ClusterState:
     return ClusterState(
         coef=(coef := batch_coefficients(states)),
         coef_varies=any(isinstance(v, np.ndarray) for v in vars(coef).values()),
-        types=copy.deepcopy(first.types),
+        types=ActionTypes.stack([s.types for s in states]),
         layout=layout,
         reduce=reduce,
         calendar=CalendarArrays.stack([s.calendar.clusters[0] for s in states]),
@@ -461,7 +452,7 @@ def cluster_view(state: ClusterState, k: int) -> dict[str, np.ndarray]:
         if name == "n":
             out["firms.n"] = np.asarray(f1 - f0)
         elif name == "exporter_threshold":
-            out["firms.exporter_threshold"] = np.asarray(f.exporter_threshold)
+            out["firms.exporter_threshold"] = np.asarray(_own_value(f.exporter_threshold, k))
         elif name == "action":
             action = f.action[f0:f1]
             out["firms.action"] = np.where(action >= 0, book.local[np.maximum(action, 0)], action)

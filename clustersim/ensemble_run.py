@@ -18,8 +18,7 @@ import pandas as pd
 
 from .batch_metrics import economy_totals_batch, monthly_metrics_batch
 from .cluster_state import ClusterState
-from .coefficients import ACTION_TYPE_TABLE, ACTION_TYPES, action_type_key
-from .ensemble import INIT_ONLY, ONE_PER_BATCH, concat_states
+from .ensemble import INIT_ONLY, concat_states
 from .metrics import MONTHLY_METRICS, cluster_summary
 from .model import VARIANTS
 from .parameters import PARAMETERS
@@ -70,20 +69,10 @@ def _scenarios(scenario, n: int, overrides: dict) -> list[Scenario]:
 SINGLE_CLUSTER_VARIANTS = frozenset({"random_groups"})
 
 
-#: the coefficients behind the action-type table (``ActionTypes.from_coefficients``), one table per batch
-ACTION_TYPE_COEFFICIENTS = tuple(action_type_key(k, name) for name in ACTION_TYPE_TABLE for k in ACTION_TYPES)
-
-
 def batch_key(scenario: Scenario) -> tuple:
-    """Runs with the same key can share a batch: the same horizon, the same value of every choice the
-    monthly step reads (the model variant among them), the same action-type table (a posterior draw or a
-    factor can change it) and the values ``ensemble.ONE_PER_BATCH`` names; other numbers may differ."""
-    return (
-        scenario.months,
-        *(scenario[name] for name in MONTHLY_CHOICES),
-        *(scenario[name] for name in ACTION_TYPE_COEFFICIENTS),
-        *(scenario[name] for name in ONE_PER_BATCH),
-    )
+    """Runs with the same key can share a batch: the same horizon and the same value of every choice the
+    monthly step reads (the model variant among them); numbers may differ, the action-type table's too."""
+    return (scenario.months, *(scenario[name] for name in MONTHLY_CHOICES))
 
 
 def ensemble_groups(scenarios: Sequence) -> list[list[int]]:
@@ -102,9 +91,10 @@ def ensemble_groups(scenarios: Sequence) -> list[list[int]]:
 def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, **overrides) -> EnsembleRun:
     """Run one cluster per seed of ``scenario`` (a preset, a path, a ``Scenario``, or one per seed) together.
 
-    The clusters of one batch share the model variant and every coefficient the monthly step reads;
-    they may differ in what only shapes their start (``ensemble.INIT_ONLY``: size, network, programme
-    calendar and budget, ...). They run for ``months`` (default: the longest horizon among them).
+    The clusters of one batch share the model variant and every choice the monthly step reads; they may
+    differ in any number (each cluster reads its own), and in choices that only shape their start
+    (``ensemble.INIT_ONLY``: network kind, manager mode, ...). They run for ``months`` (default: the longest
+    horizon among them).
     """
     params = _scenarios(scenario, len(seeds), overrides)
     variants = {p.group_formation for p in params}
@@ -129,12 +119,18 @@ def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, *
     return EnsembleRun(state, series, tuple(int(s) for s in seeds))
 
 
-def run_each(scenarios: Sequence, seeds: Sequence[int], series: bool = True) -> list[tuple[dict, pd.DataFrame | None]]:
+def run_each(
+    scenarios: Sequence, seeds: Sequence[int], series: bool = True, outputs=None
+) -> list[tuple[dict, pd.DataFrame | None]]:
     """Each run's (summary, monthly series or None), in order; the runs that can share a batch
-    (``ensemble_groups``) are stepped together, each exactly as ``ClusterModel(..., streams="counter")``."""
+    (``ensemble_groups``) are stepped together, each exactly as ``ClusterModel(..., streams="counter")``.
+    ``outputs(state, k, scenario)``, if given, adds what it reads from each finished cluster to its summary."""
     out: list = [None] * len(seeds)
     for positions in ensemble_groups(scenarios):
-        run = run_ensemble([scenarios[i] for i in positions], [seeds[i] for i in positions])
+        params = [load_scenario(scenarios[i]) for i in positions]
+        run = run_ensemble(params, [seeds[i] for i in positions])
         for k, (i, summary) in enumerate(zip(positions, run.summaries(), strict=True)):
+            if outputs is not None:
+                summary = {**summary, **outputs(run.state, k, params[k])}
             out[i] = (summary, run.series_of(k) if series else None)
     return out

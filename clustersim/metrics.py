@@ -211,7 +211,7 @@ def joint_action_volume(state, k: int = 0) -> float:
     book, types, ids = state.actions, state.types, actions_of(state, k)
     months = book.end[ids] - book.start[ids]
     cost = state.per_cluster_coef("joint_action_cost", k)
-    return float((book.size[ids] * months * types.cost[book.kind[ids]]).sum() * cost)
+    return float((book.size[ids] * months * types.at("cost", book.kind[ids], k)).sum() * cost)
 
 
 TAKEOFF_LEVEL = 0.3  # share cooperating that marks take-off

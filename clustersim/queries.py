@@ -53,7 +53,7 @@ def recent_stories(s: ClusterState) -> np.ndarray:
 def cofinanced(s: ClusterState) -> np.ndarray:
     """Which action types the grant co-finances this month, (K, types): it must run and hold cash."""
     funding = s.programme_on & (s.ledger.bso_cash > 0)
-    return s.types.cofinanced[None, :] & funding[:, None]
+    return s.types.rows("cofinanced") & funding[:, None]
 
 
 def own_cost_share(s: ClusterState, funded: np.ndarray | None = None) -> np.ndarray:
@@ -187,13 +187,14 @@ def liquidity(s: ClusterState) -> np.ndarray:
 def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
     """A participant's own monthly cost of action type ``kinds`` in cluster ``clusters`` at this month's
     co-financing (the two broadcast together)."""
-    return own_cost_share(s)[clusters, kinds] * s.types.cost[kinds] * s.coef_for("cluster", clusters).joint_action_cost
+    cost = s.types.at("cost", kinds, clusters)
+    return own_cost_share(s)[clusters, kinds] * cost * s.coef_for("cluster", clusters).joint_action_cost
 
 
 def can_afford_any(s: ClusterState) -> np.ndarray:
     """Firms that can afford at least one action type this month (SF5: small firms first to be priced out)."""
     # own_monthly_cost of every (cluster, type): the whole table, in the same order of products
-    cost = own_cost_share(s) * s.types.cost[None, :] * as_column(s.coef.joint_action_cost)
+    cost = own_cost_share(s) * s.types.rows("cost") * as_column(s.coef.joint_action_cost)
     return liquidity(s) >= spread(s, cost.min(axis=1))
 
 

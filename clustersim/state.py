@@ -49,7 +49,7 @@ class FirmArrays:
     capital: np.ndarray  # [0, 1] share of productive capital intact
     female_job_share: np.ndarray  # share of women among the firm's staff and hires
     weights: np.ndarray  # (n, types) benefit weights per action type
-    exporter_threshold: float  # export readiness at which a firm counts as an exporter
+    exporter_threshold: float | np.ndarray  # export readiness at which a firm counts as an exporter (or one per cluster)
 
     @property
     def engaged(self) -> np.ndarray:
@@ -57,6 +57,10 @@ class FirmArrays:
 
     @property
     def exporter(self) -> np.ndarray:
+        """Exporters, where one threshold serves every firm (with one per cluster, compare against
+        ``ClusterState.per_firm(exporter_threshold)``, which knows each firm's cluster)."""
+        if np.ndim(self.exporter_threshold):
+            raise ValueError("one exporter threshold per cluster: compare against ClusterState.per_firm(...)")
         return self.export_readiness >= self.exporter_threshold
 
     def names(self) -> list[str]:

@@ -43,8 +43,9 @@ MONTH = 12
 #: months of the whole-schedule comparison
 WHOLE_MONTHS = 24
 
-#: batch name -> (preset, overrides shared by the batch, per-cluster overrides). Every per-cluster key is
-#: in INIT_ONLY; the shared ones may be read monthly.
+#: batch name -> (preset, overrides shared by the batch, per-cluster overrides). The per-cluster keys are
+#: INIT_ONLY, except in "tables", whose clusters also differ in numbers the monthly step reads: their own
+#: action-type tables, exporter thresholds and rule coefficients.
 BATCHES: dict[str, tuple[str, dict, list[dict]]] = {
     "mixed": (
         "funded_programme",
@@ -95,6 +96,34 @@ BATCHES: dict[str, tuple[str, dict, list[dict]]] = {
             {"n_firms": 60, "disbursement_delay_months": 5},
             {"n_firms": 25, "plan_funded": False},
             {"n_firms": 80, "tranche_interval_months": 4, "bso_staff": 0, "bso_training_staff": 0},
+        ],
+    ),
+    "tables": (
+        "funded_programme",
+        {},
+        [
+            {"n_firms": 60},
+            {
+                "n_firms": 40,
+                "knowledge_sharing_cost": 2.0,
+                "production_min_participants": 5,
+                "exporter_threshold": 0.7,
+                "trust_gain": 0.5,
+            },
+            {
+                "n_firms": 60,
+                "joint_export_cofinanced": False,
+                "joint_export_duration_months": 6,
+                "joint_marketing_multiplier": 5.0,
+                "production_success_threshold": 0.5,
+            },
+            {
+                "n_firms": 30,
+                "lobbying_benefit_base": 0.5,
+                "knowledge_sharing_capability_gain": 0.2,
+                "exporter_threshold": 0.3,
+                "cofunding_share": 0.5,
+            },
         ],
     ),
     "handover": (
@@ -454,13 +483,19 @@ def test_concat_refuses_legacy_draws():
         concat_states([counter, legacy])
 
 
-def test_concat_holds_differing_numbers_per_cluster_and_refuses_differing_choices_and_tables():
+def test_concat_holds_differing_numbers_per_cluster_and_refuses_differing_choices():
     a = run_single("funded_programme", 1, 2)
     batch = concat_states([a, run_single("funded_programme", 2, 2, trust_gain=0.5, leader_firms=3)])
     assert batch.coef.trust_gain.tolist() == [a.coef.trust_gain, 0.5] and batch.coef.leader_firms.tolist() == [0, 3]
     assert batch.coef.cofunding_share == a.coef.cofunding_share  # a shared value stays a scalar
-    with pytest.raises(ValueError, match="action-type table field 'cost' differs"):
-        concat_states([a, run_single("funded_programme", 2, 2, knowledge_sharing_cost=2.0)])
+    assert not batch.types.varies and batch.firms.exporter_threshold == a.firms.exporter_threshold
+    # an action-type table or an exporter threshold of its own: one row, one value per cluster
+    other = run_single("funded_programme", 2, 2, knowledge_sharing_cost=2.0, exporter_threshold=0.7)
+    batch = concat_states([a, other, copy.deepcopy(a)])
+    assert batch.types.varies and batch.types.cost.shape == (3, a.types.count)
+    assert np.array_equal(batch.types.cost[1], other.types.cost) and np.array_equal(batch.types.cost[2], a.types.cost)
+    assert batch.firms.exporter_threshold.tolist() == [a.firms.exporter_threshold, 0.7, a.firms.exporter_threshold]
+    assert np.array_equal(batch.types.of_cluster(1).cost, other.types.cost)
     with pytest.raises(ValueError, match="coefficient 'tranche_condition' differs"):
         concat_states([a, run_single("conditional_tranches", 2, 2)])
     # init-only keys may differ (the per-cluster arrays hold them)
@@ -475,8 +510,6 @@ def test_concat_refuses_other_inputs():
         concat_states([concat_states([a, copy.deepcopy(a)]), a])
     with pytest.raises(ValueError, match="at least one"):
         concat_states([])
-    with pytest.raises(ValueError, match="exporter_threshold differs"):
-        concat_states([a, run_single("funded_programme", 2, 2, exporter_threshold=0.7)])
 
 
 def test_cluster_view_rejects_a_missing_cluster():

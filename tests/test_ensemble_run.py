@@ -108,18 +108,18 @@ def test_runs_share_a_batch_only_with_the_same_horizon_and_monthly_choices():
     assert ensemble_groups(scenarios) == [[0, 2], [1, 6], [3], [4], [5]]
 
 
-def test_runs_that_need_their_own_action_type_table_or_exporter_threshold_get_their_own_batch():
-    """A posterior draw or a factor can change the action-type table or the exporter threshold, which a batch
-    holds once: such runs go to another batch (they used to stop the sweep), and each still equals itself alone."""
+def test_runs_with_their_own_action_type_table_or_exporter_threshold_share_a_batch():
+    """A posterior draw or a factor can change the action-type table or the exporter threshold: such runs share
+    a batch (each cluster reads its own row), and each still equals itself alone."""
     from clustersim.ensemble_run import ensemble_groups, run_each
 
     scenarios = [
         _with(months=12),
         _with(months=12, joint_export_cost=1.5 * load_scenario("funded_programme")["joint_export_cost"]),
-        _with(months=12, exporter_threshold=0.8),
-        _with(months=12, grant_amount=50.0),
+        _with(months=12, exporter_threshold=0.8, production_min_participants=4),
+        _with(months=12, grant_amount=50.0, joint_marketing_cofinanced=False),
     ]
-    assert ensemble_groups(scenarios) == [[0, 3], [1], [2]]
+    assert ensemble_groups(scenarios) == [[0, 1, 2, 3]]
     seeds = [5, 6, 7, 8]
     for (summary, _), sc, seed in zip(run_each(scenarios, seeds), scenarios, seeds, strict=True):
         alone = ClusterModel(sc, seed=seed, streams="counter").run().summary()

@@ -24,13 +24,13 @@ def success_chance(s: ClusterState, ids: np.ndarray, part_idx: np.ndarray, aid: 
     c, f, book = s.coef, s.firms, s.actions
     n_a = book.count
     cap_mean = np.bincount(aid, weights=f.capability[part_idx], minlength=n_a) / np.maximum(book.size[:n_a], 1)
-    completion = book.contributions[ids] / (book.size[ids] * s.types.duration_months[book.kind[ids]])
+    kind, cluster = book.kind[ids], book.cluster[ids]
+    completion = book.contributions[ids] / (book.size[ids] * s.types.at("duration_months", kind, cluster))
     # while the programme runs, the BSO's technical support helps every joint action (000 Table 6)
     bso_support = np.where(s.programme_on, c.bso_success_support * s.bso.capacity, 0.0)
-    support = book.facilitated[ids] + bso_support[book.cluster[ids]]
-    return success_probability(
-        s.coef_for("action", ids), completion, cap_mean[ids], support, s.types.success_threshold[book.kind[ids]]
-    )
+    support = book.facilitated[ids] + bso_support[cluster]
+    threshold = s.types.at("success_threshold", kind, cluster)
+    return success_probability(s.coef_for("action", ids), completion, cap_mean[ids], support, threshold)
 
 
 def success_draws(s: ClusterState, ids: np.ndarray) -> np.ndarray:
@@ -66,16 +66,19 @@ def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: 
 
 def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind_won: np.ndarray) -> None:
     """Winners gain productivity, capability, export readiness, a bonus and motivation; losers lose motivation."""
-    c, f, types = s.coef_for("firm", won), s.firms, s.types
+    c, f = s.coef_for("firm", won), s.firms
+    cluster = s.firm_cluster[won]
+
+    def gain(name: str) -> np.ndarray:  # the won type's entry of the winner's cluster's table
+        return s.types.at(name, kind_won, cluster)
+
     w = f.weights[won, kind_won]
-    f.productivity[won] += types.revenue_gain[kind_won] * c.revenue_gain_scale * w
-    f.export_productivity[won] += types.export_revenue_gain[kind_won] * c.export_gain_scale * w
+    f.productivity[won] += gain("revenue_gain") * c.revenue_gain_scale * w
+    f.export_productivity[won] += gain("export_revenue_gain") * c.export_gain_scale * w
     np.add.at(f.experience, (won, kind_won), 1.0)
-    f.capability[won] += types.capability_gain[kind_won] * (1.0 - f.capability[won])
-    f.export_readiness[won] += (
-        types.export_readiness_gain[kind_won] * c.export_gain_scale * (1.0 - f.export_readiness[won])
-    )
-    f.payoff[won] += types.multiplier[kind_won] * c.benefit_multiplier * types.cost[kind_won] * c.joint_action_cost * w
+    f.capability[won] += gain("capability_gain") * (1.0 - f.capability[won])
+    f.export_readiness[won] += gain("export_readiness_gain") * c.export_gain_scale * (1.0 - f.export_readiness[won])
+    f.payoff[won] += gain("multiplier") * c.benefit_multiplier * gain("cost") * c.joint_action_cost * w
     f.motivation[won] += c.success_motivation_gain * (1.0 - f.motivation[won])
     f.motivation[lost] -= s.per_firm(s.coef.failure_motivation_loss, lost) * f.motivation[lost]
 
@@ -83,7 +86,7 @@ def reward_participants(s: ClusterState, won: np.ndarray, lost: np.ndarray, kind
 def reinforce_dispositions(s, part_idx, out, won, lost) -> None:
     """Shared success strengthens the contributors' cooperative values; failure weakens them."""
     f = s.firms
-    duration = s.types.duration_months[s.actions.kind[f.action[part_idx]]]
+    duration = s.types.at("duration_months", s.actions.kind[f.action[part_idx]], s.firm_cluster[part_idx])
     contributed = f.action_contributions[part_idx] >= s.per_firm(s.coef.contributor_share, part_idx) * duration
     c = s.coef_for("firm", won)
     f.disposition[won] += (

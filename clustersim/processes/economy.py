@@ -17,7 +17,9 @@ def refresh_benefit_weights(s: ClusterState) -> None:
     """Recompute benefit weights after capability, export readiness or experience changed (each firm with
     its cluster's coefficients)."""
     f = s.firms
-    f.weights = benefit_weights(s.types, s.coef_for("firm"), f.size_rank, f.export_readiness, f.experience)
+    f.weights = benefit_weights(
+        s.types, s.coef_for("firm"), f.size_rank, f.export_readiness, f.experience, s.firm_cluster
+    )
 
 
 def recover_capital(s: ClusterState) -> None:

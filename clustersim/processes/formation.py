@@ -195,10 +195,18 @@ def join_score(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_s
     evidence, signal = per_cluster(s, evidence), per_cluster(s, signal)
     expect = expected_cooperation(c, cand_tr, spread(s, evidence, "firm", cand_f), spread(s, signal, "firm", cand_f))
     ret = expected_return(
-        types, c, k_c, f.weights[cand_f, k_c], f.capability[cand_f], f.capital[cand_f], own_share[cluster, k_c], expect
+        types,
+        c,
+        k_c,
+        f.weights[cand_f, k_c],
+        f.capability[cand_f],
+        f.capital[cand_f],
+        own_share[cluster, k_c],
+        expect,
+        cluster,
     )
     relief = 1.0 - c.facilitated_coordination_relief * (props.facilitation[cand_p] > 0)
-    coordination = c.transaction_cost * relief / (types.cost[k_c] * c.joint_action_cost + 1e-9)  # no 0/0
+    coordination = c.transaction_cost * relief / (types.at("cost", k_c, cluster) * c.joint_action_cost + 1e-9)  # no 0/0
     return (
         ret
         - coordination
@@ -227,8 +235,9 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
     """
     f, types = s.firms, s.types
     size = np.bincount(cand_p, minlength=props.count) + 1
-    called = np.ones(props.count, dtype=bool) if asked is None else asked[s.firm_cluster[props.seeds]]
-    start = called & (size >= types.min_participants[props.kind])
+    seed_cluster = s.firm_cluster[props.seeds]
+    called = np.ones(props.count, dtype=bool) if asked is None else asked[seed_cluster]
+    start = called & (size >= types.at("min_participants", props.kind, seed_cluster))
     # a failed call for partners costs the initiator some motivation (coordination cost, SF11)
     failed = props.seeds[called & ~start]
     f.motivation[failed] *= s.per_firm(s.coef.failed_call_motivation_factor, failed)
@@ -237,8 +246,8 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
     go = np.flatnonzero(start)
     kind = props.kind[go]
     start_month = np.full(go.size, s.month)
-    end = s.month + types.duration_months[kind]
-    ids = s.actions.add(kind, start_month, end, size[go], props.facilitation[go], s.firm_cluster[props.seeds[go]])
+    end = s.month + types.at("duration_months", kind, seed_cluster[go])
+    ids = s.actions.add(kind, start_month, end, size[go], props.facilitation[go], seed_cluster[go])
     action_of_prop = np.full(props.count, -1, dtype=np.int64)
     action_of_prop[go] = ids
     members = np.concatenate([props.seeds[go], cand_f[start[cand_p]]])
@@ -287,8 +296,10 @@ def form_joint_actions(s: ClusterState) -> None:
     # expected_gain works on (firms, types): each firm's coefficients as a column
     per_idle = s.coef_for("firm", idle_idx[:, None])
     gain = np.zeros((f.n, types.count))
-    gain[idle_idx] = expected_gain(types, per_idle, w, cap, capital, share, expect)
-    neutral = expected_gain(types, per_idle, w, cap, capital, share, per_idle.alignment_reference_expectation)
+    idle_cluster = s.firm_cluster[idle_idx]
+    gain[idle_idx] = expected_gain(types, per_idle, w, cap, capital, share, expect, idle_cluster)
+    reference = per_idle.alignment_reference_expectation
+    neutral = expected_gain(types, per_idle, w, cap, capital, share, reference, idle_cluster)
     common = common_goals(s, gain[idle_idx], neutral, idle_idx, live)
     n_fac, n_prop = proposal_counts(s, idle, n_idle)
     if not (n_prop > 0).any():

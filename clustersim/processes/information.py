@@ -83,7 +83,8 @@ def classify(c, cooperation, innovation, openness) -> np.ndarray:
 def openness_index(s: ClusterState) -> np.ndarray:
     """Openness: the mean of the exporter share and the share of firms that joined after the start."""
     f = s.firms
-    return (s.reduce.mean(f.exporter, "firm") + s.reduce.mean(f.joined_later, "firm")) / 2
+    exporter = f.export_readiness >= s.per_firm(f.exporter_threshold)
+    return (s.reduce.mean(exporter, "firm") + s.reduce.mean(f.joined_later, "firm")) / 2
 
 
 def classify_yearly(s: ClusterState) -> None:

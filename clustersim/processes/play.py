@@ -126,8 +126,9 @@ def play_joint_actions(s: ClusterState) -> None:
     group = f.action[players]
     kinds = book.kind[: book.count]
     per_action = s.coef_for("action")
-    r = s.types.multiplier[kinds] * per_action.benefit_multiplier
-    unit_cost = s.types.cost[kinds] * per_action.joint_action_cost
+    action_cluster = book.cluster[: book.count]
+    r = s.types.at("multiplier", kinds, action_cluster) * per_action.benefit_multiplier
+    unit_cost = s.types.at("cost", kinds, action_cluster) * per_action.joint_action_cost
     kind, cluster = book.kind[group], s.firm_cluster[players]
     w = f.weights[players, kind]
     wsum = np.bincount(group, weights=w, minlength=r.size)

@@ -9,20 +9,21 @@ import numpy as np
 from ..segments import segmean
 
 
-def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray):
+def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray, cluster=None):
     """Benefit profile: who gains from each action type, shape (n_firms, types).
 
     ``w_k = base_k + export_slope_k * readiness + size_slope_k * size_score``, divided by
     ``1 + benefit_saturation * experience_k``: small firms gain most from shared production,
     export-ready firms from joint export, and returns to repeating one type saturate (000
     §Heterogeneity among cluster members; §Benefits of the Cluster Approach). ``c`` holds one value for
-    all firms or one per firm (a view of the firms), which applies to the firm's row.
+    all firms or one per firm (a view of the firms), which applies to the firm's row; ``cluster`` gives
+    each firm's cluster where the clusters of a batch have their own action-type tables.
     """
     saturation = np.reshape(c.benefit_saturation, (-1, 1))  # a column: one row of types per firm
     w = (
-        types.benefit_base[None, :]
-        + export_readiness[:, None] * types.benefit_export_slope[None, :]
-        + size_rank[:, None] * types.benefit_size_slope[None, :]
+        types.rows("benefit_base", cluster)
+        + export_readiness[:, None] * types.rows("benefit_export_slope", cluster)
+        + size_rank[:, None] * types.rows("benefit_size_slope", cluster)
     )
     w /= 1.0 + saturation * experience
     return w
@@ -43,28 +44,30 @@ def expected_cooperation(c, trust, evidence: float, signal: float):
     )
 
 
-def expected_return(types, c, kind, weight, capability, capital, own_share, expect):
+def expected_return(types, c, kind, weight, capability, capital, own_share, expect, cluster=None):
     """Expected net return per unit of cost of joining an action of type ``kind`` (element-wise).
 
     Value ``r_k * benefit_multiplier * w * (offset + capability)``, discounted by the expected
     cooperation compounded over the action's duration in units of the risk horizon: long, costly
     actions expose a firm to free riding for longer (004 §The intervention logic). Cost is the
-    firm's own share, heavier after capital losses (floored at ``capital_floor``).
+    firm's own share, heavier after capital losses (floored at ``capital_floor``). ``cluster`` (broadcast
+    with ``kind``) picks each element's own action-type table where a batch's clusters have their own.
     """
     value = (
-        types.multiplier[kind]
+        types.at("multiplier", kind, cluster)
         * c.benefit_multiplier
         * weight
         * (c.return_capability_offset + capability)
-        * expect ** (types.duration_months[kind] / c.risk_horizon_months)
+        * expect ** (types.at("duration_months", kind, cluster) / c.risk_horizon_months)
     )
     return value - own_share / np.maximum(capital, c.capital_floor)
 
 
-def expected_gain(types, c, weights, capability, capital, own_cost_share, expect) -> np.ndarray:
+def expected_gain(types, c, weights, capability, capital, own_cost_share, expect, cluster=None) -> np.ndarray:
     """Expected net monthly gain of each action type for each firm, shape (n, types).
 
-    ``own_cost_share`` is one row of shares per type for every firm, or one row per firm (its cluster's).
+    ``own_cost_share`` is one row of shares per type for every firm, or one row per firm (its cluster's);
+    ``cluster``, each firm's cluster, picks its own action-type table where a batch's clusters have their own.
     """
     kinds = np.arange(types.count)[None, :]
     ret = expected_return(
@@ -76,8 +79,9 @@ def expected_gain(types, c, weights, capability, capital, own_cost_share, expect
         capital[:, None],
         np.atleast_2d(own_cost_share),
         np.asarray(expect, dtype=float).reshape(-1, 1),
+        None if cluster is None else np.asarray(cluster)[:, None],
     )
-    return types.cost[None, :] * ret
+    return types.rows("cost", cluster) * ret
 
 
 def contribution_probability(c, disposition, trust_in_partners, motivation, private_return) -> np.ndarray:
