@@ -179,6 +179,39 @@ def test_compare_budget_mixes_reports_money_by_line_on_common_seeds():
     assert set(runs["association_formed"]) <= {0.0, 1.0}
 
 
+def test_budget_mixes_batch_through_the_ensemble_and_equal_their_runs_alone():
+    """compare_budget_mixes' model adds the ledger to the summary but still batches (posterior draws included):
+    every row equals the run alone, under the same counter draws, and the money adds up per run."""
+    from clustersim import load_scenario
+    from clustersim.experiments.mixes import budget_model, run_on_common_seeds
+    from clustersim.experiments.work import run_batch
+    from clustersim.posterior import SHIPPED_POSTERIOR, resolve_posterior
+
+    scenarios = [load_scenario("funded_programme"), load_scenario("tapered_exit"), load_scenario("baseline")]
+    runs = run_on_common_seeds(scenarios, 3, 11, model=budget_model, posterior=SHIPPED_POSTERIOR)
+    drawn = [c for c in runs.columns if c.startswith("posterior_")]
+    assert len(runs) == 9 and (resolve_posterior(SHIPPED_POSTERIOR) is None or drawn)
+    for row in runs.itertuples(index=False):
+        row = row._asdict()
+        sc = scenarios[row["point_id"]]
+        draw = {c.removeprefix("posterior_"): row[c] for c in drawn}
+        alone = budget_model(sc.replace(**draw) if draw else sc, row["seed"], streams="counter")
+        assert all(same(alone[k], row[k]) for k in alone), [k for k in alone if not same(alone[k], row[k])]
+        assert row["unspent"] == pytest.approx(row["budget"] - row["programme_cost"])
+    # the same rows whether the runs of a batch go one at a time or together
+    from clustersim.experiments.work import RunSpec
+
+    specs = [RunSpec(i, 0, 7, sc, "counter") for i, sc in enumerate(scenarios)]
+    together = run_batch(budget_model, specs)["rows"]
+    apart = [run_batch(budget_model, [spec])["rows"][0] for spec in specs]
+    for x, y in zip(together, apart, strict=True):
+        assert x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+
+
+def same(a, b) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
+
+
 def _toy_model(params, seed):
     return {"y": params["x"] + (seed % 7) / 100}
 

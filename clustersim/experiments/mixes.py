@@ -20,8 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..model import ClusterModel
-from ..policy import LINE_KEYS, LINES, line_allocations
+from ..policy import LINE_KEYS, LINES, LedgerView, line_allocations
 from ..posterior import SHIPPED_POSTERIOR, check_not_drawn, draw_parameter_sets, resolve_posterior
 from ..report import mean_ci
 from ..scenario import Scenario, ScenarioError, load_scenario
@@ -29,7 +28,7 @@ from ..seeds import run_seed
 from ..streams import DEFAULT_STREAMS
 from .design import default_streams, load_experiment
 from .executors import execute
-from .work import RunSpec
+from .work import RunSpec, WithClusterOutputs, draws_reach
 
 #: the KPIs of a comparison table (per-run summary metrics)
 KPIS = ("final_cooperation", "coop_at_programme_end", "final_trust", "dropouts", "revenue_index", "jobs_index")
@@ -141,8 +140,8 @@ def run_on_common_seeds(
     keep the pairing closer, as a scenario's extra or missing draws do not shift the others.
     """
     if streams is None:
-        streams = default_streams(model is not None)
-    if model is not None and streams != "legacy":
+        streams = default_streams(not draws_reach(model))
+    if not draws_reach(model) and streams != "legacy":
         raise ScenarioError(f"streams = {streams!r} needs the default model; allowed: 'legacy' with a custom model")
     seeds = [run_seed(seed, r) for r in range(replicates)]
     draws = [{}] * replicates
@@ -282,27 +281,29 @@ def split_budget(
 
 
 def ledger_outputs(model) -> dict[str, float]:
-    """A finished run's money by line: ``allocated_<line>``, ``spent_<line>``, ``shortfall_<line>`` (k$ wanted
-    but not paid), ``unspent`` (budget the programme did not spend), ``funder_paid``, and whether the
-    cluster association formed (``association_formed``, 1 or 0)."""
-    ledger = model.ledger
+    """A finished run's money by line (``cluster_ledger_outputs`` of its one cluster)."""
+    return cluster_ledger_outputs(model.state, 0, model.params)
+
+
+def cluster_ledger_outputs(state, k: int, scenario) -> dict[str, float]:
+    """Cluster ``k``'s money by line at the end of its run: ``allocated_<line>``, ``spent_<line>``,
+    ``shortfall_<line>`` (k$ wanted but not paid), ``unspent`` (budget the programme did not spend),
+    ``funder_paid``, and whether the cluster association formed (``association_formed``, 1 or 0)."""
+    ledger = LedgerView(state.ledger, k)
     out: dict[str, float] = {}
     for line in LINES:
         out[f"allocated_{line}"] = ledger.allocation[line]
         out[f"spent_{line}"] = ledger.spent[line]
         out[f"shortfall_{line}"] = ledger.shortfall[line]
-    out["budget"] = budget_lines(model.params)["budget"]
+    out["budget"] = budget_lines(scenario)["budget"]
     out["unspent"] = out["budget"] - ledger.programme_cost
     out["funder_paid"] = ledger.funder_paid
-    out["association_formed"] = float(model.association.formed)
+    out["association_formed"] = float(state.association.formed[k])
     return out
 
 
-def budget_model(scenario, seed: int) -> dict:
-    """Sweep model of :func:`compare_budget_mixes`: the run's summary plus :func:`ledger_outputs`."""
-    model = ClusterModel(scenario, seed=seed)
-    model.run()
-    return {**model.summary(), **ledger_outputs(model)}
+#: Sweep model of :func:`compare_budget_mixes`: each run's summary plus :func:`cluster_ledger_outputs`
+budget_model = WithClusterOutputs(cluster_ledger_outputs)
 
 
 def compare_budget_mixes(

@@ -26,6 +26,28 @@ class RunSpec:
     streams: str = DEFAULT_STREAMS  # the model's random draws (clustersim.streams); the default model only
 
 
+@dataclass(frozen=True)
+class WithClusterOutputs:
+    """clustersim's model with more outputs: each run's summary plus ``outputs(state, k, scenario)``, read from
+    cluster ``k`` of the finished state. Unlike an opaque custom model, its runs still go through the ensemble
+    under counter-based draws; the ``streams`` of a run reaches it."""
+
+    outputs: Callable
+
+    def __call__(self, scenario, seed: int, streams: str = DEFAULT_STREAMS) -> dict:
+        from ..model import ClusterModel
+
+        model = ClusterModel(scenario, seed=seed, streams=streams)
+        model.run()
+        return {**model.summary(), **self.outputs(model.state, 0, model.params)}
+
+
+def draws_reach(model: Callable | None) -> bool:
+    """Whether the draws option reaches ``model``: clustersim's own, with or without more outputs (a custom
+    model draws its own numbers)."""
+    return model is None or isinstance(model, WithClusterOutputs)
+
+
 def clustersim_model(scenario, seed: int, series: bool = False, streams: str = DEFAULT_STREAMS):
     """The agent-based model as a sweep model: per-run summary dict (and the monthly series if asked)."""
     df, summary = simulate(scenario, seed, series=series, streams=streams)
@@ -51,12 +73,12 @@ def run_batch(model: Callable | None, runs: list[RunSpec], series: bool = False)
 
     Each row holds ``point_id``, ``replicate`` and the model's outputs; the
     caller adds factor values and seeds, so little data travels back. Runs of the
-    default model under counter-based draws go through the ensemble engine
+    default model (or ``WithClusterOutputs``) under counter-based draws go through the ensemble engine
     (``clustersim.ensemble_run``): the same rows as one at a time, several times faster.
     """
     t0 = time.perf_counter()
-    if model is None and runs and all(r.streams == "counter" for r in runs):
-        results = _ensemble_results(runs, series)
+    if draws_reach(model) and runs and all(r.streams == "counter" for r in runs):
+        results = _ensemble_results(runs, series, None if model is None else model.outputs)
     else:
         results = [_one_result(model, r, series) for r in runs]
     rows, frames = [], []
@@ -75,11 +97,14 @@ def _one_result(model: Callable | None, r: RunSpec, series: bool):
     if model is None:
         result = clustersim_model(r.params, r.seed, series=series, streams=r.streams)
         return result if series else (result, None)
+    if isinstance(model, WithClusterOutputs):
+        return model(r.params, r.seed, streams=r.streams), None
     return model(r.params, r.seed), None
 
 
-def _ensemble_results(runs: list[RunSpec], series: bool) -> list:
-    """(summary, series or None) of each run, the runs that can share a batch stepped together."""
+def _ensemble_results(runs: list[RunSpec], series: bool, outputs: Callable | None = None) -> list:
+    """(summary, series or None) of each run, the runs that can share a batch stepped together; ``outputs``
+    as for ``WithClusterOutputs``."""
     from ..ensemble_run import run_each
 
-    return run_each([r.params for r in runs], [r.seed for r in runs], series)
+    return run_each([r.params for r in runs], [r.seed for r in runs], series, outputs=outputs)
