@@ -154,14 +154,18 @@ def load_spec(path: str | Path) -> CalibrationSpec:
 
 def simulate_figures(figures, params: dict, seeds) -> dict[str, float]:
     """Mean of each figure's summary output over runs with ``seeds`` (one run per seed and scenario)."""
-    from .model import ClusterModel
+    from .runner import run_summaries
 
     by_scenario: dict[str, list[Figure]] = {}
     for fig in figures:
         by_scenario.setdefault(fig.scenario, []).append(fig)
+    seeds = [int(s) for s in seeds]
+    # every scenario's runs at once: runs that can share an ensemble batch step together
+    scenarios = [load_scenario(name, **params) for name in by_scenario for _ in seeds]
+    summaries = run_summaries(scenarios, seeds * len(by_scenario))
     out: dict[str, float] = {}
-    for scenario, figs in by_scenario.items():
-        rows = [ClusterModel(scenario, seed=int(s), **params).run().summary() for s in seeds]
+    for j, figs in enumerate(by_scenario.values()):
+        rows = summaries[j * len(seeds) : (j + 1) * len(seeds)]
         for fig in figs:
             values = np.array([r[fig.metric] for r in rows], dtype=float)
             out[fig.name] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan

@@ -20,14 +20,23 @@ def simulate(
     return df, model.summary()
 
 
-def _results(scenarios: list[Scenario], seeds: list[int], streams: str) -> list[tuple[pd.DataFrame, dict]]:
-    """(series, summary) of each run: one at a time under the legacy draws; under counter-based draws the
-    runs that can share a batch are stepped together by the ensemble engine (the same results, faster)."""
-    if streams != "counter":
-        return [simulate(sc, s, streams=streams) for sc, s in zip(scenarios, seeds, strict=True)]
+def _results(
+    scenarios: list[Scenario], seeds: list[int], streams: str, series: bool = True
+) -> list[tuple[pd.DataFrame | None, dict]]:
+    """(series or None, summary) of each run: one at a time under the legacy draws; under counter-based draws
+    the runs that can share a batch are stepped together by the ensemble engine (the same results, faster; a
+    single run goes faster alone)."""
+    if streams != "counter" or len(scenarios) == 1:
+        return [simulate(sc, s, series=series, streams=streams) for sc, s in zip(scenarios, seeds, strict=True)]
     from .ensemble_run import run_each
 
-    return [(df, summary) for summary, df in run_each(scenarios, seeds)]
+    return [(df, summary) for summary, df in run_each(scenarios, seeds, series)]
+
+
+def run_summaries(scenarios, seeds, streams: str = DEFAULT_STREAMS) -> list[dict]:
+    """The summary of each run of ``scenarios[i]`` with ``seeds[i]`` (presets, paths or Scenarios), as
+    ``ClusterModel(scenario, seed=seed, streams=streams).run().summary()`` gives it, batched where it can be."""
+    return [summary for _, summary in _results([load_scenario(s) for s in scenarios], list(seeds), streams, False)]
 
 
 def run_scenario(
