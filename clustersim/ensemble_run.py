@@ -88,6 +88,47 @@ def ensemble_groups(scenarios: Sequence) -> list[list[int]]:
     return [*groups.values(), *singles]
 
 
+@dataclass
+class BatchStepper:
+    """One batch stepped a month at a time, collecting every monthly metric: ``run_ensemble`` runs it to its
+    horizon; a portfolio steps several in lockstep, with the regional platform between months."""
+
+    state: ClusterState
+    schedule: tuple
+    baseline: dict
+    rows: list
+    seeds: tuple[int, ...]
+    horizon: int
+
+    @classmethod
+    def start(cls, params: Sequence[Scenario], seeds: Sequence[int]) -> BatchStepper:
+        variants = {p.group_formation for p in params}
+        if len(variants) != 1:
+            raise ValueError(f"one model variant per batch, got {sorted(variants)} (the schedule differs)")
+        variant = VARIANTS[variants.pop()]
+        singles = [
+            initial_state(p, np.random.default_rng(seed), variant.initial_disposition, "counter")
+            for p, seed in zip(params, seeds, strict=True)
+        ]
+        state = concat_states(singles)
+        information.report_monitoring(state)
+        information.classify_yearly(state)
+        baseline = economy_totals_batch(state.firms, state.coef, state.layout)
+        rows = [monthly_metrics_batch(state, baseline)]
+        horizon = max(p.months for p in params)
+        return cls(state, variant.schedule, baseline, rows, tuple(int(s) for s in seeds), horizon)
+
+    def step(self) -> None:
+        """One month of every cluster, and its metrics."""
+        for process in self.schedule:
+            process(self.state)
+        self.rows.append(monthly_metrics_batch(self.state, self.baseline))
+
+    def result(self) -> EnsembleRun:
+        series = {name: np.stack([row[name] for row in self.rows]) for name in MONTHLY_METRICS}
+        return EnsembleRun(self.state, series, self.seeds)
+
+
 def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, **overrides) -> EnsembleRun:
     """Run one cluster per seed of ``scenario`` (a preset, a path, a ``Scenario``, or one per seed) together.
 
@@ -96,27 +137,10 @@ def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, *
     (``ensemble.INIT_ONLY``: network kind, manager mode, ...). They run for ``months`` (default: the longest
     horizon among them).
     """
-    params = _scenarios(scenario, len(seeds), overrides)
-    variants = {p.group_formation for p in params}
-    if len(variants) != 1:
-        raise ValueError(f"one model variant per batch, got {sorted(variants)} (the schedule differs)")
-    variant = VARIANTS[variants.pop()]
-    singles = [
-        initial_state(p, np.random.default_rng(seed), variant.initial_disposition, "counter")
-        for p, seed in zip(params, seeds, strict=True)
-    ]
-    state = concat_states(singles)
-    information.report_monitoring(state)
-    information.classify_yearly(state)
-    baseline = economy_totals_batch(state.firms, state.coef, state.layout)
-    horizon = max(p.months for p in params) if months is None else months
-    rows = [monthly_metrics_batch(state, baseline)]
-    for _ in range(horizon):
-        for process in variant.schedule:
-            process(state)
-        rows.append(monthly_metrics_batch(state, baseline))
-    series = {name: np.stack([row[name] for row in rows]) for name in MONTHLY_METRICS}
-    return EnsembleRun(state, series, tuple(int(s) for s in seeds))
+    batch = BatchStepper.start(_scenarios(scenario, len(seeds), overrides), seeds)
+    for _ in range(batch.horizon if months is None else months):
+        batch.step()
+    return batch.result()
 
 
 def run_each(

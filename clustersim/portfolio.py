@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .ensemble_run import BatchStepper, ensemble_groups
 from .model import ClusterModel
 from .parameters import BY_NAME
 from .policy import committed_budget
@@ -406,30 +407,59 @@ def mean_cooperation(model: ClusterModel) -> float:
     return float(np.mean(model.datacollector.model_vars["share_cooperating"]))
 
 
-def appraise(plans: list[Plan]) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class ClusterRun:
+    """What the portfolio reads from one cluster's run: its summary, its monthly series (month 0 included) and
+    its BSO's capacity at the end."""
+
+    summary: dict
+    series: pd.DataFrame
+    bso_capacity: float
+
+    @property
+    def mean_cooperation(self) -> float:
+        """The mean share cooperating over every month, month 0 included (``mean_cooperation`` of a model)."""
+        return float(np.mean(self.series["share_cooperating"].to_numpy()))
+
+
+def run_clusters(scenarios: list[Scenario], seeds: list[int], months: int, platform_intensity: float = 0.0):
+    """Each cluster run for ``months``, those that can share an ensemble batch together (each equals its run
+    alone under counter draws); with ``platform_intensity`` > 0 the regional platform links all of them after
+    every month, in the order given (``platform.exchange``)."""
+    groups = ensemble_groups(scenarios)
+    batches = [BatchStepper.start([scenarios[i] for i in g], [seeds[i] for i in g]) for g in groups]
+    order = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])  # each batch cluster's position
+    for _ in range(months):
+        for batch in batches:
+            batch.step()
+        if platform_intensity > 0:
+            platform.exchange([b.state for b in batches], platform_intensity, order)
+    out: list = [None] * len(scenarios)
+    for g, batch in zip(groups, batches, strict=True):
+        run = batch.result()
+        for k, (i, summary) in enumerate(zip(g, run.summaries(), strict=True)):
+            out[i] = ClusterRun(summary, run.series_of(k), float(run.state.bso.capacity[k]))
+    return out
+
+
+def appraise(plans: list[Plan], months: int) -> tuple[np.ndarray, np.ndarray]:
     """Each plan run alone, funded and unfunded with its seed: the true effect on mean cooperation,
     and whether it takes off when funded."""
+    runs = run_clusters(
+        [_funded(p, funded) for funded in (True, False) for p in plans], [p.seed for p in plans] * 2, months
+    )
     effect, takes_off = np.zeros(len(plans)), np.zeros(len(plans), dtype=bool)
-    for p in plans:
-        with_money = ClusterModel(_funded(p, True), seed=p.seed).run()
-        without = ClusterModel(_funded(p, False), seed=p.seed).run()
-        effect[p.index] = mean_cooperation(with_money) - mean_cooperation(without)
-        takes_off[p.index] = not math.isnan(with_money.summary()["takeoff_month"])
+    for p, with_money, without in zip(plans, runs[: len(plans)], runs[len(plans) :], strict=True):
+        effect[p.index] = with_money.mean_cooperation - without.mean_cooperation
+        takes_off[p.index] = not math.isnan(with_money.summary["takeoff_month"])
     return effect, takes_off
 
 
-def run_side_by_side(
-    spec: PortfolioSpec, plans: list[Plan], funded: np.ndarray, platform_on: bool
-) -> list[ClusterModel]:
+def run_side_by_side(spec: PortfolioSpec, plans: list[Plan], funded: np.ndarray, platform_on: bool) -> list[ClusterRun]:
     """All clusters stepped month by month together; the platform, if on, after each month."""
-    models = [ClusterModel(_funded(p, bool(funded[p.index])), seed=p.seed) for p in plans]
-    states = [m.state for m in models]
-    for _ in range(spec.months):
-        for m in models:
-            m.step()
-        if platform_on:
-            platform.exchange(states, spec.platform_intensity)
-    return models
+    scenarios = [_funded(p, bool(funded[p.index])) for p in plans]
+    intensity = spec.platform_intensity if platform_on else 0.0
+    return run_clusters(scenarios, [p.seed for p in plans], spec.months, intensity)
 
 
 @dataclass
@@ -448,7 +478,7 @@ class Selection:
 def select(spec: PortfolioSpec, replicate_seed: int) -> Selection:
     """Draw the plans, appraise them, score what the funder can see at month 0, and choose."""
     plans = draw_plans(spec, replicate_seed)
-    effect, takes_off = appraise(plans)
+    effect, takes_off = appraise(plans, spec.months)
     seen = {c: [] for c in CRITERIA[:3]}
     for p in plans:
         probe = ClusterModel(p.scenario, seed=p.seed)
@@ -467,10 +497,10 @@ def select(spec: PortfolioSpec, replicate_seed: int) -> Selection:
 
 def outcomes(spec: PortfolioSpec, sel: Selection, replicate: int, platform_on: bool):
     """Run the selection side by side; returns (plans table, KPIs, monthly series)."""
-    models = run_side_by_side(spec, sel.plans, sel.funded, platform_on)
+    runs = run_side_by_side(spec, sel.plans, sel.funded, platform_on)
     rows, series = [], []
-    for p, m in zip(sel.plans, models, strict=True):
-        summ = m.summary()
+    for p, m in zip(sel.plans, runs, strict=True):
+        summ = m.summary
         i = p.index
         rows.append(
             {
@@ -486,13 +516,13 @@ def outcomes(spec: PortfolioSpec, sel: Selection, replicate: int, platform_on: b
                 "true_effect": float(sel.effect[i]),
                 "takes_off_if_funded": bool(sel.takes_off[i]),
                 "took_off": not math.isnan(summ["takeoff_month"]),
-                "mean_cooperation": mean_cooperation(m),
+                "mean_cooperation": m.mean_cooperation,
                 "final_cooperation": summ["final_cooperation"],
                 "programme_cost": summ["programme_cost"],
-                "bso_capacity_end": m.bso.capacity,
+                "bso_capacity_end": m.bso_capacity,
             }
         )
-        df = m.series()[["share_cooperating", "bso_capacity"]].reset_index()
+        df = m.series[["share_cooperating", "bso_capacity"]].reset_index()
         df.insert(0, "funded", bool(sel.funded[i]))
         df.insert(0, "plan", i)
         df.insert(0, "platform", platform_on)
