@@ -72,7 +72,11 @@ def run_scenario(
         draws = draw_parameter_sets(post, replicates, seed)
     seeds = replicate_seeds(seed, replicates)
     scenarios = [sc.replace(origin="posterior", **draws[r]) if draws[r] else sc for r in range(replicates)]
-    results = _results(scenarios, seeds, streams)
+    return _tables(sc, seeds, draws, _results(scenarios, seeds, streams))
+
+
+def _tables(sc: Scenario, seeds: list[int], draws: list[dict], results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``run_scenario``'s two tables from each replicate's (series, summary)."""
     frames, rows = [], []
     for r, (s, (df, summ)) in enumerate(zip(seeds, results, strict=True)):
         summ = {**{f"posterior_{k}": v for k, v in draws[r].items()}, **summ}
@@ -85,3 +89,54 @@ def run_scenario(
     summary = pd.DataFrame(rows)
     series.attrs["scenario"] = summary.attrs["scenario"] = sc.name
     return series, summary
+
+
+#: runs per task when ``run_scenarios`` spreads batches over processes (the ensemble's throughput levels off
+#: beyond a few hundred clusters: benchmarks/run.py, "ensemble")
+TASK_RUNS = 256
+#: below this many runs in all, ``run_scenarios`` stays in this process (starting workers would cost more)
+POOL_MIN_RUNS = 64
+
+
+def run_scenarios(jobs, workers: int = 1) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """``run_scenario(scenario, seed=seed, replicates=replicates, **overrides)`` for each job
+    ``(scenario, overrides, seed, replicates)``: the same tables, but the replicates of *all* jobs share
+    ensemble batches wherever their runs can (under counter draws), spread over ``workers`` processes."""
+    jobs = [
+        (load_scenario(scenario, **dict(overrides)), seed, replicates) for scenario, overrides, seed, replicates in jobs
+    ]
+    seeds = [replicate_seeds(seed, replicates) for _, seed, replicates in jobs]
+    if DEFAULT_STREAMS != "counter":
+        return [
+            _tables(sc, job_seeds, [{}] * len(job_seeds), _results([sc] * len(job_seeds), job_seeds, DEFAULT_STREAMS))
+            for (sc, _, _), job_seeds in zip(jobs, seeds, strict=True)
+        ]
+    flat = [(j, sc, s) for j, ((sc, _, _), job_seeds) in enumerate(zip(jobs, seeds, strict=True)) for s in job_seeds]
+    results = _run_flat([sc for _, sc, _ in flat], [s for _, _, s in flat], workers)
+    out, start = [], 0
+    for (sc, _, _), job_seeds in zip(jobs, seeds, strict=True):
+        own = results[start : start + len(job_seeds)]
+        start += len(job_seeds)
+        out.append(_tables(sc, job_seeds, [{}] * len(job_seeds), [(df, summary) for summary, df in own]))
+    return out
+
+
+def _run_flat(scenarios: list[Scenario], seeds: list[int], workers: int) -> list:
+    """run_each's (summary, series) of every run, in order; batches cut into tasks for ``workers`` processes."""
+    from .ensemble_run import ensemble_groups, run_each
+
+    if workers <= 1 or len(seeds) < POOL_MIN_RUNS:
+        return run_each(scenarios, seeds)
+    size = min(TASK_RUNS, -(-len(seeds) // workers))  # every worker gets work
+    tasks = [g[i : i + size] for g in ensemble_groups(scenarios) for i in range(0, len(g), size)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: forking a process that may hold threads (a progress bar, BLAS) can deadlock
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        done = pool.map(run_each, [[scenarios[i] for i in t] for t in tasks], [[seeds[i] for i in t] for t in tasks])
+        out: list = [None] * len(seeds)
+        for task, results in zip(tasks, done, strict=True):
+            for i, result in zip(task, results, strict=True):
+                out[i] = result
+    return out

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .runner import run_scenario
+from .runner import run_scenarios
 from .scenario import ScenarioError
 
 LEADERS = (("leader_commitment", 0.85), ("leader_firms", 5), ("leader_mentoring", 0.6))
@@ -743,22 +743,11 @@ def evaluate(check: Check, values: np.ndarray, quick: bool = False) -> Result:
     return Result(check, mean, low, high, n, passed and not math.isnan(mean), check.expected(), values)
 
 
-def _run_arm(job: tuple[str, dict, int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    scenario, params, seed, replicates = job
-    return run_scenario(scenario, seed=seed, replicates=replicates, **params)
-
-
 def _map(jobs: list, workers: int):
-    """Run arms on ``workers`` processes (results do not depend on the number: seeds are per arm)."""
-    if workers <= 1 or len(jobs) < 2:
-        return [_run_arm(j) for j in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # forkserver: forking a process that may hold threads (a progress bar, BLAS) can deadlock
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(_run_arm, jobs, chunksize=1))
+    """Run arms ``(scenario, overrides, seed, replicates)``, each as ``run_scenario`` would, on ``workers``
+    processes; the replicates of all arms share ensemble batches (results do not depend on either: seeds are per
+    arm and counter draws per cluster)."""
+    return run_scenarios(jobs, workers)
 
 
 CLASSES = (
