@@ -94,7 +94,11 @@ class ActionTypes:
         """Field ``name`` of action type ``kind`` for elements of cluster ``cluster`` (the two broadcast
         together): the shared table's entry, or the element's own cluster's."""
         table = getattr(self, name)
-        return table[kind] if table.ndim == 1 else table[cluster, kind]
+        if table.ndim == 1:
+            return table[kind]
+        if cluster is None:
+            raise ValueError(f"one action-type table per cluster: say whose {name!r} (cluster is None)")
+        return table[cluster, kind]
 
     def rows(self, name: str, cluster=None) -> np.ndarray:
         """Field ``name`` as rows of types against elements of cluster ``cluster`` (per cluster if None):

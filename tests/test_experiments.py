@@ -6,6 +6,7 @@ import functools
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,28 @@ def test_counter_streams_need_the_default_model_and_survive_the_manifest(tmp_pat
     run_experiment(exp, executor="serial", out=out, progress=False)
     manifest = json.loads((out / "_manifest.json").read_text())
     assert experiment_from_manifest(manifest).fingerprint() == exp.fingerprint()
+
+
+def test_a_model_with_cluster_outputs_takes_counter_draws_and_a_stable_fingerprint(tmp_path):
+    """work.WithClusterOutputs (compare_budget_mixes' model) is clustersim's model: an experiment with it defaults
+    to counter draws and accepts them, batches, and its fingerprint does not depend on the process (an
+    instance's repr once held a memory address, so a resume in another process was refused)."""
+    import subprocess
+
+    from clustersim.experiments.mixes import budget_model
+
+    spec = tiny_grid(replicates=1)
+    exp = load_experiment(spec, model=budget_model)
+    assert exp.streams == "counter"
+    assert load_experiment(tiny_grid(replicates=1, streams="counter"), model=budget_model).streams == "counter"
+    code = (
+        "from clustersim.experiments import load_experiment; from clustersim.experiments.mixes import budget_model;"
+        f"print(load_experiment({spec!r}, model=budget_model).fingerprint())"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert other == exp.fingerprint()
+    runs = run_experiment(exp, executor="serial", out=tmp_path / "budget", progress=False)
+    assert "spent_manager" in runs.columns and len(runs) == exp.n_runs
 
 
 # ----------------------------------------------------------------------------- store, resume, worker death

@@ -382,4 +382,7 @@ def test_clusters_in_several_batches_see_the_platform_as_when_stepped_one_by_one
         assert run.bso_capacity == m.bso.capacity and run.mean_cooperation == mean_cooperation(m)
     # the platform acted: the peer stories differ from a run without it
     quiet = run_clusters(scenarios, seeds, 30)
-    assert any(not q.series["share_cooperating"].equals(r.series["share_cooperating"]) for q, r in zip(quiet, runs))
+    assert any(
+        not q.series["share_cooperating"].equals(r.series["share_cooperating"])
+        for q, r in zip(quiet, runs, strict=True)
+    )

@@ -80,6 +80,7 @@ from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
 from ..seeds import run_seed
 from ..streams import DEFAULT_STREAMS, STREAMS
+from .work import draws_reach
 
 METHODS = ("grid", "lhs", "sobol", "morris", "doses")
 #: designs whose factors take listed levels (the others sample ranges)
@@ -197,7 +198,7 @@ class Experiment:
 
     def __post_init__(self) -> None:
         # a custom model draws its own numbers: the model's draws option would be silently ignored
-        custom = self.model is not None or self.model_ref not in (None, DEFAULT_MODEL)
+        custom = not draws_reach(self.model) or (self.model is None and self.model_ref not in (None, DEFAULT_MODEL))
         if self.streams is None:
             self.streams = default_streams(custom)
         if self.streams != "legacy" and custom:
@@ -632,8 +633,6 @@ def experiment_from_dict(
         raise _err(origin, f"series = {data['series']!r} has the wrong type; allowed: true or false")
     if "streams" in data and data["streams"] not in STREAMS:
         raise _err(origin, f"streams = {data['streams']!r} is not valid; allowed: {', '.join(map(repr, STREAMS))}")
-    if data.get("streams", "legacy") != "legacy" and (model is not None or "model" in data):
-        raise _err(origin, "streams = 'counter' needs the default model; allowed: drop 'streams' or 'model'")
     model_ref = None
     if "model" in data:
         if model is not None:
@@ -642,6 +641,8 @@ def experiment_from_dict(
         model = _load_model(origin, model_ref)
     elif model is not None:
         model_ref = f"{getattr(model, '__module__', '?')}:{getattr(model, '__qualname__', repr(model))}"
+    if data.get("streams", "legacy") != "legacy" and not draws_reach(model):
+        raise _err(origin, "streams = 'counter' needs the default model; allowed: drop 'streams' or 'model'")
     # plain-function mode: a model and no base scenario
     scenario_mode = not (model is not None and "scenario" not in data)
     scenario = None

@@ -15,7 +15,7 @@ from ..scenario import ScenarioError
 from .design import Experiment, load_experiment
 from .executors import default_workers, execute
 from .store import ResultStore, now, read_results, shard_tag
-from .work import RunSpec, run_batch
+from .work import RunSpec, draws_reach, run_batch
 
 #: work per task: at least this long, so scheduling overhead is negligible ...
 MIN_TASK_SECONDS = 0.1
@@ -244,7 +244,7 @@ def run_experiment(
             n_workers = 1 if executor == "serial" else (workers or default_workers())
             if batch_runs is not None:
                 size = max(1, min(int(batch_runs), max(len(rest), 1)))
-            elif exp.model is None and exp.streams == "counter":
+            elif draws_reach(exp.model) and exp.streams == "counter":
                 size = ensemble_batch_size(len(rest), n_workers)
             else:
                 size = batch_size(pilot, len(rest), n_workers)

@@ -34,6 +34,10 @@ class WithClusterOutputs:
 
     outputs: Callable
 
+    def __repr__(self) -> str:
+        """Stable across processes (an experiment's fingerprint records it): the outputs function by name."""
+        return f"WithClusterOutputs({self.outputs.__module__}:{self.outputs.__qualname__})"
+
     def __call__(self, scenario, seed: int, streams: str = DEFAULT_STREAMS) -> dict:
         from ..model import ClusterModel
 
