@@ -65,8 +65,9 @@ def _scenarios(scenario, n: int, overrides: dict) -> list[Scenario]:
     return [load_scenario(s, **overrides) for s in scenario]
 
 
-#: variants whose monthly step still serves one cluster at a time (their runs form batches of one)
-SINGLE_CLUSTER_VARIANTS = frozenset({"random_groups"})
+#: variants whose monthly step still serves one cluster at a time (their runs form batches of one); none since
+#: the random-group game batches (plan step 5h)
+SINGLE_CLUSTER_VARIANTS: frozenset[str] = frozenset()
 
 
 def batch_key(scenario: Scenario) -> tuple:

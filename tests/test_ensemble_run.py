@@ -102,10 +102,32 @@ def test_runs_share_a_batch_only_with_the_same_horizon_and_monthly_choices():
         _with(grant_amount=50.0, n_firms=30),  # numbers may differ
         _with(tranche_condition="reported_cooperation"),
         _with(group_formation="random_groups"),
-        _with(group_formation="random_groups"),  # its step still serves one cluster: batches of one
+        _with(group_formation="random_groups", n_firms=30),  # the random-group game batches too
         _with(months=48, bso_turnover_rate=0.0),
     ]
-    assert ensemble_groups(scenarios) == [[0, 2], [1, 6], [3], [4], [5]]
+    assert ensemble_groups(scenarios) == [[0, 2], [1, 6], [3], [4, 5]]
+
+
+def test_random_group_games_in_one_batch_are_the_games_played_alone():
+    """The well-mixed public goods game (groups re-drawn every month within each cluster) in one batch: clusters
+    of other sizes (one smaller than a group, one that leaves firms over), group sizes and multipliers, each
+    bit for bit its run alone."""
+    from clustersim.ensemble_run import run_each
+
+    cases = [
+        {"n_firms": 60},
+        {"n_firms": 4, "game_group_size": 5, "mean_degree": 2},  # fewer firms than a group: all play in one
+        {"n_firms": 47, "game_group_size": 4, "game_multiplier": 3.5},  # 3 firms sit each month out
+        {"n_firms": 25, "game_multiplier": 1.2, "imitation_rate": 0.3},
+    ]
+    scenarios = [_with(months=MONTHS, group_formation="random_groups", **case) for case in cases]
+    seeds = [21, 22, 23, 24]
+    for (summary, series), sc, seed in zip(run_each(scenarios, seeds), scenarios, seeds, strict=True):
+        model = ClusterModel(sc, seed=seed, streams="counter").run()
+        alone = model.series()
+        assert series.to_numpy(dtype=float).tobytes() == alone[series.columns].to_numpy(dtype=float).tobytes()
+        assert [k for k, v in model.summary().items() if not same(v, summary[k])] == []
+        assert alone["contribution_rate"].iloc[1:].between(0.0, 1.0).all()
 
 
 def test_runs_with_their_own_action_type_table_or_exporter_threshold_share_a_batch():

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..network import random_incident_partner
+from ..queries import per_cluster
 from ..streams import Site
 from .learning import adopt_if_better, leader_floor
 from .play import co_player_ties, trust_in_co_players
@@ -20,30 +21,45 @@ from .rules import contribution_probability
 from .trust import trust_from_play
 
 
+def shuffle_into_groups(s: ClusterState, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut each cluster's shuffled firms (``order``: grouped by cluster, shuffled within) into groups of
+    ``game_group_size``: ``(players, group, groups per cluster)``. A cluster has ``max(1, n // size)`` groups; the
+    firms left over sit the month out (all firms play in one group when there are fewer than ``size``)."""
+    size = per_cluster(s, s.coef.game_group_size, dtype=np.int64)
+    n_groups = np.maximum(1, s.layout.sizes("firm") // size)
+    cluster = s.firm_cluster[order]
+    rank = np.arange(order.size) - s.layout.firm_ptr[cluster]  # place in its cluster's shuffle
+    keep = rank < (n_groups * size)[cluster]
+    players, cluster, rank = order[keep], cluster[keep], rank[keep]
+    first_group = np.cumsum(n_groups) - n_groups
+    return players, first_group[cluster] + rank // size[cluster], n_groups
+
+
 def play_random_groups(s: ClusterState) -> None:
-    """Firms are shuffled into groups of ``game_group_size`` each month and play one round."""
-    assert s.K == 1, "K = 1 until the ensemble step 5h (docs/plans/ensemble-engine.md): groups per cluster"
-    c, f, net = s.coef, s.firms, s.network
-    players = s.draws.order(Site.GROUP_SHUFFLE, f.n)
-    n_groups = max(1, f.n // c.game_group_size)
-    players = players[: n_groups * c.game_group_size]
-    group = np.arange(players.size) // c.game_group_size
-    r = np.full(n_groups, c.game_multiplier)
-    wsum = np.bincount(group, minlength=n_groups).astype(float)
+    """Firms are shuffled into groups of ``game_group_size`` within their cluster each month and play one round."""
+    f, net = s.firms, s.network
+    players, group, n_groups = shuffle_into_groups(s, s.draws.order(Site.GROUP_SHUFFLE, f.n))
+    total = int(n_groups.sum())
+    r = np.repeat(per_cluster(s, s.coef.game_multiplier), n_groups)  # each group's multiplier, its cluster's
+    wsum = np.bincount(group, minlength=total).astype(float)
     _, same = co_player_ties(s, players, group)
     inside = same & net.ties.active
     private_return = r[group] / wsum[group]
     prob = contribution_probability(
-        c, f.disposition[players], trust_in_co_players(s, players, inside), f.motivation[players], private_return
+        s.coef_for("firm", players),
+        f.disposition[players],
+        trust_in_co_players(s, players, inside),
+        f.motivation[players],
+        private_return,
     )
     contrib = s.draws.uniform(Site.GROUP_CONTRIBUTION, players) < prob
-    pot = np.bincount(group, weights=contrib * 1.0, minlength=n_groups) * r  # unit cost 1
+    pot = np.bincount(group, weights=contrib * 1.0, minlength=total) * r  # unit cost 1
     monthly_payoff = np.zeros(f.n)
     monthly_payoff[players] = pot[group] / wsum[group] - contrib
-    f.payoff = c.payoff_memory * f.payoff + monthly_payoff
+    f.payoff = s.per_firm(s.coef.payoff_memory) * f.payoff + monthly_payoff
     f.last_contribution[players[contrib]] = s.month
     s.cumulative["contributions"] += s.tally(players[contrib])
-    s.contribution_rate[:] = contrib.mean()  # K = 1 (above)
+    s.contribution_rate[:] = s.tally(players[contrib]) / s.tally(players)  # exact counts: np.mean's bits
     contributed = np.zeros(f.n, dtype=bool)
     contributed[players] = contrib
     trust_from_play(s, inside, contributed, np.ones(net.ties.n_ties))
@@ -83,11 +99,15 @@ def _learners(s: ClusterState) -> np.ndarray:
 
 def imitate_well_mixed(s: ClusterState) -> None:
     """Any firm may copy any other (random groups)."""
-    assert s.K == 1, "K = 1 until the ensemble step 5h (docs/plans/ensemble-engine.md): partners per cluster"
     learners = _learners(s)
     if learners.size == 0:
         return
-    partner = s.draws.integers(Site.WELL_MIXED_PARTNER, s.firms.n, learners)
+    if s.K == 1:  # one population size: the legacy stream's call as it always was
+        partner = s.draws.integers(Site.WELL_MIXED_PARTNER, s.firms.n, learners)
+    else:  # anyone in the learner's own cluster
+        cluster = s.firm_cluster[learners]
+        local = s.draws.integers(Site.WELL_MIXED_PARTNER, s.layout.sizes("firm")[cluster], learners)
+        partner = local + s.layout.firm_ptr[cluster]
     ok = partner != learners
     adopt_if_better(s, learners[ok], partner[ok])
     leader_floor(s, learners)
