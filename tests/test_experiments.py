@@ -244,6 +244,18 @@ def test_a_model_with_cluster_outputs_takes_counter_draws_and_a_stable_fingerpri
     assert other == exp.fingerprint()
     runs = run_experiment(exp, executor="serial", out=tmp_path / "budget", progress=False)
     assert "spent_manager" in runs.columns and len(runs) == exp.n_runs
+    # the results folder rebuilds the experiment (analyze, resume) from its manifest, counter draws and all
+    import json
+
+    from clustersim.experiments.mixes import cluster_ledger_outputs
+    from clustersim.experiments.store import experiment_from_manifest
+    from clustersim.experiments.work import WithClusterOutputs
+
+    manifest = json.loads((tmp_path / "budget" / "_manifest.json").read_text())
+    assert experiment_from_manifest(manifest).fingerprint() == exp.fingerprint()
+    # an outputs callable without a name of its own (helper-36: repr crashed on a partial)
+    partial = WithClusterOutputs(functools.partial(cluster_ledger_outputs))
+    assert load_experiment(spec, model=partial).streams == "counter"
 
 
 # ----------------------------------------------------------------------------- store, resume, worker death

@@ -114,6 +114,7 @@ def write_outputs(tmp, spec, replicates, arms, plans, kpis, series, effect, elap
             "funded": spec.funded,
             "budget": spec.budget,
             "months": spec.months,
+            "streams": "counter",  # the ensemble's per-cluster draws (clustersim.streams), whatever the default
             "platform": {"arms": list(arms), "intensity": spec.platform_intensity},
             "seeds": {
                 "root_seed": spec.seed,

@@ -80,7 +80,7 @@ from ..parameters import BY_NAME
 from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
 from ..seeds import run_seed
 from ..streams import DEFAULT_STREAMS, STREAMS
-from .work import draws_reach
+from .work import draws_reach, ref_draws_reach
 
 METHODS = ("grid", "lhs", "sobol", "morris", "doses")
 #: designs whose factors take listed levels (the others sample ranges)
@@ -198,7 +198,9 @@ class Experiment:
 
     def __post_init__(self) -> None:
         # a custom model draws its own numbers: the model's draws option would be silently ignored
-        custom = not draws_reach(self.model) or (self.model is None and self.model_ref not in (None, DEFAULT_MODEL))
+        custom = not (
+            draws_reach(self.model) if self.model is not None else ref_draws_reach(self.model_ref, DEFAULT_MODEL)
+        )
         if self.streams is None:
             self.streams = default_streams(custom)
         if self.streams != "legacy" and custom:

@@ -6,6 +6,7 @@ pool or Dask) imports it before its first task.
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,10 @@ class RunSpec:
     streams: str = DEFAULT_STREAMS  # the model's random draws (clustersim.streams); the default model only
 
 
+#: how an experiment's manifest begins the reference of a ``WithClusterOutputs`` model (module, then its repr)
+WITH_OUTPUTS_REF = f"{__name__}:WithClusterOutputs("
+
+
 @dataclass(frozen=True)
 class WithClusterOutputs:
     """clustersim's model with more outputs: each run's summary plus ``outputs(state, k, scenario)``, read from
@@ -35,8 +40,11 @@ class WithClusterOutputs:
     outputs: Callable
 
     def __repr__(self) -> str:
-        """Stable across processes (an experiment's fingerprint records it): the outputs function by name."""
-        return f"WithClusterOutputs({self.outputs.__module__}:{self.outputs.__qualname__})"
+        """Stable across processes (an experiment's fingerprint records it): the outputs function by name (a
+        callable without one, e.g. a ``functools.partial``, by its type)."""
+        outputs = self.outputs
+        name = getattr(outputs, "__qualname__", None) or type(outputs).__qualname__
+        return f"WithClusterOutputs({getattr(outputs, '__module__', '?')}:{name})"
 
     def __call__(self, scenario, seed: int, streams: str = DEFAULT_STREAMS) -> dict:
         from ..model import ClusterModel
@@ -50,6 +58,19 @@ def draws_reach(model: Callable | None) -> bool:
     """Whether the draws option reaches ``model``: clustersim's own, with or without more outputs (a custom
     model draws its own numbers)."""
     return model is None or isinstance(model, WithClusterOutputs)
+
+
+def ref_draws_reach(model_ref: str | None, default_ref: str) -> bool:
+    """``draws_reach`` for a model known only by its recorded reference (an experiment rebuilt from a results
+    folder's manifest): the default model, a ``WithClusterOutputs`` as its repr names it, or a
+    ``module:name`` that imports as one."""
+    if model_ref in (None, default_ref) or model_ref.startswith(WITH_OUTPUTS_REF):
+        return True
+    module, _, name = model_ref.partition(":")
+    try:
+        return isinstance(getattr(importlib.import_module(module), name), WithClusterOutputs)
+    except (ImportError, AttributeError, ValueError):
+        return False
 
 
 def clustersim_model(scenario, seed: int, series: bool = False, streams: str = DEFAULT_STREAMS):
