@@ -106,11 +106,12 @@ def run_scenarios(jobs, workers: int = 1) -> list[tuple[pd.DataFrame, pd.DataFra
         (load_scenario(scenario, **dict(overrides)), seed, replicates) for scenario, overrides, seed, replicates in jobs
     ]
     seeds = [replicate_seeds(seed, replicates) for _, seed, replicates in jobs]
-    if DEFAULT_STREAMS != "counter":
-        return [
-            _tables(sc, job_seeds, [{}] * len(job_seeds), _results([sc] * len(job_seeds), job_seeds, DEFAULT_STREAMS))
-            for (sc, _, _), job_seeds in zip(jobs, seeds, strict=True)
-        ]
+    if DEFAULT_STREAMS != "counter":  # one job at a time on each worker, as run_scenario would
+        scenarios = [sc for sc, _, _ in jobs]
+        streams = [DEFAULT_STREAMS] * len(jobs)  # this process's default, also in the workers
+        if workers <= 1 or len(jobs) < 2:
+            return list(map(_one_job, scenarios, seeds, streams))
+        return _pool_map(_one_job, scenarios, seeds, streams, workers=workers)
     flat = [(j, sc, s) for j, ((sc, _, _), job_seeds) in enumerate(zip(jobs, seeds, strict=True)) for s in job_seeds]
     results = _run_flat([sc for _, sc, _ in flat], [s for _, _, s in flat], workers)
     out, start = [], 0
@@ -129,14 +130,26 @@ def _run_flat(scenarios: list[Scenario], seeds: list[int], workers: int) -> list
         return run_each(scenarios, seeds)
     size = min(TASK_RUNS, -(-len(seeds) // workers))  # every worker gets work
     tasks = [g[i : i + size] for g in ensemble_groups(scenarios) for i in range(0, len(g), size)]
+    done = _pool_map(
+        run_each, [[scenarios[i] for i in t] for t in tasks], [[seeds[i] for i in t] for t in tasks], workers=workers
+    )
+    out: list = [None] * len(seeds)
+    for task, results in zip(tasks, done, strict=True):
+        for i, result in zip(task, results, strict=True):
+            out[i] = result
+    return out
+
+
+def _one_job(sc: Scenario, seeds: list[int], streams: str):
+    """One job's tables, its replicates as run_scenario runs them."""
+    return _tables(sc, seeds, [{}] * len(seeds), _results([sc] * len(seeds), seeds, streams))
+
+
+def _pool_map(fn, *iterables, workers: int) -> list:
+    """``list(map(fn, *iterables))`` on ``workers`` processes, in order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # forkserver: forking a process that may hold threads (a progress bar, BLAS) can deadlock
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        done = pool.map(run_each, [[scenarios[i] for i in t] for t in tasks], [[seeds[i] for i in t] for t in tasks])
-        out: list = [None] * len(seeds)
-        for task, results in zip(tasks, done, strict=True):
-            for i, result in zip(task, results, strict=True):
-                out[i] = result
-    return out
+        return list(pool.map(fn, *iterables))
