@@ -206,6 +206,11 @@ def test_budget_mixes_batch_through_the_ensemble_and_equal_their_runs_alone():
     apart = [run_batch(budget_model, [spec])["rows"][0] for spec in specs]
     for x, y in zip(together, apart, strict=True):
         assert x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+    # with series: one at a time (legacy draws) returns them as the batched path does
+    legacy = run_batch(budget_model, [RunSpec(0, 0, 7, scenarios[0], "legacy")], series=True)
+    counter = run_batch(budget_model, specs[:1], series=True)
+    assert len(legacy["series"]) == len(counter["series"]) == 1
+    assert list(legacy["series"][0].columns) == list(counter["series"][0].columns)
 
 
 def same(a, b) -> bool:

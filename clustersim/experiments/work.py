@@ -47,11 +47,16 @@ class WithClusterOutputs:
         return f"WithClusterOutputs({getattr(outputs, '__module__', '?')}:{name})"
 
     def __call__(self, scenario, seed: int, streams: str = DEFAULT_STREAMS) -> dict:
+        return self.run(scenario, seed, streams)[0]
+
+    def run(self, scenario, seed: int, streams: str = DEFAULT_STREAMS, series: bool = False):
+        """One run alone: (summary plus outputs, monthly series or None)."""
         from ..model import ClusterModel
 
         model = ClusterModel(scenario, seed=seed, streams=streams)
         model.run()
-        return {**model.summary(), **self.outputs(model.state, 0, model.params)}
+        outputs = {**model.summary(), **self.outputs(model.state, 0, model.params)}
+        return outputs, (model.series() if series else None)
 
 
 def draws_reach(model: Callable | None) -> bool:
@@ -122,8 +127,8 @@ def _one_result(model: Callable | None, r: RunSpec, series: bool):
     if model is None:
         result = clustersim_model(r.params, r.seed, series=series, streams=r.streams)
         return result if series else (result, None)
-    if isinstance(model, WithClusterOutputs):
-        return model(r.params, r.seed, streams=r.streams), None
+    if isinstance(model, WithClusterOutputs):  # clustersim's model: its series too, if asked
+        return model.run(r.params, r.seed, r.streams, series)
     return model(r.params, r.seed), None
 
 
