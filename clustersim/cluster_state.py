@@ -117,12 +117,6 @@ class ActionTypes:
             return copy.deepcopy(first)
         return cls(**{f.name: np.stack([getattr(t, f.name) for t in tables]) for f in fields(cls)})
 
-    def of_cluster(self, k: int) -> ActionTypes:
-        """Cluster ``k``'s own table."""
-        if not self.varies:
-            return self
-        return ActionTypes(**{f.name: getattr(self, f.name)[k].copy() for f in fields(self)})
-
 
 @dataclass
 class BSOStaff:

@@ -743,13 +743,6 @@ def evaluate(check: Check, values: np.ndarray, quick: bool = False) -> Result:
     return Result(check, mean, low, high, n, passed and not math.isnan(mean), check.expected(), values)
 
 
-def _map(jobs: list, workers: int):
-    """Run arms ``(scenario, overrides, seed, replicates)``, each as ``run_scenario`` would, on ``workers``
-    processes; the replicates of all arms share ensemble batches (results do not depend on either: seeds are per
-    arm and counter draws per cluster)."""
-    return run_scenarios(jobs, workers)
-
-
 CLASSES = (
     "emergent",
     "partly emergent",
@@ -788,10 +781,12 @@ def _arms_with(check: Check, changes: tuple) -> dict:
 
 
 def _run_all(wanted: list[tuple[Check, dict]], seed, replicates, quick, overrides, workers) -> list[Result]:
-    """Evaluate each (check, arms) pair; every distinct arm runs once, all on ``workers`` processes."""
+    """Evaluate each (check, arms) pair; every distinct arm runs once, all on ``workers`` processes, the
+    replicates of all arms in shared ensemble batches (results depend on neither: seeds are per arm, counter
+    draws per cluster)."""
     needed = list(dict.fromkeys(a for _, arms in wanted for a in arms.values()))
     jobs = [(a.scenario, {**dict(a.overrides), **overrides}, seed, replicates) for a in needed]
-    runs = {a: Runs(*out) for a, out in zip(needed, _map(jobs, workers), strict=True)}
+    runs = {a: Runs(*out) for a, out in zip(needed, run_scenarios(jobs, workers), strict=True)}
     return [evaluate(c, c.value({k: runs[a] for k, a in arms.items()}), quick) for c, arms in wanted]
 
 
@@ -858,7 +853,7 @@ def limit_curves(replicates: int, seed: int, etas=(0.3, 0.5, 0.7, 0.9, 1.1, 1.3)
     """Contribution rate against r / group size for well-mixed, ring and scale-free populations."""
     grid = [(structure, eta) for structure in ("well_mixed", "ring", "scale_free") for eta in etas]
     arms = [game_arm(s, e) for s, e in grid]
-    outs = _map([(a.scenario, dict(a.overrides), seed, replicates) for a in arms], workers)
+    outs = run_scenarios([(a.scenario, dict(a.overrides), seed, replicates) for a in arms], workers)
     rows = []
     for (structure, eta), (series, _) in zip(grid, outs, strict=True):
         vals = Runs(series, pd.DataFrame()).tail_mean("contribution_rate")
