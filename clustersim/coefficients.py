@@ -582,6 +582,20 @@ COEFFICIENTS: tuple[Param, ...] = (
         switch="0 = nobody drops out",
     ),
     _c(
+        "priced_out_exit_rate",
+        "membership",
+        1 / 24,
+        0.0,
+        0.25,
+        "1/month",
+        "Monthly chance that an idle member who cannot pay its share of the joint action it values most leaves "
+        "(and it returns only once it can)",
+        "000 §Heterogeneity among cluster members (small firms' limited means; their goals differ from larger "
+        "firms'); assumption for the value: a firm that cannot afford what it joined for gives up within about "
+        "two years on average",
+        switch="0 = nobody leaves for want of money",
+    ),
+    _c(
         "dropout_base_motivation_factor",
         "membership",
         0.7,

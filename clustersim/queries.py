@@ -191,13 +191,6 @@ def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
     return own_cost_share(s)[clusters, kinds] * cost * s.coef_for("cluster", clusters).joint_action_cost
 
 
-def can_afford_any(s: ClusterState) -> np.ndarray:
-    """Firms that can afford at least one action type this month (SF5: small firms first to be priced out)."""
-    # own_monthly_cost of every (cluster, type): the whole table, in the same order of products
-    cost = own_cost_share(s) * s.types.rows("cost") * as_column(s.coef.joint_action_cost)
-    return liquidity(s) >= spread(s, cost.min(axis=1))
-
-
 def leader_floor_level(s: ClusterState) -> np.ndarray:
     """Leaders' commitment floor, per cluster: their own commitment, higher while the programme pays them an
     incentive."""

@@ -62,6 +62,7 @@ SWITCHES: tuple[Switch, ...] = (
     Switch(
         "disillusion of dropouts sticks", "dropout_base_motivation_factor", 1.0, "SF3", "membership", "delayed_funding"
     ),
+    Switch("members priced out of their goal leave", "priced_out_exit_rate", 0.0, "SF5", "membership"),
     Switch("failed calls cost the initiator", "failed_call_motivation_factor", 1.0, "SF11", "formation", "baseline"),
     Switch("transaction (coordination) costs", "transaction_cost", 0.0, "SF11", "formation, play"),
     Switch("free-riding temptation", "free_riding_temptation", 0.0, "SF11", "play (rules)"),

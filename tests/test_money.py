@@ -161,14 +161,6 @@ def test_firms_own_share_changes_the_joint_actions_started():
     assert_greater(low, high, c["joint_actions_margin"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-registered claim not reproduced: difference 0.000; nobody drops out of funded_programme at all "
-    "(motivation relaxes to a base of at least 0.27, above the 0.2 threshold, and contacts lift it); and at "
-    "default costs every firm can afford the "
-    "cheapest type (lobbying, 0.3 k$/month against a liquidity of at least 0.44), so nobody is priced out of "
-    "everything and unaffordable_motivation_loss never acts (issue 11 left open)",
-)
 def test_small_firms_are_the_first_priced_out():
     c = T["cofunding"]
     small_rate, large_rate = [], []

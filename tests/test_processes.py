@@ -328,6 +328,63 @@ def test_contacted_dropouts_with_recovered_motivation_return():
     assert s.firms.state.tolist() == [MEMBER, DROPPED, DROPPED, MEMBER]
 
 
+def test_a_firms_goal_is_the_type_of_largest_gross_value():
+    s = tiny()
+    types = s.types
+    w = np.zeros((2, types.count))
+    w[0, 1], w[0, 4] = 1.0, 1.0  # production against lobbying: production's cost x multiplier is larger
+    w[1, 3], w[1, 0] = 0.1, 5.0  # joint export with a small weight against knowledge sharing with a large one
+    goal = rules.goal_type(types, w)
+    expected = [
+        1 if types.cost[1] * types.multiplier[1] > types.cost[4] * types.multiplier[4] else 4,
+        3 if types.cost[3] * types.multiplier[3] * 0.1 > types.cost[0] * types.multiplier[0] * 5.0 else 0,
+    ]
+    assert goal.tolist() == expected
+
+
+def _priced_out_state(**overrides):
+    """Four idle members whose goal is production; their liquidity straddles its full cost."""
+    s = tiny(grant_amount=0.0, programme_budget=0.0, dropout_hazard=0.0, openness=0.0, **overrides)
+    f = s.firms
+    f.weights[:] = 0.0
+    f.weights[:, 1] = 1.0  # production
+    f.capital[:] = 1.0
+    full_cost = s.types.cost[1] * s.coef.joint_action_cost
+    f.revenue0[:] = np.array([0.5, 0.9, 1.1, 2.0]) * full_cost / s.coef.liquidity_share
+    return s
+
+
+def test_firms_that_cannot_pay_their_goal_are_priced_out():
+    s = _priced_out_state()
+    assert membership.priced_out_of_goal(s).tolist() == [True, True, False, False]
+    s.ledger.bso_cash[:] = 1_000.0  # co-financing lowers the own share to cofunding_share
+    s.programme_on[:] = True
+    assert not membership.priced_out_of_goal(s).any()
+
+
+def test_priced_out_idle_members_leave_at_the_registered_rate_and_return_only_once_they_can_pay():
+    s = _priced_out_state(priced_out_exit_rate=0.25)
+    s.draws = type("Fixed", (), {"uniform": lambda self, site, n: np.array([0.2, 0.3, 0.2, 0.2])})()
+    membership.update_membership(s)
+    # firm 0 drew under the rate and cannot pay; firm 1 cannot pay but drew above; 2 and 3 can pay
+    assert s.firms.state.tolist() == [DROPPED, MEMBER, MEMBER, MEMBER]
+    assert s.firms.motivation_base[0] == 0.5  # leaving for want of money leaves no mark of disillusion
+    s.activity.contacted[:] = True
+    s.firms.motivation[:] = 0.9
+    membership.update_membership(s)
+    assert s.firms.state[0] == DROPPED  # still cannot pay: a contact does not bring it back
+    s.firms.revenue0[0] *= 10
+    membership.update_membership(s)
+    assert s.firms.state[0] == MEMBER
+
+
+def test_nobody_leaves_for_want_of_money_when_the_exit_rate_is_switched_off():
+    s = _priced_out_state(priced_out_exit_rate=0.0)
+    s.draws = type("Fixed", (), {"uniform": lambda self, site, n: np.zeros(n)})()
+    membership.update_membership(s)
+    assert (s.firms.state == MEMBER).all()
+
+
 # ------------------------------------------------------------------------------- formation
 def _proposal(s, seed_firm=0, kind=0, facilitation_level=0.0):
     return formation.Proposals(

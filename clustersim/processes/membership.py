@@ -1,7 +1,9 @@
 """Membership (docs/ODD.md, "Process overview": step 8; SF2, SF3).
 
-Outsiders join, discouraged idle members drop out, and contacted dropouts whose motivation has
-recovered return (000 §Success Factors; 000 §Difficulties).
+Outsiders join; discouraged idle members drop out, and so, more slowly, do idle members who cannot pay
+their share of the joint action they joined for; contacted dropouts whose motivation has recovered, and
+who can pay for it, return (000 §Success Factors; 000 §Difficulties; 000 §Heterogeneity among cluster
+members).
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import spread, success_signal
+from ..queries import liquidity, own_monthly_cost, spread, success_signal
 from ..state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 from ..streams import Site
+from .rules import goal_type
 
 
 def join_probability(c, contact_effect, signal: float, active_share, motivation) -> np.ndarray:
@@ -40,6 +43,14 @@ def active_neighbour_share(s: ClusterState) -> np.ndarray:
     return active_nb / np.maximum(degree, 1)
 
 
+def priced_out_of_goal(s: ClusterState) -> np.ndarray:
+    """Firms that cannot pay their own share of the joint action they value most (``rules.goal_type``) this
+    month. Small firms, with small revenues and costly goals (shared production), are the ones priced out
+    when the own share rises (when co-financing stops, or never starts)."""
+    goal = goal_type(s.types, s.firms.weights, s.firm_cluster if s.types.varies else None)
+    return own_monthly_cost(s, goal, s.firm_cluster) > liquidity(s)
+
+
 def update_membership(s: ClusterState) -> None:
     """Join, drop out, return. One uniform draw per firm decides both joining and dropping out."""
     f, c = s.firms, s.coef_for("firm")
@@ -52,9 +63,15 @@ def update_membership(s: ClusterState) -> None:
     f.state[joins] = MEMBER
     f.joined_later[joins] = True
     idle_member = f.state == MEMBER
-    # this month's joiners drew r below their join probability, so they are not also tested for dropping out
-    drops = idle_member & ~joins & (f.motivation < c.dropout_threshold) & (r < c.dropout_hazard) & ~f.leader
-    f.state[drops] = DROPPED
-    f.motivation_base[drops] *= s.per_firm(s.coef.dropout_base_motivation_factor, drops)  # disillusion sticks (SF3)
+    # this month's joiners drew r below their join probability, so they are not also tested for leaving
+    staying = idle_member & ~joins & ~f.leader
+    discouraged = staying & (f.motivation < c.dropout_threshold) & (r < c.dropout_hazard)
+    priced_out = priced_out_of_goal(s)
+    priced_out_exits = np.asarray(c.priced_out_exit_rate) > 0
+    # leaving for want of money is not disillusion: the firm's base motivation keeps no mark
+    unaffordable = staying & ~discouraged & priced_out & (r < c.priced_out_exit_rate)
+    f.state[discouraged | unaffordable] = DROPPED
+    f.motivation_base[discouraged] *= s.per_firm(s.coef.dropout_base_motivation_factor, discouraged)  # SF3
     back = (f.state == DROPPED) & s.activity.contacted & (f.motivation > c.reengagement_threshold)
+    back &= ~(priced_out & priced_out_exits)  # nobody returns to what it still cannot pay for
     f.state[back] = MEMBER

@@ -4,7 +4,7 @@ Motivation relaxes towards each firm's base level. Engaged members lose some whi
 they were promised by now has not arrived, in proportion to the unpaid share and growing with its
 lateness (an expectation gap, not a switch: a plan promised small and paid as promised costs
 nothing). Visible success stories lift everyone but dropouts; paid monitoring costs engaged firms
-effort; idle members who can afford no joint action lose interest; in a pandemic, idle members
+effort; idle members who cannot pay their share of the joint action they want most lose interest; in a pandemic, idle members
 without trusted partners drift away; leaders keep their commitment.
 """
 
@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import can_afford_any, leader_floor_level, reputation, spread, success_signal
+from ..queries import leader_floor_level, reputation, spread, success_signal
 from ..state import DROPPED
 from .funder import support_gap
+from .membership import priced_out_of_goal
 
 
 def disillusion(c, gap, lateness) -> np.ndarray:
@@ -41,7 +42,7 @@ def update_motivation(s: ClusterState) -> None:
         cm = s.coef_for("firm", monitored)
         m[monitored] -= cm.monitoring_burden * cm.monitoring_intensity
     idle = engaged & (f.action < 0)
-    priced_out = idle & ~can_afford_any(s)
+    priced_out = idle & priced_out_of_goal(s)
     m[priced_out] -= s.coef_for("firm", priced_out).unaffordable_motivation_loss
     isolating = np.asarray(c.isolation_motivation_loss) > 0
     if isolating.any() and not s.face_to_face.all():

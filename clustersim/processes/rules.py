@@ -84,6 +84,19 @@ def expected_gain(types, c, weights, capability, capital, own_cost_share, expect
     return types.rows("cost", cluster) * ret
 
 
+def goal_type(types, weights: np.ndarray, cluster=None) -> np.ndarray:
+    """The action type each firm values most, its goal: the largest gross monthly value at full partner
+    cooperation, ``cost_k * multiplier_k * w_k`` (the factors ``expected_return`` shares across types, the
+    firm's capability and ``benefit_multiplier``, cannot change which type is largest).
+
+    Larger firms aim to export while smaller ones focus on the domestic market (000 §Heterogeneity among
+    cluster members); the benefit weights carry that, so a firm's goal follows its size, export readiness
+    and experience. ``cluster`` gives each firm's cluster where a batch's clusters have their own tables.
+    """
+    value = types.rows("cost", cluster) * types.rows("multiplier", cluster) * weights
+    return np.argmax(value, axis=1)
+
+
 def contribution_probability(c, disposition, trust_in_partners, motivation, private_return) -> np.ndarray:
     """Probability that each participant contributes this month (004 §The intervention logic).
 
