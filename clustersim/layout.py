@@ -52,6 +52,7 @@ class Layout:
         # read thousands of times a run: plain attributes, not properties (the pointers never change)
         object.__setattr__(self, "K", int(self.firm_ptr.size - 1))
         object.__setattr__(self, "_sizes", {})
+        object.__setattr__(self, "_locals", {})
 
     @property
     def n_firms(self) -> np.ndarray:
@@ -76,8 +77,17 @@ class Layout:
             cl = self._clusters[space] = np.repeat(np.arange(self.K, dtype=np.int64), np.diff(self.pointers(space)))
         return cl
 
+    def local(self, space: str) -> np.ndarray:
+        """Every element's index within its own cluster (int64), computed once and read-only: a draw
+        addressed by it then costs one gather, where subtracting the cluster's offset costs three steps."""
+        local = self._locals.get(space)
+        if local is None:
+            ptr = self.pointers(space)
+            local = self._locals[space] = np.arange(ptr[-1], dtype=np.int64) - np.repeat(ptr[:-1], np.diff(ptr))
+            local.flags.writeable = False
+        return local
+
     def localise(self, space: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(cluster, local index)`` of global indices ``index`` in ``space``."""
         index = np.asarray(index, dtype=np.int64)
-        cluster = self.clusters(space)[index]
-        return cluster, index - self.pointers(space)[cluster]
+        return self.clusters(space)[index], self.local(space)[index]

@@ -27,6 +27,7 @@ from enum import IntEnum
 import numpy as np
 from scipy.special import pdtr, pdtrik
 
+from .layout import SPACES
 from .segments import smallest_first, topk_seg
 
 #: SplitMix64's constants (Steele, Lea and Flood 2014): the golden gamma and the finaliser's multipliers
@@ -39,6 +40,13 @@ STREAMS = ("legacy", "counter")  # the two backends, by the name ClusterModel(st
 DEFAULT_STREAMS = "counter"
 DOUBLE_UNIT = 2.0**-53  # a 53-bit mantissa: the top 53 bits of the hash give a double in [0, 1)
 BELOW_ONE = 1.0 - DOUBLE_UNIT  # the largest double below 1: the top hash would round (2**53 - 0.5) / 2**53 up to 1
+
+
+def _is_count(address) -> bool:
+    """Whether an address is a count ``n`` (the elements ``0 .. n - 1``) rather than an array of indices."""
+    if isinstance(address, np.ndarray):  # the common case, without np.ndim's dispatch
+        return address.ndim == 0
+    return np.ndim(address) == 0
 
 
 def _count(address) -> int:
@@ -240,31 +248,46 @@ def counter_uniform(key: int, month: int, site: int, *address: np.ndarray) -> np
     return fold_addresses(np.broadcast_to(base, np.shape(address[0])), *address)
 
 
+#: offsets of ``guess - 1`` and ``guess`` as two rows: both fix-up tests of a pass in one ``pdtr`` call
+_BELOW_AND_AT = np.array([[-1], [0]], dtype=np.int64)
+
+
 def poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """The Poisson(lam) quantile of ``u``: the least k with P(X <= k) >= u (inverse transform).
 
     ``pdtrik`` inverts the regularised incomplete gamma function; the fix-ups make the result exact
     against ``pdtr`` where its continuous answer lands beside the integer.
     """
-    u, lam = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+    u, lam = np.asarray(u, dtype=float), np.asarray(lam, dtype=float)
+    if u.shape != lam.shape:
+        u, lam = np.broadcast_arrays(u, lam)
     if not (np.isfinite(lam) & (lam >= 0)).all():
         raise ValueError(f"a Poisson mean must be finite and >= 0, got {lam[~(np.isfinite(lam) & (lam >= 0))][:3]}")
-    k = np.zeros(u.shape, dtype=np.int64)
     live = lam > 0
-    if not live.any():
-        return k
-    uu, ll = u[live], lam[live]
-    guess = np.maximum(np.ceil(np.nan_to_num(pdtrik(uu, ll), nan=0.0)), 0.0).astype(np.int64)
-    for _ in range(64):  # each pass moves by one; pdtrik is off by at most one or two
-        down = (guess > 0) & (pdtr(guess - 1, ll) >= uu)
-        up = pdtr(guess, ll) < uu
-        if not (down.any() or up.any()):
-            break
-        guess = guess - down + up
-    else:
-        raise ValueError("Poisson quantile did not converge: pdtrik's estimate was more than 64 away")
-    k[live] = guess
+    if live.all() and u.ndim == 1:  # every mean positive (the monthly proposals): no gathers or scatter
+        return _positive_quantiles(u, lam)
+    k = np.zeros(u.shape, dtype=np.int64)
+    if live.any():
+        k[live] = _positive_quantiles(u[live], lam[live])
     return k
+
+
+def _positive_quantiles(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``poisson_inverse_cdf`` of 1-d ``u`` and ``lam > 0``: ``pdtrik``'s estimate, rounded up, then moved one
+    step at a time until ``pdtr`` says it is the least k with P(X <= k) >= u. Each pass asks ``pdtr`` about
+    ``guess - 1`` and ``guess`` at once (the same values, elementwise, as two calls)."""
+    estimate = pdtrik(u, lam)
+    if not np.isfinite(estimate).all():  # nan_to_num leaves finite values as they are: only call it when needed
+        estimate = np.nan_to_num(estimate, nan=0.0)
+    guess = np.maximum(np.ceil(estimate), 0.0).astype(np.int64)
+    for _ in range(64):  # each pass moves by one; pdtrik is off by at most one or two
+        below, at = pdtr(guess + _BELOW_AND_AT, lam)
+        down = (guess > 0) & (below >= u)
+        up = at < u
+        if not (down | up).any():
+            return guess
+        guess = guess - down + up
+    raise ValueError("Poisson quantile did not converge: pdtrik's estimate was more than 64 away")
 
 
 def _poisson_quantile(u: float, lam: float) -> int:
@@ -344,6 +367,7 @@ class CounterDraws:
         self.keys = np.array(keys, dtype=np.uint64)
         self._key = keys[0]  # a single cluster's key as a Python int, for its hash without array steps
         self.layout = layout
+        self._space_steps: dict[str, np.ndarray] = {}  # by index space: ``_steps``
         if layout is None and self.keys.size != 1:
             raise ValueError(f"{self.keys.size} keys need a Layout saying where each cluster's elements are")
         if layout is not None and self.keys.size != layout.K:
@@ -358,35 +382,57 @@ class CounterDraws:
     def at_month(self, month: int) -> None:
         self.month = int(month)
 
-    def _localise(self, site: Site, address: tuple) -> tuple[np.ndarray, tuple]:
-        """The cluster of each draw and its address in local indices."""
-        if self.layout is None:
-            return np.zeros(np.shape(address[0]), dtype=np.int64), address
-        spaces = SITE_SPACES[site]
-        if spaces[0] not in ("firm", "tie", "officer"):
-            raise ValueError(f"site {site.name} is addressed by {spaces[0]}: pass its cluster explicitly")
-        cluster, first = self.layout.localise(spaces[0], address[0])
-        rest = tuple(
-            self.layout.localise(space, level)[1] if space is not None else level
-            for space, level in zip(spaces[1:], address[1:], strict=True)
-        )
-        return cluster, (first, *rest)
+    def _steps(self, space: str) -> np.ndarray:
+        """``(local index + 1) * gamma`` of every element of ``space`` (uint64, read-only): the counter step
+        that folds an element's local address into a hash, gathered instead of computed (the layout of a
+        batch never changes). Wrapping addition is associative, so adding it at once gives the same hash
+        as adding ``a * gamma`` and then ``gamma``."""
+        steps = self._space_steps.get(space)
+        if steps is None:
+            steps = self._space_steps[space] = _gamma_multiple(self.layout.local(space)) + _GAMMA
+            steps.flags.writeable = False
+        return steps
+
+    def _level(self, space: str, level) -> tuple[np.ndarray, np.ndarray]:
+        """``(cluster, counter step)`` of each address of one level in ``space``, as global indices or a
+        count. A count of every element takes the cached arrays whole, without gathering them."""
+        if _is_count(level):
+            n = int(level)
+            if n == self.layout.pointers(space)[-1]:
+                return self.layout.clusters(space), self._steps(space)
+            level = np.arange(n)
+        return self.layout.clusters(space)[level], self._steps(space)[level]
 
     def _draw(self, site: Site, address: tuple, cluster: np.ndarray | None = None):
-        """``(uniforms, cluster of each, local addresses)``; ``cluster`` names those of local addresses.
+        """``(uniforms, cluster of each)``; ``cluster`` names those of local addresses.
 
-        A single cluster (no layout, no ``cluster``) returns ``None`` for both: its callers need neither.
+        A single cluster (no layout, no ``cluster``) returns ``None`` for the clusters: its callers need none.
         """
         if self.layout is None and cluster is None:  # one cluster: its base, without a gather
             base = _mix_int(self._key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
             if len(address) > 1:  # an int beyond the first level also means 0 .. n - 1
                 address = (address[0], *(np.arange(a) if np.ndim(a) == 0 else a for a in address[1:]))
-            return _fold_from_base(base, address), None, None
-        address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
-        if cluster is None:
-            cluster, address = self._localise(site, address)
-        h = site_bases(self.keys, self.month, int(site))[cluster]  # a gather: a fresh array, folded in place
-        return _to_unit(_fold_levels(h, address, np.empty_like(h))), cluster, address
+            return _fold_from_base(base, address), None
+        bases = site_bases(self.keys, self.month, int(site))
+        if cluster is not None:  # local addresses (actions, clusters) of named clusters
+            address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
+            h = bases[cluster]  # a gather: a fresh array, folded in place
+            return _to_unit(_fold_levels(h, address, np.empty_like(h))), cluster
+        spaces = SITE_SPACES[site]
+        if spaces[0] not in SPACES:
+            raise ValueError(f"site {site.name} is addressed by {spaces[0]}: pass its cluster explicitly")
+        cluster, step = self._level(spaces[0], address[0])
+        h = bases[cluster]
+        h += step
+        scratch = np.empty_like(h)
+        _mix_in_place(h, scratch)
+        for space, level in zip(spaces[1:], address[1:], strict=True):
+            if space is None:  # not an index (a source flag): its own value is the address
+                _fold_levels(h, (np.arange(level) if _is_count(level) else level,), scratch)
+                continue
+            h += self._level(space, level)[1]
+            _mix_in_place(h, scratch)
+        return _to_unit(h), cluster
 
     def uniform(self, site: Site, *address: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
         """One uniform per address; ``cluster`` names the clusters of local (action, cluster) addresses."""
@@ -402,18 +448,30 @@ class CounterDraws:
         """Poisson draws by inverse transform: one mean gives an int (K = 1), one mean per cluster an array."""
         K = int(self.keys.size)
         if self.layout is None and np.size(lam) == 1:  # one cluster: its one uniform and quantile as scalars
-            u = float(self._draw(site, (1,))[0][0])  # the hash of address 0, as with ``cluster=[0]``
-            k = _poisson_quantile(u, float(np.asarray(lam, dtype=float).reshape(-1)[0]))
+            k = _poisson_quantile(self._first_uniform(site), float(np.asarray(lam, dtype=float).reshape(-1)[0]))
             return k if np.ndim(lam) == 0 else np.array([k], dtype=np.int64).reshape(np.shape(lam))
         lam = np.asarray(lam, dtype=float)
         if lam.ndim and lam.shape != (K,):
             raise ValueError(f"one Poisson mean per cluster: {lam.size} means for {K} clusters")
-        u = self.uniform(site, np.zeros(K, dtype=np.int64), cluster=np.arange(K))
-        return poisson_inverse_cdf(u, np.broadcast_to(lam, (K,)))
+        return poisson_inverse_cdf(self._first_uniforms(site), np.broadcast_to(lam, (K,)))
+
+    def _first_uniform(self, site: Site) -> float:
+        """A single cluster's uniform at address 0 of ``site``, as ``uniform(site, 1)[0]`` gives it, in Python
+        ints and floats: ``(x + 0.5) * 2**-53`` is computed as ``_to_unit`` computes it, in the same doubles."""
+        base = _mix_int(self._key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
+        top = _mix_int(base + 0x9E3779B97F4A7C15) >> 11
+        return min(top * DOUBLE_UNIT + DOUBLE_UNIT / 2, BELOW_ONE)
+
+    def _first_uniforms(self, site: Site) -> np.ndarray:
+        """Each cluster's uniform at address 0 of ``site`` (``uniform(site, zeros(K), cluster=arange(K))``):
+        its site base folded with the counter step of address 0, which is ``gamma``."""
+        h = site_bases(self.keys, self.month, int(site))  # a fresh array, folded in place
+        h += _GAMMA
+        return _to_unit(_mix_in_place(h, np.empty_like(h)))
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
         """A random permutation of the addresses: grouped by cluster, each cluster sorted by its hashes (stable)."""
-        u, cluster, _ = self._draw(site, address)
+        u, cluster = self._draw(site, address)
         if cluster is None:
             return np.argsort(u, kind="stable")
         return np.lexsort((u, cluster))
@@ -421,8 +479,9 @@ class CounterDraws:
     def sample(self, site: Site, pool: np.ndarray, size) -> np.ndarray:
         """In each cluster, the ``size`` (one int, or one per cluster) members of ``pool`` with the smallest
         hashes, grouped by cluster and in hash order; ties go to the lower index within the cluster."""
-        u, cluster, local = self._draw(site, (pool,))
+        u, cluster = self._draw(site, (pool,))
         if cluster is None:  # one cluster: ``size`` is one int, or a list of one
             take = int(np.asarray(size).reshape(-1)[0])
             return pool[smallest_first(u, take) if take >= 0 else np.argsort(u, kind="stable")[:take]]
-        return pool[topk_seg(-u, cluster, int(self.keys.size), size, local[0])]
+        local = self.layout.local(SITE_SPACES[site][0])[pool]
+        return pool[topk_seg(-u, cluster, int(self.keys.size), size, local)]
