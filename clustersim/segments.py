@@ -94,6 +94,25 @@ def segmean(x: np.ndarray, cl: np.ndarray, K: int, empty: float = np.nan) -> np.
     return _divide_counts(segsum(x, cl, K), counts, empty)
 
 
+def segmean_rows(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """``segmean`` of each row of a 2-D ``x`` (rows x elements), shape (rows, K); NaN for an empty cluster.
+
+    One ``np.bincount`` over the bins ``row * K + cluster`` instead of one per row: a bin adds its row's
+    elements of its cluster one by one in index order, exactly as ``segsum`` of that row does, so every
+    mean has the same bits as ``segmean``'s.
+    """
+    x, cl = np.asarray(x, dtype=np.float64), np.asarray(cl)
+    rows = x.shape[0]
+    counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
+    bins = (np.arange(rows)[:, None] * K + cl).ravel()
+    totals = np.bincount(bins, weights=x.ravel(), minlength=rows * K).reshape(rows, K)
+    if counts.all():
+        return totals / counts
+    means = np.full((rows, K), np.nan)
+    np.divide(totals, counts, out=means, where=counts > 0)
+    return means
+
+
 def _divide_counts(totals: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
     """``totals / counts`` per cluster, ``empty`` where the count is 0. ``np.divide`` with ``where`` skips
     the empty clusters, so no 0/0 warning is emitted and ``empty`` is kept as given; when no cluster is

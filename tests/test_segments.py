@@ -17,6 +17,7 @@ from clustersim.segments import (
     segcount,
     segmax,
     segmean,
+    segmean_rows,
     segsum,
     top2_per_segment,
     topk_seg,
@@ -106,6 +107,19 @@ def test_segmean_is_sum_over_count_and_empty_where_no_element(batch, empty):
         warnings.simplefilter("error")  # no 0/0 RuntimeWarning for the empty clusters
         means = segmean(values, cl, K, empty=empty)
     assert np.array_equal(bits(means), bits(expected))
+
+
+@EXAMPLES
+@given(batches(), st.integers(1, 4), st.data())
+def test_segmean_rows_is_segmean_of_each_row_bit_for_bit(batch, rows, data):
+    """One bincount over (row, cluster) bins adds in the same order as one segmean per row."""
+    values, cl, K = batch
+    others = [data.draw(st.lists(FLOATS, min_size=cl.size, max_size=cl.size)) for _ in range(rows - 1)]
+    x = np.array([values, *others], dtype=np.float64).reshape(rows, cl.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 RuntimeWarning for the empty clusters
+        means = segmean_rows(x, cl, K)
+    assert np.array_equal(bits(means), bits(np.stack([segmean(row, cl, K) for row in x])))
 
 
 @EXAMPLES

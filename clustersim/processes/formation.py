@@ -36,7 +36,15 @@ from ..queries import (
 from ..segments import first_per_key, rank_in_segment, seg_starts, topk_seg
 from ..state import ACTIVE
 from ..streams import Site
-from .rules import common_strategies, common_strategy, expected_cooperation, expected_gain, expected_return
+from .rules import (
+    expected_cooperation,
+    expected_gain,
+    expected_return,
+    goal_alignment,
+    goal_alignments,
+    most_preferred_type,
+    most_preferred_types,
+)
 
 
 @dataclass
@@ -261,15 +269,12 @@ def common_goals(s: ClusterState, gain_idle: np.ndarray, neutral: np.ndarray, id
     """Each cluster's common strategy (returned, per cluster) and the alignment of its live clusters' goals
     (stored)."""
     c = s.coef_for("firm", idle_idx)
+    # alignment is about goals, so it is measured at a neutral expectation of partners
     if s.reduce.legacy:
-        common, _ = common_strategy(c, gain_idle)
-        # alignment is about goals, so it is measured at a neutral expectation of partners
-        _, alignment = common_strategy(c, neutral)
-        common, alignment = np.array([common]), np.array([alignment])
+        common, alignment = np.array([most_preferred_type(gain_idle)]), np.array([goal_alignment(c, neutral)])
     else:
         cluster = s.firm_cluster[idle_idx]
-        common, _ = common_strategies(c, gain_idle, cluster, s.K)
-        _, alignment = common_strategies(c, neutral, cluster, s.K)
+        common, alignment = most_preferred_types(gain_idle, cluster, s.K), goal_alignments(c, neutral, cluster, s.K)
     s.alignment[live] = alignment[live]
     return common
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..segments import segmean
+from ..segments import segmean, segmean_rows
 
 
 def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray, cluster=None):
@@ -164,13 +164,23 @@ def common_strategy(c, gain: np.ndarray) -> tuple[int, float]:
 
     Preferences are a softmax over expected gains (sharpness ``preference_sharpness``). Alignment
     is one minus the mean total-variation distance between a firm's preferences and the cluster
-    mean: 1 when all want the same (000 §Heterogeneity among cluster members).
+    mean: 1 when all want the same (000 §Heterogeneity among cluster members). Formation asks for the
+    two halves at different expectations, so each is also a function of its own.
     """
+    return most_preferred_type(gain), goal_alignment(c, gain)
+
+
+def most_preferred_type(gain: np.ndarray) -> int:
+    """The action type that most firms (rows of ``gain``) expect to gain most from; ties to the lower type."""
+    return int(np.argmax(np.bincount(np.argmax(gain, axis=1), minlength=gain.shape[1])))
+
+
+def goal_alignment(c, gain: np.ndarray) -> float:
+    """One minus the mean total-variation distance between each firm's preferences and the cluster mean."""
     g = np.ascontiguousarray(gain.T)  # action types as rows: reductions become sums of contiguous rows
     pref = preferences(c, g)
     dist = np.add.reduce(np.abs(pref - pref.mean(axis=1, keepdims=True)))
-    alignment = 1.0 - TOTAL_VARIATION_PER_L1 * float(dist.mean())
-    return int(np.argmax(np.bincount(np.argmax(g, axis=0), minlength=g.shape[0]))), alignment
+    return 1.0 - TOTAL_VARIATION_PER_L1 * float(dist.mean())
 
 
 def common_strategies(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
@@ -178,14 +188,21 @@ def common_strategies(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> tuple
 
     The same rule with per-cluster (batch) means and votes; a cluster without firms gets type 0 and NaN.
     """
-    g = np.ascontiguousarray(gain.T)
-    pref = preferences(c, g)
-    type_means = np.stack([segmean(row, cluster, K) for row in pref])  # a handful of types, not firms
-    dist = np.add.reduce(np.abs(pref - type_means[:, cluster]))
-    alignment = 1.0 - TOTAL_VARIATION_PER_L1 * segmean(dist, cluster, K)
-    n_types = g.shape[0]
-    votes = np.bincount(cluster * n_types + np.argmax(g, axis=0), minlength=K * n_types)
-    return np.argmax(votes.reshape(K, n_types), axis=1), alignment
+    return most_preferred_types(gain, cluster, K), goal_alignments(c, gain, cluster, K)
+
+
+def most_preferred_types(gain: np.ndarray, cluster: np.ndarray, K: int) -> np.ndarray:
+    """``most_preferred_type`` of each cluster (type 0 for a cluster without firms)."""
+    n_types = gain.shape[1]
+    votes = np.bincount(cluster * n_types + np.argmax(gain, axis=1), minlength=K * n_types)
+    return np.argmax(votes.reshape(K, n_types), axis=1)
+
+
+def goal_alignments(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> np.ndarray:
+    """``goal_alignment`` of each cluster (NaN for a cluster without firms), with per-cluster (batch) means."""
+    pref = preferences(c, np.ascontiguousarray(gain.T))
+    dist = np.add.reduce(np.abs(pref - segmean_rows(pref, cluster, K)[:, cluster]))
+    return 1.0 - TOTAL_VARIATION_PER_L1 * segmean(dist, cluster, K)
 
 
 def export_share(c, export_readiness: np.ndarray) -> np.ndarray:
