@@ -173,6 +173,20 @@ def site_bases(keys: np.ndarray, month: int, site: int) -> np.ndarray:
     return mix64(np.asarray(keys, dtype=np.uint64) ^ np.uint64(tag))
 
 
+#: every site number, 0 up to the largest ``Site``, as uint64: the rows of ``month_bases``
+_SITE_NUMBERS = np.arange(max(Site) + 1, dtype=np.uint64)
+
+
+def month_bases(keys: np.ndarray, month: int) -> np.ndarray:
+    """``site_bases`` of every site number at once, shape (sites, K): row ``site`` is
+    ``site_bases(keys, month, site)``, by the same wrapping uint64 arithmetic (``site * gamma + month + 1``
+    taken modulo 2**64, as ``_mix_int`` takes it), in a fixed number of array steps for the whole month."""
+    tags = _gamma_multiple(_SITE_NUMBERS)
+    tags += np.uint64((month + 1) & UINT64_MASK)
+    mix64(tags)
+    return mix64(np.asarray(keys, dtype=np.uint64)[None, :] ^ tags[:, None])
+
+
 def fold_addresses(start: np.ndarray, *address: np.ndarray) -> np.ndarray:
     """Uniforms strictly inside (0, 1), one per address, from per-element starting hashes.
 
@@ -368,6 +382,7 @@ class CounterDraws:
         self._key = keys[0]  # a single cluster's key as a Python int, for its hash without array steps
         self.layout = layout
         self._space_steps: dict[str, np.ndarray] = {}  # by index space: ``_steps``
+        self._bases, self._bases_month = None, None  # this month's ``month_bases`` (``_site_bases``)
         if layout is None and self.keys.size != 1:
             raise ValueError(f"{self.keys.size} keys need a Layout saying where each cluster's elements are")
         if layout is not None and self.keys.size != layout.K:
@@ -381,6 +396,16 @@ class CounterDraws:
 
     def at_month(self, month: int) -> None:
         self.month = int(month)
+
+    def _site_bases(self, site: Site) -> np.ndarray:
+        """``site_bases`` of every cluster for ``site`` this month (a read-only row): the month's table of all
+        sites is built at its first batch draw, so a draw no longer pays a dozen small array steps for it.
+        Keyed on the month itself, which callers may also set directly."""
+        if self._bases_month != self.month:
+            self._bases = month_bases(self.keys, self.month)
+            self._bases.flags.writeable = False
+            self._bases_month = self.month
+        return self._bases[int(site)]
 
     def _steps(self, space: str) -> np.ndarray:
         """``(local index + 1) * gamma`` of every element of ``space`` (uint64, read-only): the counter step
@@ -413,7 +438,7 @@ class CounterDraws:
             if len(address) > 1:  # an int beyond the first level also means 0 .. n - 1
                 address = (address[0], *(np.arange(a) if np.ndim(a) == 0 else a for a in address[1:]))
             return _fold_from_base(base, address), None
-        bases = site_bases(self.keys, self.month, int(site))
+        bases = self._site_bases(site)
         if cluster is not None:  # local addresses (actions, clusters) of named clusters
             address = tuple(np.arange(a) if np.ndim(a) == 0 else a for a in address)
             h = bases[cluster]  # a gather: a fresh array, folded in place
@@ -465,8 +490,7 @@ class CounterDraws:
     def _first_uniforms(self, site: Site) -> np.ndarray:
         """Each cluster's uniform at address 0 of ``site`` (``uniform(site, zeros(K), cluster=arange(K))``):
         its site base folded with the counter step of address 0, which is ``gamma``."""
-        h = site_bases(self.keys, self.month, int(site))  # a fresh array, folded in place
-        h += _GAMMA
+        h = self._site_bases(site) + _GAMMA  # a fresh array, folded in place
         return _to_unit(_mix_in_place(h, np.empty_like(h)))
 
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:

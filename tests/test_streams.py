@@ -24,7 +24,9 @@ from clustersim.streams import (
     Site,
     counter_uniform,
     mix64,
+    month_bases,
     poisson_inverse_cdf,
+    site_bases,
 )
 
 THRESHOLDS = tomllib.loads((Path(__file__).parent / "streams_thresholds.toml").read_text())
@@ -33,6 +35,16 @@ THRESHOLDS = tomllib.loads((Path(__file__).parent / "streams_thresholds.toml").r
 def test_mix64_is_splitmix64():
     # SplitMix64 seeded with 0: its first output is mix(0 + gamma), the reference value of Steele et al.
     assert int(mix64(np.array([GOLDEN_GAMMA], dtype=np.uint64))[0]) == 0xE220A8397B1DCDAF
+
+
+@settings(max_examples=30, deadline=None)
+@given(keys=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=4), month=st.integers(0, 2**40))
+def test_a_months_table_of_site_bases_is_each_sites_own(keys, month):
+    """A batch draws from one table of every site's bases a month: the same hashes as site by site."""
+    keys = np.array(keys, dtype=np.uint64)
+    table = month_bases(keys, month)
+    for site in Site:
+        assert np.array_equal(table[site], site_bases(keys, month, int(site)))
 
 
 def test_counter_uniforms_are_uniform_and_inside_the_unit_interval():
