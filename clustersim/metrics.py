@@ -86,14 +86,15 @@ def component_labels(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     matrix for ``scipy.sparse.csgraph.connected_components``. Terminates because labels only decrease.
     """
     labels = np.arange(n)
+    # (a == b).all() is np.array_equal for two arrays of one shape, without its Python-level checks
     while True:
         lu, lv = labels[u], labels[v]
-        if np.array_equal(lu, lv):
+        if (lu == lv).all():
             return labels
         low = np.minimum(lu, lv)
         np.minimum.at(labels, lu, low)  # every label is a root here, so this hooks whole components
         np.minimum.at(labels, lv, low)
-        while not np.array_equal(jumped := labels[labels], labels):
+        while not ((jumped := labels[labels]) == labels).all():
             labels = jumped
 
 
