@@ -327,6 +327,9 @@ def _poisson_quantile(u: float, lam: float) -> int:
 class LegacyDraws:
     """Today's generator calls, one cluster only: the golden series' streams."""
 
+    #: a draw is the stream's next numbers, one per address: drawing for fewer elements shifts later draws
+    addressed = False
+
     def __init__(self, rng: np.random.Generator, rng_turnover: np.random.Generator, rng_monitoring) -> None:
         self.rng = rng
         self.rng_turnover = rng_turnover  # BSO turnover: common random numbers across levers
@@ -370,6 +373,9 @@ class CounterDraws:
     indices, and each is hashed under its cluster's key with its index *within* the cluster, so a
     cluster's draws are the same in any batch. Without one there is a single cluster (K = 1).
     """
+
+    #: a draw depends on its address only: drawing for some elements gives them what drawing for all would
+    addressed = True
 
     def __init__(self, keys, layout=None) -> None:
         # Python ints all the way: numpy would turn a list mixing ints above and below 2**63 into floats

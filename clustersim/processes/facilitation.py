@@ -90,14 +90,29 @@ def hold_meeting(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, brok
     both = met[ties.u] & met[ties.v]
     if not both.any():
         return
-    chance = s.coef_for("tie").brokerage_chance * spread(s, effect, "tie")
-    broker = both & ~ties.active & (s.draws.uniform(broker_site, ties.n_ties) < chance)
+    broker = brokered(s, both & ~ties.active, effect, broker_site)
     net.activate(broker)  # a brokered tie starts at the partners' propensity
     s.counters["ties_brokered"] += s.tally(broker, "tie")
     grow = both & ties.active
     gain = s.per_tie(s.coef.meeting_trust_gain, grow) * spread(s, effect, "tie", grow)
     net.trust[grow] += gain * (1.0 - net.trust[grow])
     net.contact |= grow
+
+
+def brokered(s: ClusterState, latent: np.ndarray, effect: np.ndarray, broker_site: Site) -> np.ndarray:
+    """Which of the ``latent`` ties (a mask) the facilitator brokers: each with the chance
+    ``brokerage_chance`` x the contact effect of its cluster. Counter draws depend on their address only, so
+    only the latent ties among the firms met are drawn for (a handful, of thousands of ties); the legacy
+    stream draws one number per tie, as it always has."""
+    n_ties = latent.size
+    if not s.draws.addressed:
+        chance = s.coef_for("tie").brokerage_chance * spread(s, effect, "tie")
+        return latent & (s.draws.uniform(broker_site, n_ties) < chance)
+    idx = np.flatnonzero(latent)
+    chance = s.coef_for("tie", idx).brokerage_chance * spread(s, effect, "tie", idx)
+    broker = np.zeros(n_ties, dtype=bool)
+    broker[idx] = s.draws.uniform(broker_site, idx) < chance
+    return broker
 
 
 def leader_outreach(s: ClusterState, paid: np.ndarray) -> None:
