@@ -19,8 +19,9 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     if x.size < 2:
         return (m, np.nan, np.nan)
     h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    # a mean cannot lie outside the observed values (e.g. a negative count of dropouts)
-    return (m, max(m - h, float(x.min())), min(m + h, float(x.max())))
+    # a mean cannot lie outside the observed values (e.g. a negative count of dropouts); but the computed mean
+    # of equal values can round a last bit beyond them, and the interval must still contain it
+    return (m, min(m, max(m - h, float(x.min()))), max(m, min(m + h, float(x.max()))))
 
 
 def summary_table(summary: pd.DataFrame, metrics=SUMMARY_METRICS) -> pd.DataFrame:

@@ -901,3 +901,14 @@ def test_a_sweep_with_a_results_folder_keeps_no_rows_or_series_in_memory():
     collector.flush()
     assert Disk.written == collector.runs_done == len(seeds)
     assert collector.kept == [] and collector.kept_series == [] and collector.rows == [] and collector.series == []
+
+
+def test_mean_interval_contains_the_mean_of_equal_values():
+    """Seven equal values whose computed mean rounds a last bit below them: the interval, clipped to the
+    observed range, must still contain the mean (the cost-cooperation figure's error bars need it)."""
+    from clustersim.report import mean_ci
+
+    x = np.full(7, 0.8132702392002724)
+    mean, low, high = mean_ci(x)
+    assert mean < x.min()  # the rounding this guards against
+    assert low <= mean <= high
