@@ -225,6 +225,7 @@ def state_metrics(s) -> dict[str, np.ndarray]:
         "joint_actions_started": s.cumulative["started"],
         "joint_actions_completed": s.cumulative["succeeded"],
         "joint_actions_failed": s.cumulative["failed"],
+        "priced_out_exits": s.cumulative["priced_out_exits"],
         "reported_cooperation": s.report["reported_cooperation"],
         "association": s.association.formed.astype(float),
         "association_cash": s.association.cash,

@@ -268,7 +268,7 @@ class MonthActivity:
 
 #: the monthly tallies of facilitation, and the running totals of services and joint actions
 COUNTERS = ("contacts", "meetings", "services", "ties_brokered")
-CUMULATIVE = ("services", "started", "succeeded", "failed", "contributions")
+CUMULATIVE = ("services", "started", "succeeded", "failed", "contributions", "priced_out_exits")
 
 
 def zero_counts(names, K: int) -> dict[str, np.ndarray]:

@@ -588,8 +588,8 @@ COEFFICIENTS: tuple[Param, ...] = (
         0.0,
         0.25,
         "1/month",
-        "Monthly chance that an idle member who cannot pay its share of the joint action it values most leaves "
-        "(and it returns only once it can)",
+        "Monthly chance that an idle member who cannot pay its share of the joint action it wants most leaves "
+        "(and neither joins nor returns while it cannot)",
         "000 §Heterogeneity among cluster members (small firms' limited means; their goals differ from larger "
         "firms'); assumption for the value: a firm that cannot afford what it joined for gives up within about "
         "two years on average",
@@ -1186,7 +1186,7 @@ MONEY: tuple[Param, ...] = (
     _c("expectation_patience_months", "motivation", 3.0, 0.1, 24.0, "months", "Lateness at which a support gap bites 63% of its full weight", "assumption: a quarter's grace before members lose faith"),
     # ---------------------------------------------------------------- affordability (SF5, SF11)
     _c("liquidity_share", "formation", 0.15, 0.01, 1.0, "share of monthly revenue", "Share of its monthly revenue (times intact capital) a firm can put into joint actions", "000 §Lack of resources (small firms' limited means); assumption for the value"),
-    _c("unaffordable_motivation_loss", "motivation", 0.01, 0.0, 0.1, "1/month", "Monthly motivation loss of an idle member who can afford no joint action", "000 §Heterogeneity among cluster members; assumption: membership without use loses its point", switch="0 = membership never loses its point"),
+    _c("unaffordable_motivation_loss", "motivation", 0.01, 0.0, 0.1, "1/month", "Monthly motivation loss of an idle member who cannot pay its share of the joint action it wants most", "000 §Heterogeneity among cluster members; assumption: membership without use loses its point", switch="0 = membership never loses its point"),
     # ---------------------------------------------------------------- the cluster association (SF12, SF14)
     _c("association_trust_threshold", "association", 0.45, 0.0, 1.0, "trust", "Mean trust at which members found a cluster association", "004 key principle 4 (governance follows social capital); assumption for the value"),
     _c("association_cooperation_threshold", "association", 0.35, 0.0, 1.0, "share", "Share cooperating at which members found a cluster association", "004 key principle 4; assumption for the value"),

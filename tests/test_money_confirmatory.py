@@ -38,13 +38,11 @@ def test_budget_line_buys_its_outcome_confirmatory(line):
     assert_greater(*dose_arms(line, lambda scenario, metric, **kw: outcome(scenario, metric, reps, **kw)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="confirmatory run (2026-12-06, 112 paired replicates, root 7101): a 24-month taper keeps +0.012 more "
-    "firms cooperating 24 months after the end (SE 0.0126, z 0.96), below the 0.02 margin; the pilot's +0.051 "
-    "was inflated. The association forms in 97-98% of runs in both arms and then pays the manager itself, so "
-    "in funded_programme the taper has little left to do",
-)
+# Registered and first run 2026-12-06 (112 paired replicates, root 7101): it failed, +0.012 (SE 0.0126, z 0.96),
+# the association forming in 97-98% of runs in both arms and then paying the manager itself. It passes since
+# session 25's rule that members priced out of their goal leave (a change made for SF5, not for this test):
+# +0.064 (SE 0.017, z 3.7), the association paying 100 k$ of the manager's salary after a taper against 42 k$
+# after an abrupt exit. The design is unchanged; the model is not, so this is not a second registration.
 def test_tapered_exit_improves_sustainability_confirmatory():
     e, reps = T["exit"], CONF["exit"]["replicates"]
     tapered = outcome("funded_programme", "coop_24m_after_end", reps, exit_taper_months=e["taper_months"])

@@ -3,6 +3,7 @@ equation's effect with the registered coefficients (docs/ODD.md, "Submodels").""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import networkx as nx
@@ -328,23 +329,20 @@ def test_contacted_dropouts_with_recovered_motivation_return():
     assert s.firms.state.tolist() == [MEMBER, DROPPED, DROPPED, MEMBER]
 
 
-def test_a_firms_goal_is_the_type_of_largest_gross_value():
+def test_a_firms_goal_is_the_type_of_largest_return_per_kusd():
     s = tiny()
-    types = s.types
+    types = dataclasses.replace(
+        s.types, multiplier=np.array([3.0, 4.0, 1.0, 1.0, 1.0]), cost=np.array([0.5, 2.0, 1.0, 1.0, 1.0])
+    )
     w = np.zeros((2, types.count))
-    w[0, 1], w[0, 4] = 1.0, 1.0  # production against lobbying: production's cost x multiplier is larger
-    w[1, 3], w[1, 0] = 0.1, 5.0  # joint export with a small weight against knowledge sharing with a large one
-    goal = rules.goal_type(types, w)
-    expected = [
-        1 if types.cost[1] * types.multiplier[1] > types.cost[4] * types.multiplier[4] else 4,
-        3 if types.cost[3] * types.multiplier[3] * 0.1 > types.cost[0] * types.multiplier[0] * 5.0 else 0,
-    ]
-    assert goal.tolist() == expected
+    w[0, :2] = [1.0, 0.8]  # multiplier x weight: 3.0 against 3.2, though the weight alone favours type 0
+    w[1, :2] = [1.0, 0.7]  # 3.0 against 2.8, though cost x multiplier x weight favours type 1 (1.5 against 5.6)
+    assert rules.goal_type(types, w).tolist() == [1, 0]
 
 
 def _priced_out_state(**overrides):
     """Four idle members whose goal is production; their liquidity straddles its full cost."""
-    s = tiny(grant_amount=0.0, programme_budget=0.0, dropout_hazard=0.0, openness=0.0, **overrides)
+    s = tiny(**{"grant_amount": 0.0, "programme_budget": 0.0, "dropout_hazard": 0.0, "openness": 0.0, **overrides})
     f = s.firms
     f.weights[:] = 0.0
     f.weights[:, 1] = 1.0  # production
@@ -352,6 +350,16 @@ def _priced_out_state(**overrides):
     full_cost = s.types.cost[1] * s.coef.joint_action_cost
     f.revenue0[:] = np.array([0.5, 0.9, 1.1, 2.0]) * full_cost / s.coef.liquidity_share
     return s
+
+
+class FixedDraws:
+    """The membership draw fixed per firm (tests force who draws under which rate)."""
+
+    def __init__(self, r):
+        self.r = np.asarray(r, dtype=float)
+
+    def uniform(self, site, n):
+        return np.broadcast_to(self.r, (n,)).copy()
 
 
 def test_firms_that_cannot_pay_their_goal_are_priced_out():
@@ -363,14 +371,17 @@ def test_firms_that_cannot_pay_their_goal_are_priced_out():
 
 
 def test_priced_out_idle_members_leave_at_the_registered_rate_and_return_only_once_they_can_pay():
-    s = _priced_out_state(priced_out_exit_rate=0.25)
-    s.draws = type("Fixed", (), {"uniform": lambda self, site, n: np.array([0.2, 0.3, 0.2, 0.2])})()
+    # a hazard of 1 for discouraged members: the firms here are not discouraged, so it must not act
+    s = _priced_out_state(priced_out_exit_rate=0.25, dropout_hazard=1.0)
+    s.draws = FixedDraws([0.2, 0.3, 0.2, 0.2])
     membership.update_membership(s)
     # firm 0 drew under the rate and cannot pay; firm 1 cannot pay but drew above; 2 and 3 can pay
     assert s.firms.state.tolist() == [DROPPED, MEMBER, MEMBER, MEMBER]
     assert s.firms.motivation_base[0] == 0.5  # leaving for want of money leaves no mark of disillusion
+    assert s.cumulative["priced_out_exits"].tolist() == [1]
     s.activity.contacted[:] = True
     s.firms.motivation[:] = 0.9
+    s.draws = FixedDraws(0.9)  # nobody else leaves
     membership.update_membership(s)
     assert s.firms.state[0] == DROPPED  # still cannot pay: a contact does not bring it back
     s.firms.revenue0[0] *= 10
@@ -378,9 +389,31 @@ def test_priced_out_idle_members_leave_at_the_registered_rate_and_return_only_on
     assert s.firms.state[0] == MEMBER
 
 
+def test_leaders_do_not_leave_for_want_of_money():
+    s = _priced_out_state(priced_out_exit_rate=0.25)
+    s.firms.leader[0] = True
+    s.draws = FixedDraws(0.0)
+    membership.update_membership(s)
+    assert s.firms.state[0] == MEMBER and s.firms.state[1] == DROPPED
+
+
+def test_outsiders_priced_out_of_their_goal_do_not_join_while_price_makes_members_leave():
+    for rate, joined in ((0.25, [False, False, True, True]), (0.0, [True, True, True, True])):
+        s = _priced_out_state(priced_out_exit_rate=rate, openness=1.0)  # a draw of 0 is under any join chance
+        s.firms.state[:] = OUTSIDE
+        s.draws = FixedDraws(0.0)
+        membership.update_membership(s)
+        assert (s.firms.state == MEMBER).tolist() == joined, rate
+
+
 def test_nobody_leaves_for_want_of_money_when_the_exit_rate_is_switched_off():
     s = _priced_out_state(priced_out_exit_rate=0.0)
-    s.draws = type("Fixed", (), {"uniform": lambda self, site, n: np.zeros(n)})()
+    s.draws = FixedDraws(0.0)
+    membership.update_membership(s)
+    assert (s.firms.state == MEMBER).all()
+    s.firms.state[:2] = DROPPED  # and priced-out dropouts return as any other would
+    s.activity.contacted[:] = True
+    s.firms.motivation[:] = 0.9
     membership.update_membership(s)
     assert (s.firms.state == MEMBER).all()
 

@@ -1,8 +1,8 @@
 """Membership (docs/ODD.md, "Process overview": step 8; SF2, SF3).
 
-Outsiders join; discouraged idle members drop out, and so, more slowly, do idle members who cannot pay
-their share of the joint action they joined for; contacted dropouts whose motivation has recovered, and
-who can pay for it, return (000 §Success Factors; 000 §Difficulties; 000 §Heterogeneity among cluster
+Outsiders who can pay for what they would join for join; discouraged idle members drop out, and so, more
+slowly, do idle members who cannot pay their share of the joint action they want most; contacted dropouts
+whose motivation has recovered, and who can pay for it, return (000 §Success Factors; 000 §Difficulties; 000 §Heterogeneity among cluster
 members).
 """
 
@@ -44,9 +44,9 @@ def active_neighbour_share(s: ClusterState) -> np.ndarray:
 
 
 def priced_out_of_goal(s: ClusterState) -> np.ndarray:
-    """Firms that cannot pay their own share of the joint action they value most (``rules.goal_type``) this
-    month. Small firms, with small revenues and costly goals (shared production), are the ones priced out
-    when the own share rises (when co-financing stops, or never starts)."""
+    """Firms that cannot pay their own share of the joint action they want most (``rules.goal_type``) this
+    month. Small firms, with small revenues (so little liquidity), are the ones priced out when the own share
+    rises (when co-financing stops, or never starts)."""
     goal = goal_type(s.types, s.firms.weights, s.firm_cluster if s.types.varies else None)
     return own_monthly_cost(s, goal, s.firm_cluster) > liquidity(s)
 
@@ -57,21 +57,19 @@ def update_membership(s: ClusterState) -> None:
     signal = spread(s, success_signal(s))
     active_share = active_neighbour_share(s)
     r = s.draws.uniform(Site.MEMBERSHIP, f.n)
-    joins = (f.state == OUTSIDE) & (
-        r < join_probability(c, s.activity.contact_effect, signal, active_share, f.motivation)
-    )
+    # while price makes members leave, nobody joins or returns to what it cannot pay for
+    priced_out = priced_out_of_goal(s) & (np.asarray(c.priced_out_exit_rate) > 0)
+    joins = (f.state == OUTSIDE) & ~priced_out
+    joins &= r < join_probability(c, s.activity.contact_effect, signal, active_share, f.motivation)
     f.state[joins] = MEMBER
     f.joined_later[joins] = True
-    idle_member = f.state == MEMBER
     # this month's joiners drew r below their join probability, so they are not also tested for leaving
-    staying = idle_member & ~joins & ~f.leader
+    staying = (f.state == MEMBER) & ~joins & ~f.leader
     discouraged = staying & (f.motivation < c.dropout_threshold) & (r < c.dropout_hazard)
-    priced_out = priced_out_of_goal(s)
-    priced_out_exits = np.asarray(c.priced_out_exit_rate) > 0
     # leaving for want of money is not disillusion: the firm's base motivation keeps no mark
     unaffordable = staying & ~discouraged & priced_out & (r < c.priced_out_exit_rate)
     f.state[discouraged | unaffordable] = DROPPED
     f.motivation_base[discouraged] *= s.per_firm(s.coef.dropout_base_motivation_factor, discouraged)  # SF3
-    back = (f.state == DROPPED) & s.activity.contacted & (f.motivation > c.reengagement_threshold)
-    back &= ~(priced_out & priced_out_exits)  # nobody returns to what it still cannot pay for
+    s.cumulative["priced_out_exits"] += s.tally(unaffordable)
+    back = (f.state == DROPPED) & s.activity.contacted & (f.motivation > c.reengagement_threshold) & ~priced_out
     f.state[back] = MEMBER

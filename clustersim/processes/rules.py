@@ -85,16 +85,16 @@ def expected_gain(types, c, weights, capability, capital, own_cost_share, expect
 
 
 def goal_type(types, weights: np.ndarray, cluster=None) -> np.ndarray:
-    """The action type each firm values most, its goal: the largest gross monthly value at full partner
-    cooperation, ``cost_k * multiplier_k * w_k`` (the factors ``expected_return`` shares across types, the
-    firm's capability and ``benefit_multiplier``, cannot change which type is largest).
+    """The action type each firm wants most, its goal: the largest return per k$ when partners cooperate
+    fully, ``multiplier_k * w_k`` (``expected_return`` at full expected cooperation, less the factors it
+    shares across types, the firm's capability and ``benefit_multiplier``). What the type costs, or the
+    firm's share of it, does not enter: whether the firm can pay for its goal is a separate question.
 
     Larger firms aim to export while smaller ones focus on the domestic market (000 §Heterogeneity among
     cluster members); the benefit weights carry that, so a firm's goal follows its size, export readiness
     and experience. ``cluster`` gives each firm's cluster where a batch's clusters have their own tables.
     """
-    value = types.rows("cost", cluster) * types.rows("multiplier", cluster) * weights
-    return np.argmax(value, axis=1)
+    return np.argmax(types.rows("multiplier", cluster) * weights, axis=1)
 
 
 def contribution_probability(c, disposition, trust_in_partners, motivation, private_return) -> np.ndarray:
