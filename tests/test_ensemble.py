@@ -31,7 +31,7 @@ import pytest
 
 from clustersim.ensemble import HANDLED_FIELDS, INIT_ONLY, cluster_view, concat_states
 from clustersim.model import PROJECTS, ClusterModel
-from clustersim.processes import formation
+from clustersim.processes import formation, membership
 from clustersim.queries import reputation
 from clustersim.scenario import load_scenario
 from clustersim.streams import Site
@@ -124,6 +124,24 @@ BATCHES: dict[str, tuple[str, dict, list[dict]]] = {
                 "exporter_threshold": 0.3,
                 "cofunding_share": 0.5,
             },
+        ],
+    ),
+    # members priced out of their goal leave (session 25): clusters with the exit off, slow and fast, beside one
+    # whose co-financing keeps its firms in, and one with its own action-type table (a dearer production)
+    "priced_out": (
+        "funded_programme",
+        {},
+        [
+            {"n_firms": 60, "grant_amount": 0.0},
+            {"n_firms": 40, "grant_amount": 0.0, "priced_out_exit_rate": 0.0, "liquidity_share": 0.05},
+            {
+                "n_firms": 60,
+                "grant_amount": 0.0,
+                "priced_out_exit_rate": 0.25,
+                "production_cost": 2.5,
+                "size_heterogeneity": 2.0,
+            },
+            {"n_firms": 30, "cofunding_share": 0.5, "priced_out_exit_rate": 0.1},
         ],
     ),
     "handover": (
@@ -376,6 +394,7 @@ def test_batches_cover_the_branches():
         note("tranche condition", [s.coef.tranche_condition != "none"])
         note("event this month", (s.calendar.hurricane == s.month) | (s.calendar.firm_training == s.month))
         note("leader incentive paid", s.funder.leader_incentive_paid)
+        note("priced out of a goal", s.tally(membership.priced_out_of_goal(s)) > 0)
         note("n_firms", s.layout.n_firms)
     missing = {key: values for key, values in seen.items() if key != "n_firms" and values != {False, True}}
     assert not missing, f"branches seen on one side only: {missing}"
