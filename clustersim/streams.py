@@ -167,10 +167,14 @@ def _mix_int(value: int) -> int:
     return z ^ (z >> 31)
 
 
+def _site_tag(site: int, month: int) -> int:
+    """``mix(site * gamma + month + 1)``: what a site and a month add to every cluster's key."""
+    return _mix_int(int(site) * 0x9E3779B97F4A7C15 + month + 1)
+
+
 def site_bases(keys: np.ndarray, month: int, site: int) -> np.ndarray:
     """Each cluster's starting hash for one site in one month: ``mix(key ^ mix(site * gamma + month + 1))``."""
-    tag = _mix_int(site * 0x9E3779B97F4A7C15 + month + 1)
-    return mix64(np.asarray(keys, dtype=np.uint64) ^ np.uint64(tag))
+    return mix64(np.asarray(keys, dtype=np.uint64) ^ np.uint64(_site_tag(site, month)))
 
 
 #: every site number, 0 up to the largest ``Site``, as uint64: the rows of ``month_bases``
@@ -440,7 +444,7 @@ class CounterDraws:
         A single cluster (no layout, no ``cluster``) returns ``None`` for the clusters: its callers need none.
         """
         if self.layout is None and cluster is None:  # one cluster: its base, without a gather
-            base = _mix_int(self._key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
+            base = self._single_base(site)
             if len(address) > 1:  # an int beyond the first level also means 0 .. n - 1
                 address = (address[0], *(np.arange(a) if np.ndim(a) == 0 else a for a in address[1:]))
             return _fold_from_base(base, address), None
@@ -486,11 +490,14 @@ class CounterDraws:
             raise ValueError(f"one Poisson mean per cluster: {lam.size} means for {K} clusters")
         return poisson_inverse_cdf(self._first_uniforms(site), np.broadcast_to(lam, (K,)))
 
+    def _single_base(self, site: Site) -> int:
+        """A single cluster's ``site_bases`` this month, as a Python int (no array steps)."""
+        return _mix_int(self._key ^ _site_tag(site, self.month))
+
     def _first_uniform(self, site: Site) -> float:
         """A single cluster's uniform at address 0 of ``site``, as ``uniform(site, 1)[0]`` gives it, in Python
         ints and floats: ``(x + 0.5) * 2**-53`` is computed as ``_to_unit`` computes it, in the same doubles."""
-        base = _mix_int(self._key ^ _mix_int(int(site) * 0x9E3779B97F4A7C15 + self.month + 1))
-        top = _mix_int(base + 0x9E3779B97F4A7C15) >> 11
+        top = _mix_int(self._single_base(site) + 0x9E3779B97F4A7C15) >> 11
         return min(top * DOUBLE_UNIT + DOUBLE_UNIT / 2, BELOW_ONE)
 
     def _first_uniforms(self, site: Site) -> np.ndarray:

@@ -794,3 +794,18 @@ def test_neighbourhood_game_payoffs_on_a_line_of_three_cooperators():
     share = np.array([r * 2 / 2, r * 3 / 3, r * 2 / 2])  # all contribute in each centred game
     received = share + np.array([share[1], share[0] + share[2], share[1]])
     np.testing.assert_allclose(s.firms.payoff, received - np.array([2.0, 3.0, 2.0]))
+
+
+def test_common_strategy_and_alignment_of_hand_built_gains():
+    c = tiny().coef
+    same = np.tile([0.1, 0.5, 0.2, 0.0, 0.3], (4, 1))
+    assert rules.most_preferred_type(same) == 1 and rules.goal_alignment(c, same) == pytest.approx(1.0)
+    # two firms each sure of a different type: preferences one-hot, mean (0.5, 0.5, 0, ...), total variation 0.5
+    split = np.array([[1e3, 0, 0, 0, 0], [0, 1e3, 0, 0, 0]], dtype=float)
+    assert rules.most_preferred_type(split) == 0  # a tied vote goes to the lower type
+    assert rules.goal_alignment(c, split) == pytest.approx(0.5)
+    # per cluster, the same answers for the same firms, bit for bit
+    gain, cluster = np.vstack([same, split]), np.array([0, 0, 0, 0, 1, 1])
+    assert rules.most_preferred_types(gain, cluster, 2).tolist() == [1, 0]
+    aligned = rules.goal_alignments(c, gain, cluster, 2)
+    assert aligned.tolist() == [rules.goal_alignment(c, same), rules.goal_alignment(c, split)]

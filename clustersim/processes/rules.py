@@ -159,40 +159,25 @@ def preferences(c, g: np.ndarray) -> np.ndarray:
     return pref
 
 
-def common_strategy(c, gain: np.ndarray) -> tuple[int, float]:
-    """The action type most firms prefer, and how aligned the firms' preferences are (SF5).
-
-    Preferences are a softmax over expected gains (sharpness ``preference_sharpness``). Alignment
-    is one minus the mean total-variation distance between a firm's preferences and the cluster
-    mean: 1 when all want the same (000 §Heterogeneity among cluster members). Formation asks for the
-    two halves at different expectations, so each is also a function of its own.
-    """
-    return most_preferred_type(gain), goal_alignment(c, gain)
-
-
 def most_preferred_type(gain: np.ndarray) -> int:
-    """The action type that most firms (rows of ``gain``) expect to gain most from; ties to the lower type."""
+    """The cluster's common strategy (SF5): the action type that most firms (rows of ``gain``) expect to gain
+    most from; ties to the lower type."""
     return int(np.argmax(np.bincount(np.argmax(gain, axis=1), minlength=gain.shape[1])))
 
 
 def goal_alignment(c, gain: np.ndarray) -> float:
-    """One minus the mean total-variation distance between each firm's preferences and the cluster mean."""
+    """How aligned the firms' goals are (SF5): one minus the mean total-variation distance between each firm's
+    preferences (``preferences``, a softmax of its expected gains) and the cluster's mean preferences; 1 when
+    all want the same (000 §Heterogeneity among cluster members)."""
     g = np.ascontiguousarray(gain.T)  # action types as rows: reductions become sums of contiguous rows
     pref = preferences(c, g)
     dist = np.add.reduce(np.abs(pref - pref.mean(axis=1, keepdims=True)))
     return 1.0 - TOTAL_VARIATION_PER_L1 * float(dist.mean())
 
 
-def common_strategies(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """``common_strategy`` of each cluster of an ensemble, from the firms ``gain`` of cluster ``cluster``.
-
-    The same rule with per-cluster (batch) means and votes; a cluster without firms gets type 0 and NaN.
-    """
-    return most_preferred_types(gain, cluster, K), goal_alignments(c, gain, cluster, K)
-
-
 def most_preferred_types(gain: np.ndarray, cluster: np.ndarray, K: int) -> np.ndarray:
-    """``most_preferred_type`` of each cluster (type 0 for a cluster without firms)."""
+    """``most_preferred_type`` of each cluster of an ensemble, from the firms' ``gain`` of cluster ``cluster``
+    (type 0 for a cluster without firms)."""
     n_types = gain.shape[1]
     votes = np.bincount(cluster * n_types + np.argmax(gain, axis=1), minlength=K * n_types)
     return np.argmax(votes.reshape(K, n_types), axis=1)
