@@ -235,6 +235,9 @@ class Ledger:
     bso_cash: np.ndarray
     firm_own_contributions: np.ndarray  # firms' private money (co-funding and unfunded actions)
     firm_fees: np.ndarray  # membership fees firms paid to the cluster association
+    # share of the grant's part of co-financed costs the account paid the last month it was asked (1 until a
+    # spending plan rations it): what members expect the grant to cover (``queries.own_cost_share``)
+    cofinancing_cover: np.ndarray
 
     @classmethod
     def from_scenarios(cls, scenarios: Sequence[Scenario]) -> Ledger:
@@ -250,6 +253,7 @@ class Ledger:
             bso_cash=zeros.copy(),
             firm_own_contributions=zeros.copy(),
             firm_fees=zeros.copy(),
+            cofinancing_cover=np.ones(K),
         )
 
     @classmethod

@@ -56,10 +56,32 @@ def cofinanced(s: ClusterState) -> np.ndarray:
     return s.types.rows("cofinanced") & funding[:, None]
 
 
+def cofinancing_envelope(s: ClusterState) -> np.ndarray:
+    """The most the cluster account may pay in co-financing this month, per cluster: all its cash on demand;
+    under a spending plan (``cofinancing_paced``) its cash spread evenly over the months until the next
+    tranche falls due, or until the programme ends when none is left to come (000 §Monitoring and
+    Evaluation: budget and procurement plans). A tranche already due but withheld is not counted on."""
+    cash, paced = s.ledger.bso_cash, np.asarray(s.coef.cofinancing_paced)
+    if not paced.any():
+        return cash
+    cal, nxt = s.calendar, s.funder.next_tranche
+    col = np.minimum(nxt, cal.disbursements.shape[1] - 1)
+    due = cal.disbursements[np.arange(s.K), col]
+    refill = np.where((nxt < cal.n_disbursements) & (due > s.month), due, cal.programme_end)
+    return np.where(paced, cash / np.maximum(refill - s.month, 1), cash)
+
+
 def own_cost_share(s: ClusterState, funded: np.ndarray | None = None) -> np.ndarray:
     """Share of each action type's cost a firm expects to pay itself, (K, types); ``funded`` is this
-    month's ``cofinanced(s)`` where the caller has it already."""
-    return np.where(cofinanced(s) if funded is None else funded, as_column(s.coef.cofunding_share), 1.0)
+    month's ``cofinanced(s)`` where the caller has it already. Under a spending plan (``cofinancing_paced``)
+    members expect the grant to cover what it covered the last month it was asked: a rationed account raises
+    the share they expect to pay, so a small grant paced over the programme is not mistaken for a large one."""
+    share = as_column(s.coef.cofunding_share)
+    paced = np.asarray(s.coef.cofinancing_paced)
+    if paced.any():
+        expected = share + (1.0 - share) * (1.0 - s.ledger.cofinancing_cover[:, None])
+        share = np.where(as_column(paced), expected, share)
+    return np.where(cofinanced(s) if funded is None else funded, share, 1.0)
 
 
 def per_cluster(s: ClusterState, value, dtype=float) -> np.ndarray:

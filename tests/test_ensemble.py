@@ -142,6 +142,8 @@ BATCHES: dict[str, tuple[str, dict, list[dict]]] = {
                 "size_heterogeneity": 2.0,
             },
             {"n_firms": 30, "cofunding_share": 0.5, "priced_out_exit_rate": 0.1},
+            # a spending plan that rations co-financing, beside clusters paid on demand
+            {"n_firms": 45, "cofunding_share": 0.2, "cofinancing_paced": True, "grant_amount": 60.0},
         ],
     ),
     "handover": (
@@ -395,6 +397,7 @@ def test_batches_cover_the_branches():
         note("event this month", (s.calendar.hurricane == s.month) | (s.calendar.firm_training == s.month))
         note("leader incentive paid", s.funder.leader_incentive_paid)
         note("priced out of a goal", s.tally(membership.priced_out_of_goal(s)) > 0)
+        note("co-financing paced", np.broadcast_to(s.coef.cofinancing_paced, (s.K,)))
         note("n_firms", s.layout.n_firms)
     missing = {key: values for key, values in seen.items() if key != "n_firms" and values != {False, True}}
     assert not missing, f"branches seen on one side only: {missing}"

@@ -60,8 +60,14 @@ lines_strategy = st.fixed_dictionaries(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=lines_strategy, slack=st.floats(0, 100), seed=st.integers(0, 2**16), months=st.integers(1, 50))
-def test_the_budget_is_never_exceeded(lines, slack, seed, months):
+@given(
+    lines=lines_strategy,
+    slack=st.floats(0, 100),
+    seed=st.integers(0, 2**16),
+    months=st.integers(1, 50),
+    paced=st.booleans(),
+)
+def test_the_budget_is_never_exceeded(lines, slack, seed, months, paced):
     budget = sum(lines.values()) + slack
     m = ClusterModel(
         "funded_programme",
@@ -72,6 +78,7 @@ def test_the_budget_is_never_exceeded(lines, slack, seed, months):
         programme_budget=budget,
         leader_firms=3,
         regional_exchange_interval_months=6,
+        cofinancing_paced=paced,
         **lines,
     ).run(months)
     led = m.ledger
@@ -173,6 +180,55 @@ def test_small_firms_are_the_first_priced_out():
         small_rate.append(dropped[small].mean())
         large_rate.append(dropped[~small].mean())
     assert_greater(small_rate, large_rate, c["small_vs_large_dropout_margin"])
+
+
+def test_paced_cofinancing_never_runs_dry_before_the_last_tranche_period_ends():
+    """On demand, a yearly tranche is spent in months and the account is empty between tranches; a spending
+    plan (``cofinancing_paced``) spreads each tranche until the next one, the last until the programme ends."""
+    series = {
+        paced: run_scenario("funded_programme", seed=SEED, replicates=4, cofinancing_paced=paced)[0]
+        for paced in (False, True)
+    }
+    window = lambda df: df[(df["month"] >= 1) & (df["month"] < 95)]  # noqa: E731 (first tranche to the last month)
+    # the line's remainder is a difference of k$ sums: "empty" is within rounding of 0
+    assert (window(series[True]).groupby("replicate")["cofinancing_left"].min() > 1e-6).all()
+    assert (window(series[False]).groupby("replicate")["cofinancing_left"].min() < 1e-6).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="claim not reproduced on its registered root: on demand minus paced, priced-out exits +0.25 (SE 0.43, "
+    "root 2026, 16 paired replicates) against the margin 1.0; +1.8 (SE 0.63) on the pilot's root 2024 and +0.25 "
+    "(SE 0.69) on root 7. Pacing spreads the last tranche (month 36) over the 60 months to the programme's end, so "
+    "the grant covers little of each month and members expect to pay nearly all of it: small firms are priced out "
+    "either way, later rather than at once",
+)
+def test_paced_cofinancing_keeps_priced_out_members_in():
+    p = T["pacing"]
+    on_demand = outcome("funded_programme", "priced_out_exits")
+    paced = outcome("funded_programme", "priced_out_exits", cofinancing_paced=True)
+    assert_greater(on_demand, paced, p["exits_margin"])
+
+
+def test_a_paced_grant_is_a_lever_not_a_switch():
+    """Members expect the grant to cover what it covered the last month (queries.own_cost_share): a small
+    paced grant rations and is seen to, so it does not buy what a large one buys."""
+    p = T["pacing"]
+    large = outcome(
+        "funded_programme",
+        "mean_cooperation",
+        cofinancing_paced=True,
+        grant_amount=p["large_grant"],
+        programme_budget=0.0,
+    )
+    small = outcome(
+        "funded_programme",
+        "mean_cooperation",
+        cofinancing_paced=True,
+        grant_amount=p["small_grant"],
+        programme_budget=0.0,
+    )
+    assert_greater(large, small, p["dose_margin"])
 
 
 # ------------------------------------------------------------------------------- dose-response

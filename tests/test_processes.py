@@ -30,7 +30,7 @@ from clustersim.processes import (
     trust,
 )
 from clustersim.processes.initialisation import disposition_projects, initial_state
-from clustersim.queries import association_trust_needed, success_signal
+from clustersim.queries import association_trust_needed, cofinancing_envelope, own_cost_share, success_signal
 from clustersim.state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 from clustersim.streams import Site
 
@@ -74,6 +74,36 @@ def test_a_due_tranche_is_paid_into_the_cluster_account_once():
     s.month = 12
     funder.release_tranches(s)
     assert s.ledger.cluster(0).disbursed == pytest.approx(200.0)
+
+
+def test_a_spending_plan_spreads_each_tranche_until_the_next_and_the_last_until_the_end():
+    # three yearly tranches of 100 k$ from month 0 in a 60-month programme
+    s = tiny(grant_amount=300.0, grant_tranches=3, programme_months=60, programme_budget=0.0, cofinancing_paced=True)
+    funder.release_tranches(s)
+    assert cofinancing_envelope(s)[0] == pytest.approx(100.0 / 12)  # next tranche at month 12
+    s.month = 10
+    assert cofinancing_envelope(s)[0] == pytest.approx(100.0 / 2)
+    s.month = 24
+    funder.release_tranches(s)
+    funder.release_tranches(s)  # months 12 and 24: 300 k$ in, none spent
+    assert cofinancing_envelope(s)[0] == pytest.approx(300.0 / 36)  # no tranche left: until month 60
+    on_demand = tiny(grant_amount=300.0, grant_tranches=3, programme_budget=0.0)
+    funder.release_tranches(on_demand)
+    assert cofinancing_envelope(on_demand)[0] == pytest.approx(100.0)  # all the cash
+
+
+def test_members_expect_the_share_a_rationed_grant_covered_last():
+    s = tiny(cofunding_share=0.2, cofinancing_paced=True)
+    funder.release_tranches(s)
+    funded = s.types.rows("cofinanced")[0]
+    assert own_cost_share(s)[0, funded] == pytest.approx(0.2)  # before any rationing: the advertised share
+    s.ledger.cofinancing_cover[0] = 0.25  # the account paid a quarter of the grant's part
+    assert own_cost_share(s)[0, funded] == pytest.approx(0.2 + 0.8 * 0.75)
+    assert (own_cost_share(s)[0, ~funded] == 1.0).all()
+    on_demand = tiny(cofunding_share=0.2)
+    funder.release_tranches(on_demand)
+    on_demand.ledger.cofinancing_cover[0] = 0.25  # on demand nothing is rationed: the cover is not read
+    assert own_cost_share(on_demand)[0, funded] == pytest.approx(0.2)
 
 
 def test_a_late_funder_pays_nothing_before_the_actual_due_month():

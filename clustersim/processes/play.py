@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import cofinanced, liquidity, manager_active, own_cost_share, spread
+from ..queries import cofinanced, cofinancing_envelope, liquidity, manager_active, own_cost_share, spread
 from ..streams import Site
 from .rules import contribution_probability
 from .trust import trust_from_play
@@ -72,8 +72,16 @@ def grant_cover(s: ClusterState, players, contrib, funded, unit_cost, own) -> np
     grant_due = np.where(contrib & funded, (1.0 - c.cofunding_share) * unit_cost, 0.0)
     need = sum_over_players(s, players, grant_due)
     asking = s.reduce.any(spread_over_firms(s, players, funded), "firm")
-    paid = s.ledger.pay("cofinancing", need, where=asking)
+    if np.asarray(s.coef.cofinancing_paced).any():
+        # a spending plan pays at most this month's envelope; what it rations falls on the firms
+        envelope = cofinancing_envelope(s)
+        s.ledger.record_shortfall("cofinancing", np.maximum(need - envelope, 0.0), asking)
+        need_paid = np.minimum(need, envelope)
+    else:
+        need_paid = need
+    paid = s.ledger.pay("cofinancing", need_paid, where=asking)
     cover = np.divide(paid, need, out=np.ones(s.K), where=need > 0)
+    s.ledger.cofinancing_cover[need > 0] = cover[need > 0]
     cover = cover[s.firm_cluster[players]]
     return np.where(funded, c.cofunding_share + (1.0 - c.cofunding_share) * (1.0 - cover), own)
 
