@@ -74,6 +74,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("budget_leader_incentive", "Leader-firm incentives (k$)", "float", 0, 500, 10, "budget"),
     # when the money comes, and how the programme leaves
     Control("plan_funded", "Plan funded: the funder pays what it approved", "bool"),
+    Control("cofinancing_paced", "Co-financing paced over each tranche (else paid on demand)", "bool"),
     Control("disbursement_delay_months", "Disbursement delay (months)", "int", 0, 36, 1),
     Control("exit_taper_months", "Exit taper: manager handed to the association over (months)", "int", 0, 48, 6),
     Control("bso_training_staff", "BSO staff trained (persons)", "int", 0, 2, 1),  # high = the scenario's bso_staff
