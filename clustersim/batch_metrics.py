@@ -31,8 +31,11 @@ from .layout import Layout
 from .metrics import NUMPY_LABELLING_MAX_FIRMS, component_labels
 from .network import TieArrays
 from .processes.rules import export_share
-from .segments import segcount, segmax, segmean, segsum
+from .segments import segcount, segmax, segmean, segmean_rows, segsum
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
+
+#: the firm states (OUTSIDE, MEMBER, ACTIVE, DROPPED are 0 .. 3)
+N_STATES = 4
 
 #: ``economy_totals``' keys, in its order
 ECONOMY_KEYS = ("revenue", "exports", "jobs", "new_jobs", "women_new_jobs", "women_jobs", "managers", "women_managers")
@@ -77,12 +80,18 @@ def component_sizes_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.nd
     within one cluster and its size is the same alone and in a batch. An edge between two clusters would
     merge them silently, so it is refused.
     """
+    u, v = _within_clusters(u, v, layout)
+    labels = _labels(u, v, int(layout.firm_ptr[-1]))
+    return np.bincount(labels)[labels]
+
+
+def _within_clusters(u: np.ndarray, v: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """``u``, ``v`` as int64, refused if an edge joins two clusters."""
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     firm_cl = layout.clusters("firm")
     if layout.K > 1 and not np.array_equal(firm_cl[u], firm_cl[v]):  # one cluster: nothing to cross
         raise ValueError("an edge joins firms of two clusters")
-    labels = _labels(u, v, int(layout.firm_ptr[-1]))
-    return np.bincount(labels)[labels]
+    return u, v
 
 
 def giant_component_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.ndarray:
@@ -92,8 +101,17 @@ def giant_component_batch(u: np.ndarray, v: np.ndarray, layout: Layout) -> np.nd
     ``1 / n_k`` by itself (every component is one firm), and a cluster without firms NaN. The same
     integer maximum divided by the same ``n_k`` as the single-cluster code, so the bits are the same.
     """
-    sizes = component_sizes_batch(u, v, layout)
     n_k = layout.n_firms
+    n = int(layout.firm_ptr[-1])
+    if n_k.all() and (layout.K == 1 or n <= NUMPY_LABELLING_MAX_FIRMS):
+        # Numpy hooking labels a component by its smallest firm, which lies in the component's cluster, so
+        # each cluster's largest component is the largest label count over its own contiguous segment of
+        # firms (with one cluster, whatever the labels): one exact integer maximum per segment, without
+        # gathering a size for every firm (on tiny arrays the per-call overhead is the cost).
+        u, v = _within_clusters(u, v, layout)
+        label_counts = np.bincount(_labels(u, v, n), minlength=n)
+        return np.maximum.reduceat(label_counts, layout.firm_ptr[:-1]) / n_k
+    sizes = component_sizes_batch(u, v, layout)
     giant = np.full(layout.K, np.nan)
     np.divide(segmax(sizes, layout.clusters("firm"), layout.K, empty=0), n_k, out=giant, where=n_k > 0)
     return giant
@@ -104,17 +122,24 @@ def _firm_metrics(firms: FirmArrays, layout: Layout, month: int, coef) -> dict[s
     cl, K = layout.clusters("firm"), layout.K
     cooperating = (month - firms.last_contribution) <= per_element(coef.cooperation_window_months, cl)
     exporter = firms.export_readiness >= per_element(firms.exporter_threshold, cl)
-    state = firms.state
+    # the five means in one bincount, and the firms of each state counted in one (tiny arrays: per-call
+    # overhead is the cost); segmean_rows gives each mean the bits of segmean, and counts are exact
+    means = segmean_rows(
+        np.stack([cooperating, firms.motivation, firms.disposition, firms.capability - firms.capability0, exporter]),
+        cl,
+        K,
+    )
+    in_state = np.bincount(cl * N_STATES + firms.state, minlength=K * N_STATES).reshape(K, N_STATES)
     return {
-        "share_cooperating": segmean(cooperating, cl, K),
-        "members": segcount((state == MEMBER) | (state == ACTIVE), cl, K),
-        "active": segcount(state == ACTIVE, cl, K),
-        "outsiders": segcount(state == OUTSIDE, cl, K),
-        "dropouts": segcount(state == DROPPED, cl, K),
-        "mean_motivation": segmean(firms.motivation, cl, K),
-        "mean_disposition": segmean(firms.disposition, cl, K),
-        "innovation_index": segmean(firms.capability - firms.capability0, cl, K),
-        "export_share": segmean(exporter, cl, K),
+        "share_cooperating": means[0],
+        "members": in_state[:, MEMBER] + in_state[:, ACTIVE],
+        "active": in_state[:, ACTIVE],
+        "outsiders": in_state[:, OUTSIDE],
+        "dropouts": in_state[:, DROPPED],
+        "mean_motivation": means[1],
+        "mean_disposition": means[2],
+        "innovation_index": means[3],
+        "export_share": means[4],
     }
 
 
