@@ -168,7 +168,7 @@ def rank_in_segment(cl: np.ndarray, K: int) -> np.ndarray:
     return np.arange(cl.size, dtype=np.int64) - seg_starts(cl, K)[cl]
 
 
-def topk_seg(keys: np.ndarray, cl: np.ndarray, K: int, k: np.ndarray, local: np.ndarray) -> np.ndarray:
+def topk_seg(keys: np.ndarray, cl: np.ndarray, K: int, k: np.ndarray, local: np.ndarray | None = None) -> np.ndarray:
     """Positions of the ``k[c]`` largest ``keys`` in each cluster c, grouped by cluster, largest key first.
 
     One ``np.lexsort((local, -keys, cl))`` orders the elements by cluster, then by key descending, then by
@@ -177,15 +177,28 @@ def topk_seg(keys: np.ndarray, cl: np.ndarray, K: int, k: np.ndarray, local: np.
     unstable ``argsort``. The rank within each sorted segment is compared with ``k[cl]``: a ``k[c]``
     above the cluster's size takes all of it, and ``k[c] <= 0`` takes none. ``cl`` need not be sorted.
     NaN keys rank below every number. ``k`` may also be one int, used for every cluster.
+
+    ``local=None`` says the elements are in index order (ascending global indices, as ``np.flatnonzero``
+    gives them): ``cl`` is sorted and each cluster's elements come in their own order, so the position
+    breaks ties exactly as ``local`` would (lexsort is stable), and the sorted clusters are ``cl`` itself.
     """
     cl = np.asarray(cl)
+    k = np.asarray(k)
+    if k.size == 1:  # one quota for every cluster: compared as it is
+        quota = k.reshape(-1)[0]
+    elif k.shape == (K,):
+        quota = None  # per cluster: gathered below
+    else:
+        raise ValueError(f"one quota, or one per cluster ({K}), not {k.shape}")
     if _single_cluster(cl, K, keys):  # one segment: its first ranks, without sorting all of it
-        quota = np.broadcast_to(np.asarray(k), (1,))[0]
         return smallest_first(_descending(keys), int(np.count_nonzero(np.arange(cl.size) < quota)), local)
-    order = np.lexsort((np.asarray(local), _descending(keys), cl))
-    sorted_cl = cl[order]
-    quota = np.broadcast_to(np.asarray(k), (K,))
-    return order[rank_in_segment(sorted_cl, K) < quota[sorted_cl]]
+    if local is None:
+        order = np.lexsort((_descending(keys), cl))
+        sorted_cl = cl
+    else:
+        order = np.lexsort((np.asarray(local), _descending(keys), cl))
+        sorted_cl = cl[order]
+    return order[rank_in_segment(sorted_cl, K) < (k[sorted_cl] if quota is None else quota)]
 
 
 def smallest_first(keys: np.ndarray, take: int, local=None) -> np.ndarray:

@@ -219,6 +219,21 @@ def test_topk_seg_matches_a_loop(batch, data):
 
 
 @EXAMPLES
+@given(batches(), st.data())
+def test_topk_seg_of_elements_in_index_order_needs_no_local_index(batch, data):
+    """Elements in index order (clusters sorted, each in its own order): the position breaks ties as the
+    local index does, with per-cluster quotas or one for every cluster."""
+    keys, cl, K = batch
+    order = np.argsort(cl, kind="stable")
+    keys, cl = keys[order], cl[order]
+    local = rank_in_segment(cl, K)
+    quota = np.array(data.draw(st.lists(st.integers(-1, 10), min_size=K, max_size=K)))
+    assert topk_seg(keys, cl, K, quota).tolist() == topk_by_loop(keys, cl, K, quota, local)
+    one = data.draw(st.integers(-1, 10))
+    assert topk_seg(keys, cl, K, one).tolist() == topk_seg(keys, cl, K, np.full(K, one), local).tolist()
+
+
+@EXAMPLES
 @given(batches(values=st.one_of(st.integers(-3, 3), st.sampled_from([-(2**63), 2**63 - 1]))), st.data())
 def test_topk_seg_of_int_and_bool_keys_at_their_extremes(batch, data):
     keys, cl, K = batch

@@ -46,8 +46,7 @@ def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarr
     keys = np.log(weight) - np.log(-np.log(s.draws.uniform(site, idx)))
     if s.reduce.legacy:  # the golden series' selection (one cluster, argpartition's order)
         return idx[np.argpartition(-keys, n_contacts[0] - 1)[: n_contacts[0]]]
-    cluster, local = s.layout.localise("firm", idx)
-    return idx[topk_seg(keys, cluster, s.K, n_contacts, local)]
+    return idx[topk_seg(keys, s.firm_cluster[idx], s.K, n_contacts)]  # idx: in index order
 
 
 def facilitate(s: ClusterState, contacts: np.ndarray, effect: np.ndarray, broker_site: Site) -> None:

@@ -107,8 +107,7 @@ def choose_initiators(s: ClusterState, idle_idx: np.ndarray, n_prop: np.ndarray)
     if s.reduce.legacy:
         seeds = idle_idx[np.argpartition(-keys, n_prop[0] - 1)[: n_prop[0]]]
     else:
-        cluster, local = s.layout.localise("firm", idle_idx)
-        seeds = idle_idx[topk_seg(keys, cluster, s.K, n_prop, local)]
+        seeds = idle_idx[topk_seg(keys, s.firm_cluster[idle_idx], s.K, n_prop)]  # idle_idx: in index order
     return seeds[s.draws.order(Site.INITIATOR_ORDER, seeds)]
 
 
