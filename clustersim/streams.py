@@ -361,6 +361,10 @@ class LegacyDraws:
     def poisson(self, site: Site, lam: float) -> int:
         return int(self._generator(site).poisson(lam))
 
+    def poissons(self, sites: tuple[Site, ...], lams) -> list[int]:
+        """One Poisson draw per site, in order."""
+        return [self.poisson(site, lam) for site, lam in zip(sites, lams, strict=True)]
+
     def order(self, site: Site, *address: np.ndarray) -> np.ndarray:
         """A random permutation of ``range(len(address))``."""
         return self._generator(site).permutation(_count(address[0]))
@@ -488,7 +492,21 @@ class CounterDraws:
         lam = np.asarray(lam, dtype=float)
         if lam.ndim and lam.shape != (K,):
             raise ValueError(f"one Poisson mean per cluster: {lam.size} means for {K} clusters")
-        return poisson_inverse_cdf(self._first_uniforms(site), np.broadcast_to(lam, (K,)))
+        # one mean per cluster as it is (np.broadcast_to costs 7 us: a share of the draw itself)
+        return poisson_inverse_cdf(self._first_uniforms(site), lam if lam.shape == (K,) else np.broadcast_to(lam, (K,)))
+
+    def poissons(self, sites: tuple[Site, ...], lams) -> list:
+        """``[self.poisson(site, lam) for site, lam in zip(sites, lams)]``. With one mean per cluster at each
+        site (a batch), the uniforms of every site are folded together and their quantiles found in one
+        ``poisson_inverse_cdf`` call: elementwise, so the same numbers, in a third of the array steps."""
+        means = [np.asarray(lam, dtype=float) for lam in lams]
+        K = int(self.keys.size)
+        if self.layout is None or len(means) != len(sites) or any(m.shape != (K,) for m in means):
+            return [self.poisson(site, lam) for site, lam in zip(sites, lams, strict=True)]
+        self._site_bases(sites[0])  # this month's table of every site's bases
+        h = self._bases[[int(site) for site in sites]].ravel() + _GAMMA  # address 0 of each: a fresh array
+        u = _to_unit(_mix_in_place(h, np.empty_like(h)))
+        return list(poisson_inverse_cdf(u, np.concatenate(means)).reshape(len(sites), K))
 
     def _single_base(self, site: Site) -> int:
         """A single cluster's ``site_bases`` this month, as a Python int (no array steps)."""

@@ -159,6 +159,10 @@ def test_batch_selections_equal_each_cluster_alone(firms, keys, share, size):
     batch = CounterDraws(keys[:K], layout)
     lam = np.linspace(0.5, 40.0, K)
     counts = batch.poisson(Site.PROPOSALS_SELF, lam)
+    # several sites at once (formation's two proposal counts): each as drawn alone, a mean of 0 included
+    fac = np.where(np.arange(K) % 2 == 0, 0.0, lam[::-1])
+    both = batch.poissons((Site.PROPOSALS_FACILITATED, Site.PROPOSALS_SELF), (fac, lam))
+    assert [b.tolist() for b in both] == [batch.poisson(Site.PROPOSALS_FACILITATED, fac).tolist(), counts.tolist()]
     order = batch.order(Site.INITIATOR_ORDER, np.arange(layout.firm_ptr[-1]))
     pool = np.flatnonzero(batch.uniform(Site.MEMBERSHIP, layout.firm_ptr[-1]) < share)
     picked = batch.sample(Site.MATCHMAKING, pool, size)

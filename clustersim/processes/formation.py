@@ -92,8 +92,8 @@ def proposal_counts(s: ClusterState, idle: np.ndarray, n_idle: np.ndarray) -> tu
         n_fac = np.array([s.draws.poisson(Site.PROPOSALS_FACILITATED, float(facilitated_rate[0]))])
         n_self = np.array([s.draws.poisson(Site.PROPOSALS_SELF, float(self_rate[0]))])
     else:
-        n_fac = s.draws.poisson(Site.PROPOSALS_FACILITATED, facilitated_rate)
-        n_self = s.draws.poisson(Site.PROPOSALS_SELF, self_rate)
+        sites = (Site.PROPOSALS_FACILITATED, Site.PROPOSALS_SELF)
+        n_fac, n_self = s.draws.poissons(sites, (facilitated_rate, self_rate))
     n_prop = np.minimum(n_fac + n_self, n_idle // s.coef.idle_firms_per_proposal)
     return np.minimum(n_fac, n_prop), n_prop
 
