@@ -151,11 +151,27 @@ def run_each(
     (``ensemble_groups``) are stepped together, each exactly as ``ClusterModel(..., streams="counter")``.
     ``outputs(state, k, scenario)``, if given, adds what it reads from each finished cluster to its summary."""
     out: list = [None] * len(seeds)
+    for i, run, k, summary in _each_run(scenarios, seeds, outputs):
+        out[i] = (summary, run.series_of(k) if series else None)
+    return out
+
+
+def run_each_columns(scenarios: Sequence, seeds: Sequence[int]) -> list[tuple[dict, dict[str, np.ndarray]]]:
+    """``run_each``'s (summary, series) of each run, the series as its columns (metric -> one value per month,
+    ``series_of``'s columns) instead of a DataFrame: for a caller that stacks the runs into one table, where
+    a DataFrame per run only costs time."""
+    out: list = [None] * len(seeds)
+    for i, run, k, summary in _each_run(scenarios, seeds):
+        out[i] = (summary, {name: values[:, k] for name, values in run.series.items()})
+    return out
+
+
+def _each_run(scenarios: Sequence, seeds: Sequence[int], outputs=None):
+    """(position, its batch's EnsembleRun, its cluster there, its summary) of every run, batch by batch."""
     for positions in ensemble_groups(scenarios):
         params = [load_scenario(scenarios[i]) for i in positions]
         run = run_ensemble(params, [seeds[i] for i in positions])
         for k, (i, summary) in enumerate(zip(positions, run.summaries(), strict=True)):
             if outputs is not None:
                 summary = {**summary, **outputs(run.state, k, params[k])}
-            out[i] = (summary, run.series_of(k) if series else None)
-    return out
+            yield i, run, k, summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .model import ClusterModel
@@ -72,23 +73,56 @@ def run_scenario(
         draws = draw_parameter_sets(post, replicates, seed)
     seeds = replicate_seeds(seed, replicates)
     scenarios = [sc.replace(origin="posterior", **draws[r]) if draws[r] else sc for r in range(replicates)]
+    if streams == "counter" and len(scenarios) > 1:  # batched: each run's series as columns, stacked at once
+        from .ensemble_run import run_each_columns
+
+        return _tables(
+            sc, seeds, draws, [(columns, summary) for summary, columns in run_each_columns(scenarios, seeds)]
+        )
     return _tables(sc, seeds, draws, _results(scenarios, seeds, streams))
 
 
 def _tables(sc: Scenario, seeds: list[int], draws: list[dict], results) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``run_scenario``'s two tables from each replicate's (series, summary)."""
-    frames, rows = [], []
-    for r, (s, (df, summ)) in enumerate(zip(seeds, results, strict=True)):
+    """``run_scenario``'s two tables from each replicate's (series, summary); a series is a DataFrame by month
+    (``ClusterModel.series()``) or its columns (``ensemble_run.run_each_columns``)."""
+    rows = []
+    for r, (s, (_, summ)) in enumerate(zip(seeds, results, strict=True)):
         summ = {**{f"posterior_{k}": v for k, v in draws[r].items()}, **summ}
+        rows.append({"replicate": r, "seed": s, **summ})
+    series = _long_series([series for series, _ in results], seeds)
+    summary = pd.DataFrame(rows)
+    series.attrs["scenario"] = summary.attrs["scenario"] = sc.name
+    return series, summary
+
+
+def _long_series(runs: list, seeds: list[int]) -> pd.DataFrame:
+    """The runs' monthly series stacked in long form, each row led by its replicate, seed and month.
+
+    Runs given as columns (metric -> one value per month) of int64 seeds are stacked column by column into
+    the table ``pd.concat`` gives of their DataFrames (the same columns, dtypes and index), without a
+    DataFrame, an index reset and two insertions per run (about 20 ms of a 10-replicate run).
+    """
+    seed_column = np.asarray(seeds)
+    if runs and all(isinstance(run, dict) for run in runs) and seed_column.dtype == np.int64:
+        lengths = [len(next(iter(run.values()))) for run in runs]
+        return pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(len(runs)), lengths),
+                "seed": np.repeat(seed_column, lengths),
+                "month": np.concatenate([np.arange(n) for n in lengths]),
+                **{name: np.concatenate([run[name] for run in runs]) for name in runs[0]},
+            }
+        )
+    frames = []
+    for r, (s, df) in enumerate(zip(seeds, runs, strict=True)):
+        if isinstance(df, dict):  # columns: the DataFrame ``EnsembleRun.series_of`` builds
+            df = pd.DataFrame(df)
+            df.index.name = "month"
         df = df.reset_index()
         df.insert(0, "seed", s)
         df.insert(0, "replicate", r)
         frames.append(df)
-        rows.append({"replicate": r, "seed": s, **summ})
-    series = pd.concat(frames, ignore_index=True)
-    summary = pd.DataFrame(rows)
-    series.attrs["scenario"] = summary.attrs["scenario"] = sc.name
-    return series, summary
+    return pd.concat(frames, ignore_index=True)
 
 
 #: runs per task when ``run_scenarios`` spreads batches over processes (the ensemble's throughput levels off
