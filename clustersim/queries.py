@@ -61,8 +61,8 @@ def cofinancing_envelope(s: ClusterState) -> np.ndarray:
     under a spending plan (``cofinancing_paced``) its cash spread evenly over the months until the next
     tranche falls due, or until the programme ends when none is left to come (000 §Monitoring and
     Evaluation: budget and procurement plans). A tranche already due but withheld is not counted on."""
-    cash, paced = s.ledger.bso_cash, np.asarray(s.coef.cofinancing_paced)
-    if not paced.any():
+    cash, paced = s.ledger.bso_cash, s.coef.cofinancing_paced
+    if not any_cluster(paced):
         return cash
     cal, nxt = s.calendar, s.funder.next_tranche
     col = np.minimum(nxt, cal.disbursements.shape[1] - 1)
@@ -77,10 +77,9 @@ def own_cost_share(s: ClusterState, funded: np.ndarray | None = None) -> np.ndar
     members expect the grant to cover what it covered the last month it was asked: a rationed account raises
     the share they expect to pay, so a small grant paced over the programme is not mistaken for a large one."""
     share = as_column(s.coef.cofunding_share)
-    paced = np.asarray(s.coef.cofinancing_paced)
-    if paced.any():
+    if any_cluster(s.coef.cofinancing_paced):
         expected = share + (1.0 - share) * (1.0 - s.ledger.cofinancing_cover[:, None])
-        share = np.where(as_column(paced), expected, share)
+        share = np.where(as_column(np.asarray(s.coef.cofinancing_paced)), expected, share)
     return np.where(cofinanced(s) if funded is None else funded, share, 1.0)
 
 

@@ -59,7 +59,7 @@ def record_outcomes(s: ClusterState, ids: np.ndarray, success: np.ndarray, led: 
     # evidence about joint actions: a running tally with a decaying memory, which moves only in the
     # clusters where something ended
     tally, ended = s.outcomes_recent, n_outcomes > 0
-    memory = s.coef_for("cluster", np.flatnonzero(ended)).evidence_memory
+    memory = s.coef_for("cluster", ended.nonzero()[0]).evidence_memory
     tally[ended, 0] = memory * tally[ended, 0] + n_success[ended]
     tally[ended, 1] = memory * tally[ended, 1] + n_outcomes[ended]
 
@@ -104,7 +104,7 @@ def trust_from_outcomes(s: ClusterState, part_idx: np.ndarray, aid: np.ndarray, 
     gid[part_idx] = aid
     same = t.active & (gid[t.u] >= 0) & (gid[t.u] == gid[t.v])
     res = np.where(same, outcome[np.maximum(gid[t.u], 0)], 0)
-    won_tie, lost_tie = np.flatnonzero(res == 1), np.flatnonzero(res == -1)
+    won_tie, lost_tie = (res == 1).nonzero()[0], (res == -1).nonzero()[0]
     c = s.coef_for("tie", won_tie)
     tr[won_tie] += logistic_trust_growth(c, c.success_trust_multiplier * c.trust_gain, tr[won_tie])
     c = s.coef_for("tie", lost_tie)
@@ -135,8 +135,8 @@ def complete_joint_actions(s: ClusterState) -> None:
     ending = book.running[:n_a] & (book.end[:n_a] <= s.month + 1)
     if not ending.any():
         return
-    ids = np.flatnonzero(ending)
-    part_idx = np.flatnonzero(f.action >= 0)
+    ids = ending.nonzero()[0]
+    part_idx = (f.action >= 0).nonzero()[0]
     aid = f.action[part_idx]
     success = success_draws(s, ids) < success_chance(s, ids, part_idx, aid)
     outcome = np.zeros(n_a, dtype=np.int8)  # 0 not ending, 1 success, -1 failure

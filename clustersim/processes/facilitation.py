@@ -34,7 +34,7 @@ def choose_contacts(s: ClusterState, n_contacts: np.ndarray, can_reach: np.ndarr
     n_contacts = per_cluster(s, n_contacts, np.int64)
     if not (n_contacts > 0).all():  # nobody is met where no contact is to be made
         can_reach = can_reach & (n_contacts > 0)[s.firm_cluster]
-    idx = np.flatnonzero(can_reach)
+    idx = can_reach.nonzero()[0]
     if idx.size == 0:
         return idx
     reached = s.tally(idx)
@@ -107,7 +107,7 @@ def brokered(s: ClusterState, latent: np.ndarray, effect: np.ndarray, broker_sit
     if not s.draws.addressed:
         chance = s.coef_for("tie").brokerage_chance * spread(s, effect, "tie")
         return latent & (s.draws.uniform(broker_site, n_ties) < chance)
-    idx = np.flatnonzero(latent)
+    idx = latent.nonzero()[0]
     chance = s.coef_for("tie", idx).brokerage_chance * spread(s, effect, "tie", idx)
     broker = np.zeros(n_ties, dtype=bool)
     broker[idx] = s.draws.uniform(broker_site, idx) < chance

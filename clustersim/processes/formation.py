@@ -118,7 +118,7 @@ def make_proposals(s: ClusterState, seeds: np.ndarray, facilitated: np.ndarray, 
     right, ``1 - (1 - manager skill)(1 - BSO capacity)``, in the initiator's cluster.
     """
     cluster = s.firm_cluster[seeds]
-    kind = np.where(facilitated, common[cluster], np.argmax(gain[seeds], axis=1))
+    kind = np.where(facilitated, common[cluster], gain[seeds].argmax(axis=1))
     manager_skill = np.where(manager_active(s), s.manager.skill, 0.0)
     support = 1.0 - (1.0 - manager_skill) * (1.0 - s.bso.capacity)
     facilitation = np.where(facilitated, support[cluster], 0.0)
@@ -131,10 +131,10 @@ def matchmaking(s: ClusterState, props: Proposals, eligible: np.ndarray) -> tupl
 
     Returns (proposal index, firm) per introduction. Proposals are grouped by cluster.
     """
-    fac_idx = np.flatnonzero(props.facilitated)
+    fac_idx = props.facilitated.nonzero()[0]
     fac_cluster = s.firm_cluster[props.seeds[fac_idx]]
     n_fac = np.bincount(fac_cluster, minlength=s.K)
-    pool = np.flatnonzero(eligible)
+    pool = eligible.nonzero()[0]
     k = np.minimum(s.tally(pool), s.coef.matchmaking_candidates_per_proposal * n_fac)
     if not (k > 0).any():
         return pool[:0], pool[:0]
@@ -250,7 +250,7 @@ def start_actions(s: ClusterState, props: Proposals, cand_p: np.ndarray, cand_f:
     f.motivation[failed] *= s.per_firm(s.coef.failed_call_motivation_factor, failed)
     if not start.any():
         return
-    go = np.flatnonzero(start)
+    go = start.nonzero()[0]
     kind = props.kind[go]
     start_month = np.full(go.size, s.month)
     end = s.month + types.at("duration_months", kind, seed_cluster[go])
@@ -291,7 +291,7 @@ def form_joint_actions(s: ClusterState) -> None:
     if not live.all():
         idle &= live[s.firm_cluster]  # the other clusters propose nothing this month
     own_share = own_cost_share(s)
-    idle_idx = np.flatnonzero(idle)
+    idle_idx = idle.nonzero()[0]
     evidence, signal = s.outcomes_recent[:, 0] / s.outcomes_recent[:, 1], success_signal(s)
     evidence_each, signal_each = spread(s, evidence, "firm", idle_idx), spread(s, signal, "firm", idle_idx)
     expect = expected_cooperation(s.coef_for("firm", idle_idx), rep[idle_idx], evidence_each, signal_each)

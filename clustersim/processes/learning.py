@@ -11,7 +11,7 @@ import numpy as np
 
 from ..cluster_state import ClusterState
 from ..network import random_incident_partner
-from ..queries import leader_floor_level
+from ..queries import any_cluster, leader_floor_level
 from ..streams import Site
 from .completion import refresh_weights_of_winners
 from .rules import fermi_adoption
@@ -33,7 +33,7 @@ def leader_floor(s: ClusterState, learners: np.ndarray | None = None) -> None:
     step, the floor included, and a batch must leave it as it would stand alone.
     """
     f, c = s.firms, s.coef
-    if not np.any(c.leader_firms):
+    if not any_cluster(c.leader_firms):  # a scalar the batch shares, or one per cluster
         return
     floored = f.leader & s.per_firm(np.asarray(c.leader_firms) != 0)
     if learners is not None:
@@ -46,11 +46,11 @@ def leader_floor(s: ClusterState, learners: np.ndarray | None = None) -> None:
 def imitate(s: ClusterState) -> None:
     """A share ``imitation_rate`` of engaged firms each consider one engaged acquaintance."""
     f = s.firms
-    if np.all(np.asarray(s.coef.imitation_rate) <= 0):
+    if (np.asarray(s.coef.imitation_rate) <= 0).all():
         return
     # a cluster that does not imitate (rate 0) draws no learner: a uniform is never below 0
     rate = s.coef_for("firm").imitation_rate
-    learners = np.flatnonzero(f.engaged & (s.draws.uniform(Site.IMITATION_PICK, f.n) < rate))
+    learners = (f.engaged & (s.draws.uniform(Site.IMITATION_PICK, f.n) < rate)).nonzero()[0]
     if learners.size == 0:
         return
     ties = s.network.ties

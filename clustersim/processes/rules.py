@@ -94,7 +94,7 @@ def goal_type(types, weights: np.ndarray, cluster=None) -> np.ndarray:
     cluster members); the benefit weights carry that, so a firm's goal follows its size, export readiness
     and experience. ``cluster`` gives each firm's cluster where a batch's clusters have their own tables.
     """
-    return np.argmax(types.rows("multiplier", cluster) * weights, axis=1)
+    return (types.rows("multiplier", cluster) * weights).argmax(axis=1)
 
 
 def contribution_probability(c, disposition, trust_in_partners, motivation, private_return) -> np.ndarray:
@@ -179,8 +179,8 @@ def most_preferred_types(gain: np.ndarray, cluster: np.ndarray, K: int) -> np.nd
     """``most_preferred_type`` of each cluster of an ensemble, from the firms' ``gain`` of cluster ``cluster``
     (type 0 for a cluster without firms)."""
     n_types = gain.shape[1]
-    votes = np.bincount(cluster * n_types + np.argmax(gain, axis=1), minlength=K * n_types)
-    return np.argmax(votes.reshape(K, n_types), axis=1)
+    votes = np.bincount(cluster * n_types + gain.argmax(axis=1), minlength=K * n_types)
+    return votes.reshape(K, n_types).argmax(axis=1)
 
 
 def goal_alignments(c, gain: np.ndarray, cluster: np.ndarray, K: int) -> np.ndarray:

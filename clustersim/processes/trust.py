@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import reputation
+from ..queries import any_cluster, reputation
 from ..streams import Site
 from .rules import logistic_trust_growth
 
@@ -26,7 +26,7 @@ def play_channel(s: ClusterState) -> np.ndarray:
     dig = s.firms.digital_access
     t = net.ties
     channel = np.where(dig[t.u] & dig[t.v], c.online_effectiveness, 0.0)
-    if np.any(s.coef.trusted_ties_online):
+    if any_cluster(s.coef.trusted_ties_online):  # a scalar the batch shares, or one per cluster
         trusted = (net.trust >= c.trusted_threshold) & c.trusted_ties_online
         channel[trusted] = np.maximum(channel[trusted], net.trust[trusted])
     return np.where(s.per_tie(s.face_to_face), 1.0, channel)
@@ -72,4 +72,4 @@ def update_trust(s: ClusterState) -> None:
         heard = act if spreading.all() else act & s.per_tie(spreading)
         weight = s.per_tie(s.coef.reputation_weight, heard)
         tr[heard] += weight * ((rep[t.u[heard]] + rep[t.v[heard]]) / 2 - tr[heard])
-    np.clip(tr, 0.0, 1.0, out=tr)
+    tr.clip(0.0, 1.0, out=tr)  # np.clip without its wrapper's dispatch
