@@ -36,6 +36,9 @@ from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
 
 #: the firm states (OUTSIDE, MEMBER, ACTIVE, DROPPED are 0 .. 3)
 N_STATES = 4
+#: up to this many firms in a batch the firm metrics are reduced together (fewer numpy calls); above it one by
+#: one (no stacked copies). Both give the same bits.
+FUSED_MAX_FIRMS = 10_000
 
 #: ``economy_totals``' keys, in its order
 ECONOMY_KEYS = ("revenue", "exports", "jobs", "new_jobs", "women_new_jobs", "women_jobs", "managers", "women_managers")
@@ -125,20 +128,25 @@ def _firm_metrics(firms: FirmArrays, layout: Layout, month: int, coef) -> dict[s
     cl, K = layout.clusters("firm"), layout.K
     cooperating = (month - firms.last_contribution) <= per_element(coef.cooperation_window_months, cl)
     exporter = firms.export_readiness >= per_element(firms.exporter_threshold, cl)
-    # the five means in one bincount, and the firms of each state counted in one (tiny arrays: per-call
-    # overhead is the cost); segmean_rows gives each mean the bits of segmean, and counts are exact
-    means = segmean_rows(
-        np.stack([cooperating, firms.motivation, firms.disposition, firms.capability - firms.capability0, exporter]),
-        cl,
-        K,
-    )
-    in_state = np.bincount(cl * N_STATES + firms.state, minlength=K * N_STATES).reshape(K, N_STATES)
+    state = firms.state
+    rows = [cooperating, firms.motivation, firms.disposition, firms.capability - firms.capability0, exporter]
+    if cl.size <= FUSED_MAX_FIRMS:
+        # tiny arrays, where per-call overhead is the cost: the five means in one bincount (segmean_rows has
+        # segmean's bits) and the firms of each state counted in one (exact counts)
+        means = segmean_rows(np.stack(rows), cl, K)
+        in_state = np.bincount(cl * N_STATES + state, minlength=K * N_STATES).reshape(K, N_STATES)
+        members, active = in_state[:, MEMBER] + in_state[:, ACTIVE], in_state[:, ACTIVE]
+        outsiders, dropouts = in_state[:, OUTSIDE], in_state[:, DROPPED]
+    else:  # at scale the per-element work is the cost: no stacked copies, and one cluster counts without ids
+        means = [segmean(x, cl, K) for x in rows]
+        members, active = segcount((state == MEMBER) | (state == ACTIVE), cl, K), segcount(state == ACTIVE, cl, K)
+        outsiders, dropouts = segcount(state == OUTSIDE, cl, K), segcount(state == DROPPED, cl, K)
     return {
         "share_cooperating": means[0],
-        "members": in_state[:, MEMBER] + in_state[:, ACTIVE],
-        "active": in_state[:, ACTIVE],
-        "outsiders": in_state[:, OUTSIDE],
-        "dropouts": in_state[:, DROPPED],
+        "members": members,
+        "active": active,
+        "outsiders": outsiders,
+        "dropouts": dropouts,
         "mean_motivation": means[1],
         "mean_disposition": means[2],
         "innovation_index": means[3],
