@@ -31,7 +31,7 @@ from .layout import Layout
 from .metrics import NUMPY_LABELLING_MAX_FIRMS, component_labels
 from .network import TieArrays
 from .processes.rules import export_share
-from .segments import segcount, segmax, segmean, segmean_rows, segsum
+from .segments import _check_cluster_count, segcount, segmax, segmean, segmean_rows, segsum
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
 
 #: the firm states (OUTSIDE, MEMBER, ACTIVE, DROPPED are 0 .. 3)
@@ -227,7 +227,16 @@ def economy_totals_batch(firms: FirmArrays, coef, layout: Layout) -> dict[str, n
 
 def economy_indices(econ: dict[str, np.ndarray], base: dict[str, np.ndarray], month: int, coef):
     """The economy metrics of ``monthly_metrics`` from this month's and month 0's totals, per cluster."""
-    season = 1.0 + coef.seasonality * np.sin(2 * np.pi * month / 12)  # 12 months a year
+    return _indices(econ, base, _season(month, coef))
+
+
+def _season(month: int, coef):
+    """The seasonal factor on reported revenue in ``month`` (one value, or one per cluster)."""
+    return 1.0 + coef.seasonality * np.sin(2 * np.pi * month / 12)  # 12 months a year
+
+
+def _indices(econ: dict[str, np.ndarray], base: dict[str, np.ndarray], season):
+    """``economy_indices`` with its seasonal factor given; ``econ`` per cluster (K) or per month (months, K)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         new_jobs = econ["new_jobs"]
         return {
@@ -288,3 +297,203 @@ def monthly_values_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.nda
         **firm_tie_metrics_batch(s.firms, s.network.ties, s.network.trust, s.layout, s.month, s.coef),
         **economy_indices(econ, baseline, s.month, s.coef),
     }
+
+
+#: the firm arrays the monthly metrics read that the processes change, floats first; the others they read
+#: (size, revenue0, export_share0, capability0, female_owner, female_job_share, exporter_threshold) are
+#: fixed at the start
+CHANGING_FIRM_FLOATS = (
+    "motivation",
+    "disposition",
+    "capability",
+    "export_readiness",
+    "productivity",
+    "export_productivity",
+    "capital",
+)
+#: firm arrays the metrics read once with the month's numbers at hand: whether a firm cooperates, is an
+#: exporter; the state is recorded as it is
+FIXED_FIRM_FIELDS = ("size", "revenue0", "export_share0", "capability0", "female_owner", "female_job_share")
+#: at most this many recorded firm and tie values wait for one block computation (at most 8 bytes each)
+RECORD_MAX_VALUES = 2_000_000
+
+
+class MonthlyRecorder:
+    """Every month's metrics of a batch run to its horizon, computed in blocks of months.
+
+    At cluster sizes a month's metrics are a hundred numpy calls on arrays of a few hundred elements, so
+    their cost is the calls. A month is therefore recorded (copies of the firm and tie values the metrics
+    read, the per-cluster state metrics) and a block of months is reduced with one call per metric over the
+    bins ``month * K + cluster``: ``np.bincount`` still adds each bin's elements one by one in index order,
+    so every value has the bits ``monthly_metrics_batch`` gives it month by month (tests/test_batch_metrics.py
+    checks it). A block is reduced once its recorded values reach ``max_values``, which bounds the memory;
+    above ``FUSED_MAX_FIRMS`` firms, where the cost is the elements and not the calls, each month is reduced
+    as it comes.
+    """
+
+    def __init__(self, baseline: dict[str, np.ndarray], max_values: int = RECORD_MAX_VALUES) -> None:
+        self.baseline = baseline
+        self.max_values = max_values
+        self.blocks: list[dict[str, np.ndarray]] = []  # metric -> (months, K), in month order
+        self._months: list[int] = []
+        self._state_rows: list[dict[str, np.ndarray]] = []
+        self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, mean trust)
+
+    def record(self, s) -> None:
+        """This month's metrics of ``s`` (what they read is copied: the processes change it in place)."""
+        if s.layout.firm_ptr[-1] > FUSED_MAX_FIRMS:
+            self._flush(s)
+            row = monthly_metrics_batch(s, self.baseline)
+            self.blocks.append({name: value[None] for name, value in row.items()})
+            return
+        if self._buffers is None:
+            self._buffers = self._allocate(s)
+        floats, state, cooperating, exporter, trusted, mean_trust = self._buffers
+        t, f, cl, coef = len(self._months), s.firms, s.layout.clusters("firm"), s.coef
+        for i, name in enumerate(CHANGING_FIRM_FLOATS):
+            floats[t, i] = getattr(f, name)
+        state[t] = f.state
+        np.less_equal(s.month - f.last_contribution, per_element(coef.cooperation_window_months, cl), out=cooperating[t])
+        np.greater_equal(f.export_readiness, per_element(f.exporter_threshold, cl), out=exporter[t])
+        ties, trust = s.network.ties, s.network.trust
+        tie_cl = s.layout.clusters("tie")
+        np.greater_equal(trust, per_element(coef.trusted_threshold, tie_cl), out=trusted[t])
+        trusted[t] &= ties.active
+        mean_trust[t] = segmean(trust[ties.active], tie_cl[ties.active], s.layout.K, empty=0.0)
+        self._state_rows.append({name: np.array(value) for name, value in state_metrics(s).items()})
+        self._months.append(s.month)
+        if len(self._months) == floats.shape[0]:
+            self._flush(s)
+
+    def _allocate(self, s):
+        n, n_ties = s.firms.n, s.network.trust.size
+        months = max(1, self.max_values // (len(CHANGING_FIRM_FLOATS) * n + 3 * n + n_ties))
+        return (
+            np.empty((months, len(CHANGING_FIRM_FLOATS), n)),
+            np.empty((months, n), dtype=s.firms.state.dtype),
+            np.empty((months, n), dtype=bool),
+            np.empty((months, n), dtype=bool),
+            np.empty((months, n_ties), dtype=bool),
+            np.empty((months, s.layout.K)),
+        )
+
+    def series(self, s) -> dict[str, np.ndarray]:
+        """Every metric of ``metrics.MONTHLY_METRICS`` as (months recorded, K), in their order."""
+        from .metrics import MONTHLY_METRICS
+
+        self._flush(s)
+        if len(self.blocks) == 1:
+            return {name: self.blocks[0][name] for name in MONTHLY_METRICS}
+        return {name: np.concatenate([block[name] for block in self.blocks]) for name in MONTHLY_METRICS}
+
+    def _flush(self, s) -> None:
+        T = len(self._months)
+        if not T:
+            return
+        floats, state, cooperating, exporter, trusted, mean_trust = (buffer[:T] for buffer in self._buffers)
+        months = np.array(self._months)
+        block = {name: np.stack([row[name] for row in self._state_rows]) for name in self._state_rows[0]}
+        self._months, self._state_rows = [], []
+        firms = SimpleNamespace(
+            **{name: getattr(s.firms, name) for name in FIXED_FIRM_FIELDS},
+            **{name: floats[:, i] for i, name in enumerate(CHANGING_FIRM_FLOATS)},
+        )
+        layout = s.layout
+        block.update(_firm_metrics_block(firms, state, cooperating, exporter, layout))
+        block.update(_tie_metrics_block(s.network.ties, trusted, mean_trust, layout))
+        econ = _economy_totals_block(firms, s.coef, layout, T)
+        block.update(_economy_indices_block(econ, self.baseline, months, s.coef))
+        self.blocks.append({name: value.copy() if name == "mean_trust" else value for name, value in block.items()})
+
+
+def _block_bins(cl: np.ndarray, K: int, months: int) -> np.ndarray:
+    """The bin ``month * K + cluster`` of every element of a (months, elements) block."""
+    return np.arange(months)[:, None] * K + cl
+
+
+def _firm_metrics_block(firms, state, cooperating, exporter, layout: Layout) -> dict[str, np.ndarray]:
+    """``_firm_metrics`` of every month of a block, each (months, K). A float row's bin adds its elements in
+    index order, as ``segmean_rows`` does; a mean of booleans is its exact count over the cluster's firms."""
+    cl, K, T = layout.clusters("firm"), layout.K, state.shape[0]
+    counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
+    bins = _block_bins(cl, K, T)
+    flat_bins = bins.ravel()
+
+    def mean(values):
+        totals = np.bincount(flat_bins, weights=values.ravel(), minlength=T * K).reshape(T, K)
+        return _divide_by_counts(totals, counts)
+
+    def share(mask):
+        return _divide_by_counts(np.bincount(bins[mask], minlength=T * K).reshape(T, K).astype(np.float64), counts)
+
+    in_state = np.bincount((bins * N_STATES + state).ravel(), minlength=T * K * N_STATES).reshape(T, K, N_STATES)
+    return {
+        "share_cooperating": share(cooperating),
+        "members": in_state[..., MEMBER] + in_state[..., ACTIVE],
+        "active": in_state[..., ACTIVE],
+        "outsiders": in_state[..., OUTSIDE],
+        "dropouts": in_state[..., DROPPED],
+        "mean_motivation": mean(firms.motivation),
+        "mean_disposition": mean(firms.disposition),
+        "innovation_index": mean(firms.capability - firms.capability0),
+        "export_share": share(exporter),
+    }
+
+
+def _divide_by_counts(totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(months, K) totals over each cluster's (K) count; NaN for a cluster without elements."""
+    if counts.all():
+        return totals / counts
+    means = np.full(totals.shape, np.nan)
+    np.divide(totals, counts, out=means, where=counts > 0)
+    return means
+
+
+def _tie_metrics_block(ties: TieArrays, trusted: np.ndarray, mean_trust: np.ndarray, layout: Layout):
+    """``_tie_metrics`` of every month of a block, each (months, K); ``trusted`` is (months, ties), and the mean
+    trust was taken month by month."""
+    K, T = layout.K, trusted.shape[0]
+    n_k = layout.n_firms
+    trusted_count = np.bincount(_block_bins(layout.clusters("tie"), K, T)[trusted], minlength=T * K).reshape(T, K)
+    return {
+        "mean_trust": mean_trust,
+        "trusted_tie_density": trusted_count / np.maximum(n_k * (n_k - 1) / 2, 1),
+        "giant_component": _giant_component_block(ties, trusted, layout),
+    }
+
+
+def _giant_component_block(ties: TieArrays, trusted: np.ndarray, layout: Layout) -> np.ndarray:
+    """``giant_component_batch`` of every month of a block, (months, K): one labelling of the graph whose
+    month m holds that month's trusted ties between copies ``m * N + firm`` of the firms. No edge crosses
+    a month or a cluster, so every component lies in one cluster's month, and its size is exact."""
+    T, n = trusted.shape[0], int(layout.firm_ptr[-1])
+    u, v = _within_clusters(ties.u, ties.v, layout)
+    month, tie = np.nonzero(trusted)
+    offset = month * n
+    labels = _labels(u[tie] + offset, v[tie] + offset, T * n)
+    sizes = np.bincount(labels, minlength=T * n)[labels]
+    n_k = layout.n_firms
+    giant = np.full((T, layout.K), np.nan)
+    maxima = segmax(sizes, _block_bins(layout.clusters("firm"), layout.K, T).ravel(), T * layout.K, empty=0)
+    np.divide(maxima.reshape(T, layout.K), n_k, out=giant, where=n_k > 0)
+    return giant
+
+
+def _economy_totals_block(firms, coef, layout: Layout, months: int) -> dict[str, np.ndarray]:
+    """``economy_totals_batch`` of every month of a block, each (months, K)."""
+    cl, K = layout.clusters("firm"), layout.K
+    terms = _economy_per_firm(firms, coef, cl, K)
+    bins = _block_bins(cl, K, months).ravel()
+    return {
+        key: np.bincount(bins, weights=np.broadcast_to(terms[key], (months, cl.size)).ravel(), minlength=months * K)
+        .reshape(months, K)
+        .astype(np.float64, copy=False)
+        for key in ECONOMY_KEYS
+    }
+
+
+def _economy_indices_block(econ, base, months: np.ndarray, coef) -> dict[str, np.ndarray]:
+    """``economy_indices`` of every month of a block, each (months, K). The seasonal factor is computed month
+    by month, as ``economy_indices`` computes it (``np.sin`` of one value: its bits, not an array sine's)."""
+    season = np.array([_season(int(month), coef) for month in months])
+    return _indices(econ, base, season[:, None] if season.ndim == 1 else season)

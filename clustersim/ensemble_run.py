@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .batch_metrics import economy_totals_batch, monthly_metrics_batch
+from .batch_metrics import MonthlyRecorder, economy_totals_batch
 from .cluster_state import ClusterState
 from .ensemble import INIT_ONLY, concat_states
-from .metrics import MONTHLY_METRICS, cluster_summary
+from .metrics import cluster_summary
 from .model import VARIANTS
 from .parameters import PARAMETERS
 from .processes import information
@@ -97,7 +97,7 @@ class BatchStepper:
     state: ClusterState
     schedule: tuple
     baseline: dict
-    rows: list
+    recorder: MonthlyRecorder
     seeds: tuple[int, ...]
     horizon: int
 
@@ -115,19 +115,19 @@ class BatchStepper:
         information.report_monitoring(state)
         information.classify_yearly(state)
         baseline = economy_totals_batch(state.firms, state.coef, state.layout)
-        rows = [monthly_metrics_batch(state, baseline)]
+        recorder = MonthlyRecorder(baseline)
+        recorder.record(state)
         horizon = max(p.months for p in params)
-        return cls(state, variant.schedule, baseline, rows, tuple(int(s) for s in seeds), horizon)
+        return cls(state, variant.schedule, baseline, recorder, tuple(int(s) for s in seeds), horizon)
 
     def step(self) -> None:
         """One month of every cluster, and its metrics."""
         for process in self.schedule:
             process(self.state)
-        self.rows.append(monthly_metrics_batch(self.state, self.baseline))
+        self.recorder.record(self.state)
 
     def result(self) -> EnsembleRun:
-        series = {name: np.stack([row[name] for row in self.rows]) for name in MONTHLY_METRICS}
-        return EnsembleRun(self.state, series, self.seeds)
+        return EnsembleRun(self.state, self.recorder.series(self.state), self.seeds)
 
 
 def run_ensemble(scenario, seeds: Sequence[int], *, months: int | None = None, **overrides) -> EnsembleRun:

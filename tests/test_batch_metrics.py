@@ -300,3 +300,49 @@ def test_a_fast_path_exponent_gives_the_same_bits_in_a_uniform_and_a_mixed_batch
     mixed = economy_totals_batch(firms, coef, layout)
     for key in ECONOMY_KEYS:
         assert np.array_equal(bits(uniform[key][[0, 2]]), bits(mixed[key][[0, 2]])), key
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """A float array's bytes (NaN compares equal to itself), an integer array as it is."""
+    return values.view(np.uint8) if values.dtype.kind == "f" else values
+
+
+@pytest.mark.parametrize("max_values", [batch_metrics.RECORD_MAX_VALUES, 20_000, 1])
+def test_the_recorder_gives_every_monthly_metric_the_bits_of_the_month_by_month_reduction(max_values):
+    """``MonthlyRecorder`` reduces blocks of months at once (one block, several, one month each): each value,
+    its dtype included, is the one ``monthly_metrics_batch`` gives that month. The batch mixes presets, sizes
+    and per-cluster coefficients, among them a jobs exponent of 0.5 (a fast path of ``**``) and seasonality."""
+    from clustersim.ensemble_run import BatchStepper
+    from clustersim.metrics import MONTHLY_METRICS
+    from clustersim.scenario import load_scenario
+
+    params = [
+        load_scenario("funded_programme"),
+        load_scenario("pandemic_shock", n_firms=23, jobs_elasticity=0.5),
+        load_scenario("tapered_exit", n_firms=41, seasonality=0.2, trusted_threshold=0.55),
+        load_scenario("baseline", n_firms=12, cooperation_window_months=2),
+    ]
+    batch = BatchStepper.start(params, [11, 12, 13, 14])
+    batch.recorder.max_values = max_values
+    expected = [batch_metrics.monthly_metrics_batch(batch.state, batch.baseline)]
+    for _ in range(30):
+        batch.step()
+        expected.append(batch_metrics.monthly_metrics_batch(batch.state, batch.baseline))
+    got = batch.recorder.series(batch.state)
+    assert list(got) == list(MONTHLY_METRICS)
+    for name in MONTHLY_METRICS:
+        want = np.stack([row[name] for row in expected])
+        assert got[name].dtype == want.dtype and got[name].shape == want.shape, name
+        assert np.array_equal(_bits(got[name]), _bits(want)), name
+
+
+def test_above_the_fused_size_the_recorder_reduces_each_month_as_it_comes():
+    """Where the cost is the elements, recording copies nothing: each month is reduced at once."""
+    from clustersim.ensemble_run import BatchStepper
+    from clustersim.scenario import load_scenario
+
+    with mock.patch.object(batch_metrics, "FUSED_MAX_FIRMS", 10):
+        batch = BatchStepper.start([load_scenario("baseline", n_firms=40)], [3])
+        batch.step()
+        batch.step()
+        assert batch.recorder._buffers is None and len(batch.recorder.blocks) == 3
