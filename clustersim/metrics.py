@@ -189,8 +189,20 @@ class MetricsCollector(DataCollector):
         super().__init__(model_reporters=model_reporters, **kwargs)
         self._metric_reporters = dict(self.model_reporters)
 
+    def collects_metrics_only(self) -> bool:
+        """Whether the collector still holds only the monthly metrics' reporters (nobody added or replaced one)."""
+        return not (self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._metric_reporters)
+
+    def extend(self, values: dict[str, list], times: list) -> None:
+        """Append several months at once, as that many ``collect`` calls would: ``values`` maps each metric
+        to its monthly numbers, ``times`` the model time of each month."""
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.extend(times)
+        for name, column in values.items():
+            self.model_vars[name].extend(column)
+
     def collect(self, model) -> None:
-        if self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._metric_reporters:
+        if not self.collects_metrics_only():
             super().collect(model)  # someone added or replaced a reporter: Mesa's full path
             return
         if hasattr(self, "_collection_steps"):
