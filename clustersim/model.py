@@ -255,11 +255,12 @@ class ClusterModel(Model):
         try:
             for _ in range(n_months):
                 self.step()
-            series = self._recorder.series(self.state)
-        finally:
-            self._recorder, times = None, self._recorded_times
-        self.datacollector.extend({name: values[:, 0].tolist() for name, values in series.items()}, times)
-        self.current = {name: values[-1] for name, values in self.datacollector.model_vars.items()}
+        finally:  # an interrupted run still hands over the months it finished
+            recorder, times, self._recorder = self._recorder, self._recorded_times, None
+            if times:
+                series = recorder.series(self.state)
+                self.datacollector.extend({name: values[:, 0].tolist() for name, values in series.items()}, times)
+                self.current = {name: values[-1] for name, values in self.datacollector.model_vars.items()}
         return self
 
     # ----------------------------------------------------------- outputs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -259,3 +260,21 @@ def test_run_with_a_reporter_of_ones_own_collects_each_month():
     model.datacollector = DataCollector(model_reporters={"month": lambda m: seen.append(m.state.month) or seen[-1]})
     model.run(5)
     assert seen[-5:] == [1, 2, 3, 4, 5]  # (Mesa's collector may also look once when it is set)
+
+
+def test_an_interrupted_run_keeps_the_months_it_finished():
+    """A run stopped in its fourth month (here by an error in a process) has collected months 1 to 3."""
+    model = ClusterModel("funded_programme", seed=3)
+    process = model.schedule[-1]
+
+    def fails_in_month_4(state):
+        if state.month == 4:
+            raise KeyboardInterrupt
+        process(state)
+
+    model.schedule = (*model.schedule[:-1], fails_in_month_4)
+    with pytest.raises(KeyboardInterrupt):
+        model.run(10)
+    stepped = _stepped("funded_programme", 3)
+    pd.testing.assert_frame_equal(model.series(), stepped.series(), check_exact=True)
+    assert _same_numbers(model.current, stepped.current)
