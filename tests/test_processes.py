@@ -9,6 +9,8 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clustersim import load_scenario
 from clustersim.cluster_state import ClusterState
@@ -839,3 +841,37 @@ def test_common_strategy_and_alignment_of_hand_built_gains():
     assert rules.most_preferred_types(gain, cluster, 2).tolist() == [1, 0]
     aligned = rules.goal_alignments(c, gain, cluster, 2)
     assert aligned.tolist() == [rules.goal_alignment(c, same), rules.goal_alignment(c, split)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(3, 70),
+    half_degree=st.integers(1, 35),
+    p=st.sampled_from([0.0, 0.01, 0.1, 0.5, 0.9, 1.0]),
+    seed=st.integers(0, 2**31 - 2),
+)
+def test_small_world_edges_are_networkxs_watts_strogatz_graph(n, half_degree, p, seed):
+    """``network.small_world_edges`` replaces networkx's generator in the start-up: the same edge set from the
+    same seed, for any size, degree (odd ones too) and rewiring probability, including degrees where a firm is
+    tied to everyone and rewiring must give up."""
+    from clustersim.network import small_world_edges
+
+    k = min(2 * half_degree - (seed % 2), n)  # odd and even degrees, up to k = n (the complete graph)
+    k = max(k, 2)
+    u, v = small_world_edges(n, k, p, seed)
+    expected = {tuple(sorted(edge)) for edge in nx.watts_strogatz_graph(n, k, p, seed=seed).edges()}
+    assert (u < v).all() and len(set(zip(u.tolist(), v.tolist(), strict=True))) == u.size
+    assert set(zip(u.tolist(), v.tolist(), strict=True)) == expected
+
+
+@pytest.mark.parametrize("kind", ["small_world", "ring", "complete", "scale_free"])
+def test_acquaintance_edges_are_the_acquaintance_graphs_edges(kind):
+    """The start-up's edge list is the networkx graph's, and both leave the model's generator in one state."""
+    from clustersim.network import acquaintance_edges, acquaintance_graph
+
+    for n, degree in ((60, 6), (25, 4), (7, 6), (5, 5)):
+        rng_graph, rng_edges = np.random.default_rng(n), np.random.default_rng(n)
+        graph = acquaintance_graph(kind, n, degree, 0.2, rng_graph)
+        u, v = acquaintance_edges(kind, n, degree, 0.2, rng_edges)
+        assert set(zip(u.tolist(), v.tolist(), strict=True)) == {tuple(sorted(edge)) for edge in graph.edges()}
+        assert rng_graph.integers(2**62) == rng_edges.integers(2**62)

@@ -25,7 +25,7 @@ from ..cluster_state import (
     zero_counts,
 )
 from ..layout import Layout
-from ..network import TrustNetwork, acquaintance_graph, build_ties, cooperative_pairs
+from ..network import TrustNetwork, acquaintance_edges, build_ties, cooperative_pairs
 from ..policy import CalendarArrays, Ledger, PolicyCalendar
 from ..segments import Reducer
 from ..state import MEMBER, OUTSIDE, FirmArrays
@@ -166,7 +166,7 @@ def initial_network(c, firms: FirmArrays, rng: np.random.Generator) -> TrustNetw
     between former cooperative members (000 "Cultural attitude towards collaboration").
     """
     n = firms.n
-    graph = acquaintance_graph(c.network_kind, n, c.mean_degree, c.rewiring_prob, rng)
+    graph = acquaintance_edges(c.network_kind, n, c.mean_degree, c.rewiring_prob, rng)
     coop = np.flatnonzero(firms.prior_collaboration)
     ties = build_ties(graph, n, rng, c.latent_tie_share, extra_pairs=cooperative_pairs(coop, c.mean_degree, rng))
     prop = firms.trust_propensity
