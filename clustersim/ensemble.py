@@ -186,6 +186,8 @@ def _check_coefficients(states: Sequence[ClusterState]) -> None:
         other = vars(s.coef)
         if set(other) != set(first):
             raise ValueError(f"state {i} has other coefficient names than state 0: {sorted(set(other) ^ set(first))}")
+        if other == first and all(type(other[key]) is type(value) for key, value in first.items()):
+            continue  # every coefficient the same (NaN aside, which == never finds equal: checked below)
         for key, value in first.items():
             if key in INIT_ONLY or _same_value(value, other[key]):
                 continue
@@ -204,11 +206,20 @@ def batch_coefficients(states: Sequence[ClusterState]) -> SimpleNamespace:
     out = {}
     for key, value in names.items():
         values = [getattr(s.coef, key) for s in states]
-        if all(_same_value(value, v) for v in values[1:]):
+        if _all_same(values):
             out[key] = copy.deepcopy(value)
         else:
             out[key] = np.array(values, dtype=object if isinstance(value, str) else None)
     return SimpleNamespace(**out)
+
+
+def _all_same(values: list) -> bool:
+    """``_same_value(values[0], v)`` for every ``v``. First the common case in C (every value equal to the
+    first and of its type: ``list.count`` compares by identity, then ``==``), then value by value."""
+    first = values[0]
+    if values.count(first) == len(values) and all(type(v) is type(first) for v in values):
+        return True
+    return all(_same_value(first, v) for v in values[1:])
 
 
 def _same_value(a, b) -> bool:
