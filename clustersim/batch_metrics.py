@@ -21,6 +21,7 @@ same for the whole batch and length-K arrays when they differ, gathered per elem
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -299,9 +300,7 @@ def monthly_values_batch(s, baseline: dict[str, np.ndarray]) -> dict[str, np.nda
     }
 
 
-#: the firm arrays the monthly metrics read that the processes change, floats first; the others they read
-#: (size, revenue0, export_share0, capability0, female_owner, female_job_share, exporter_threshold) are
-#: fixed at the start
+#: the firm arrays the monthly metrics read that the processes change: copied every month
 CHANGING_FIRM_FLOATS = (
     "motivation",
     "disposition",
@@ -311,11 +310,24 @@ CHANGING_FIRM_FLOATS = (
     "export_productivity",
     "capital",
 )
-#: firm arrays the metrics read once with the month's numbers at hand: whether a firm cooperates, is an
-#: exporter; the state is recorded as it is
+#: the firm arrays and coefficients the block reduction reads that the shipped processes never change: kept
+#: once, and compared every month, so that a process of one's own that changes one cannot rewrite months
+#: already recorded (the block is then reduced with what held for its months)
 FIXED_FIRM_FIELDS = ("size", "revenue0", "export_share0", "capability0", "female_owner", "female_job_share")
-#: at most this many recorded firm and tie values wait for one block computation (at most 8 bytes each)
-RECORD_MAX_VALUES = 2_000_000
+FIXED_COEFFICIENTS = (
+    "export_share_slope",
+    "export_share_onset",
+    "jobs_elasticity",
+    "employees_per_manager",
+    "women_management_factor",
+)
+#: the recorded months of one block take at most about this many bytes, the giant-component labelling of
+#: the block included (about 80 bytes per trusted tie and month, counted as if every tie were trusted)
+RECORD_MAX_BYTES = 32 * 2**20
+#: above this many firms in a batch each month is reduced as it comes: there the elements, not the calls,
+#: are the cost. In-process A/B pairs: blocks 0.95x at 256 clusters of 60 firms (15,360), even at 30,000
+#: firms, 1.1x at 100,000
+RECORD_MAX_FIRMS = 20_000
 
 
 class MonthlyRecorder:
@@ -326,28 +338,35 @@ class MonthlyRecorder:
     read, the per-cluster state metrics) and a block of months is reduced with one call per metric over the
     bins ``month * K + cluster``: ``np.bincount`` still adds each bin's elements one by one in index order,
     so every value has the bits ``monthly_metrics_batch`` gives it month by month (tests/test_batch_metrics.py
-    checks it). A block is reduced once its recorded values reach ``max_values``, which bounds the memory;
-    above ``FUSED_MAX_FIRMS`` firms, where the cost is the elements and not the calls, each month is reduced
-    as it comes.
+    checks it). A block is reduced once it holds ``max_bytes`` (bounding the memory), or ``months`` (the
+    horizon, when the caller knows it), or when what the reduction reads unrecorded changes (a process of
+    one's own that changes firm sizes or a coefficient, say). Above ``RECORD_MAX_FIRMS`` firms each month is
+    reduced as it comes.
     """
 
-    def __init__(self, baseline: dict[str, np.ndarray], max_values: int = RECORD_MAX_VALUES) -> None:
+    def __init__(self, baseline: dict[str, np.ndarray], max_bytes: int | None = None, months: int | None = None):
         self.baseline = baseline
-        self.max_values = max_values
+        self.max_bytes = RECORD_MAX_BYTES if max_bytes is None else max_bytes
+        self.months = months
         self.blocks: list[dict[str, np.ndarray]] = []  # metric -> (months, K), in month order
         self._months: list[int] = []
         self._state_rows: list[dict[str, np.ndarray]] = []
+        self._seasons: list = []
         self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, mean trust)
+        self._fixed = None  # (fixed firm arrays, coefficients, tie ends) the pending months were recorded under
 
     def record(self, s) -> None:
         """This month's metrics of ``s`` (what they read is copied: the processes change it in place)."""
-        if s.layout.firm_ptr[-1] > FUSED_MAX_FIRMS:
-            self._flush(s)
+        if s.layout.firm_ptr[-1] > RECORD_MAX_FIRMS:
+            self._flush(s.layout)
             row = monthly_metrics_batch(s, self.baseline)
             self.blocks.append({name: value[None] for name, value in row.items()})
             return
         if self._buffers is None:
             self._buffers = self._allocate(s)
+        if self._fixed is None or not _same_fixed(self._fixed, s):
+            self._flush(s.layout)
+            self._fixed = _fixed_inputs(s)
         floats, state, cooperating, exporter, trusted, mean_trust = self._buffers
         t, f, cl, coef = len(self._months), s.firms, s.layout.clusters("firm"), s.coef
         for i, name in enumerate(CHANGING_FIRM_FLOATS):
@@ -360,14 +379,21 @@ class MonthlyRecorder:
         np.greater_equal(trust, per_element(coef.trusted_threshold, tie_cl), out=trusted[t])
         trusted[t] &= ties.active
         mean_trust[t] = segmean(trust[ties.active], tie_cl[ties.active], s.layout.K, empty=0.0)
-        self._state_rows.append({name: np.array(value) for name, value in state_metrics(s).items()})
+        row = {name: np.array(value) for name, value in state_metrics(s).items()}
+        season = _season(s.month, coef)
+        # the month counts as recorded once all of it is: an interruption above leaves it out whole
+        self._state_rows.append(row)
+        self._seasons.append(season)
         self._months.append(s.month)
         if len(self._months) == floats.shape[0]:
-            self._flush(s)
+            self._flush(s.layout)
 
     def _allocate(self, s):
         n, n_ties = s.firms.n, s.network.trust.size
-        months = max(1, self.max_values // (len(CHANGING_FIRM_FLOATS) * n + 3 * n + n_ties))
+        month_bytes = (8 * len(CHANGING_FIRM_FLOATS) + 3) * n + (1 + 80) * n_ties + 8 * s.layout.K
+        months = max(1, self.max_bytes // month_bytes)
+        if self.months is not None:
+            months = max(1, min(months, self.months))
         return (
             np.empty((months, len(CHANGING_FIRM_FLOATS), n)),
             np.empty((months, n), dtype=s.firms.state.dtype),
@@ -377,33 +403,58 @@ class MonthlyRecorder:
             np.empty((months, s.layout.K)),
         )
 
+    def recorded_months(self) -> int:
+        """How many months have been recorded so far, reduced or pending."""
+        return sum(len(next(iter(block.values()))) for block in self.blocks) + len(self._months)
+
     def series(self, s) -> dict[str, np.ndarray]:
-        """Every metric of ``metrics.MONTHLY_METRICS`` as (months recorded, K), in their order."""
+        """Every metric of ``metrics.MONTHLY_METRICS`` as (months recorded, K), in their order (new arrays)."""
         from .metrics import MONTHLY_METRICS
 
-        self._flush(s)
+        self._flush(s.layout)
         if len(self.blocks) == 1:
-            return {name: self.blocks[0][name] for name in MONTHLY_METRICS}
+            return {name: self.blocks[0][name].copy() for name in MONTHLY_METRICS}
         return {name: np.concatenate([block[name] for block in self.blocks]) for name in MONTHLY_METRICS}
 
-    def _flush(self, s) -> None:
+    def _flush(self, layout: Layout) -> None:
+        """Reduce the pending months into a block; they stay pending until the block is stored."""
         T = len(self._months)
         if not T:
             return
         floats, state, cooperating, exporter, trusted, mean_trust = (buffer[:T] for buffer in self._buffers)
-        months = np.array(self._months)
+        fixed_firms, coef, ties = self._fixed
         block = {name: np.stack([row[name] for row in self._state_rows]) for name in self._state_rows[0]}
-        self._months, self._state_rows = [], []
-        firms = SimpleNamespace(
-            **{name: getattr(s.firms, name) for name in FIXED_FIRM_FIELDS},
-            **{name: floats[:, i] for i, name in enumerate(CHANGING_FIRM_FLOATS)},
-        )
-        layout = s.layout
+        firms = SimpleNamespace(**fixed_firms, **{name: floats[:, i] for i, name in enumerate(CHANGING_FIRM_FLOATS)})
         block.update(_firm_metrics_block(firms, state, cooperating, exporter, layout))
-        block.update(_tie_metrics_block(s.network.ties, trusted, mean_trust, layout))
-        econ = _economy_totals_block(firms, s.coef, layout, T)
-        block.update(_economy_indices_block(econ, self.baseline, months, s.coef))
-        self.blocks.append({name: value.copy() if name == "mean_trust" else value for name, value in block.items()})
+        block.update(_tie_metrics_block(ties, trusted, mean_trust.copy(), layout))
+        econ = _economy_totals_block(firms, coef, layout, T)
+        season = np.array(self._seasons)
+        block.update(_indices(econ, self.baseline, season[:, None] if season.ndim == 1 else season))
+        self.blocks.append(block)
+        self._months, self._state_rows, self._seasons = [], [], []
+
+
+def _fixed_inputs(s):
+    """Copies of what the block reduction reads without recording it each month: the fixed firm arrays, the
+    coefficients of ``FIXED_COEFFICIENTS`` and the tie ends."""
+    firms, ties = s.firms, s.network.ties
+    return (
+        {name: np.array(getattr(firms, name)) for name in FIXED_FIRM_FIELDS},
+        SimpleNamespace(**{name: copy.deepcopy(getattr(s.coef, name)) for name in FIXED_COEFFICIENTS}),
+        SimpleNamespace(u=ties.u.copy(), v=ties.v.copy()),
+    )
+
+
+def _same_fixed(fixed, s) -> bool:
+    """Whether ``s`` still has the fixed inputs ``fixed`` was taken from (values, not objects)."""
+    firms_then, coef_then, ties_then = fixed
+    ties = s.network.ties
+    return (
+        all(np.array_equal(getattr(s.firms, name), value) for name, value in firms_then.items())
+        and all(np.array_equal(getattr(s.coef, name), getattr(coef_then, name)) for name in FIXED_COEFFICIENTS)
+        and np.array_equal(ties.u, ties_then.u)
+        and np.array_equal(ties.v, ties_then.v)
+    )
 
 
 def _block_bins(cl: np.ndarray, K: int, months: int) -> np.ndarray:
@@ -490,10 +541,3 @@ def _economy_totals_block(firms, coef, layout: Layout, months: int) -> dict[str,
         .astype(np.float64, copy=False)
         for key in ECONOMY_KEYS
     }
-
-
-def _economy_indices_block(econ, base, months: np.ndarray, coef) -> dict[str, np.ndarray]:
-    """``economy_indices`` of every month of a block, each (months, K). The seasonal factor is computed month
-    by month, as ``economy_indices`` computes it (``np.sin`` of one value: its bits, not an array sine's)."""
-    season = np.array([_season(int(month), coef) for month in months])
-    return _indices(econ, base, season[:, None] if season.ndim == 1 else season)

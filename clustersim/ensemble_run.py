@@ -115,9 +115,9 @@ class BatchStepper:
         information.report_monitoring(state)
         information.classify_yearly(state)
         baseline = economy_totals_batch(state.firms, state.coef, state.layout)
-        recorder = MonthlyRecorder(baseline)
-        recorder.record(state)
         horizon = max(p.months for p in params)
+        recorder = MonthlyRecorder(baseline, months=horizon + 1)
+        recorder.record(state)
         return cls(state, variant.schedule, baseline, recorder, tuple(int(s) for s in seeds), horizon)
 
     def step(self) -> None:

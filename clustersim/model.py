@@ -228,9 +228,9 @@ class ClusterModel(Model):
             process(state)
         if self._recorder is None:
             self._collect()
-        else:
-            self._recorder.record(state)
+        else:  # the time first: a month interrupted while it is recorded is cut from both (``run``)
             self._recorded_times.append(self.time)
+            self._recorder.record(state)
 
     def _collects_metrics_only(self) -> bool:
         collector = self.datacollector
@@ -241,8 +241,11 @@ class ClusterModel(Model):
 
         The months' metrics are reduced together at the end (``batch_metrics.MonthlyRecorder``: the same
         numbers as collecting month by month, for less of the run's time), then handed to the
-        ``DataCollector`` and ``current`` as ``step()`` leaves them. Under the legacy draws, or once someone
-        has given the collector reporters of their own (or another collector), each month is collected as it comes.
+        ``DataCollector`` and ``current`` as ``step()`` leaves them. So, while ``run`` runs, ``current`` and the
+        collector still hold the months before it: something that must watch each month as it comes (a Mesa
+        event of one's own, say) should call ``step()`` month by month. Under the legacy draws, or once
+        someone has given the collector reporters of their own (or another collector), ``run`` too collects
+        each month as it comes.
         """
         n_months = self.params.months if months is None else months
         if n_months <= 0 or self.state.reduce.legacy or not self._collects_metrics_only():
@@ -251,15 +254,16 @@ class ClusterModel(Model):
             return self
         from .batch_metrics import MonthlyRecorder
 
-        self._recorder, self._recorded_times = MonthlyRecorder(self.baseline), []
+        self._recorder, self._recorded_times = MonthlyRecorder(self.baseline, months=n_months), []
         try:
             for _ in range(n_months):
                 self.step()
         finally:  # an interrupted run still hands over the months it finished
             recorder, times, self._recorder = self._recorder, self._recorded_times, None
-            if times:
+            if recorder.recorded_months():  # the months recorded whole (an interruption may cut the last)
                 series = recorder.series(self.state)
-                self.datacollector.extend({name: values[:, 0].tolist() for name, values in series.items()}, times)
+                columns = {name: values[:, 0].tolist() for name, values in series.items()}
+                self.datacollector.extend(columns, times[: len(columns["share_cooperating"])])
                 self.current = {name: values[-1] for name, values in self.datacollector.model_vars.items()}
         return self
 

@@ -307,8 +307,8 @@ def _bits(values: np.ndarray) -> np.ndarray:
     return values.view(np.uint8) if values.dtype.kind == "f" else values
 
 
-@pytest.mark.parametrize("max_values", [batch_metrics.RECORD_MAX_VALUES, 20_000, 1])
-def test_the_recorder_gives_every_monthly_metric_the_bits_of_the_month_by_month_reduction(max_values):
+@pytest.mark.parametrize(("max_bytes", "blocks"), [(batch_metrics.RECORD_MAX_BYTES, 1), (400_000, 4), (1, 31)])
+def test_the_recorder_gives_every_monthly_metric_the_bits_of_the_month_by_month_reduction(max_bytes, blocks):
     """``MonthlyRecorder`` reduces blocks of months at once (one block, several, one month each): each value,
     its dtype included, is the one ``monthly_metrics_batch`` gives that month. The batch mixes presets, sizes
     and per-cluster coefficients, among them a jobs exponent of 0.5 (a fast path of ``**``) and seasonality."""
@@ -322,13 +322,14 @@ def test_the_recorder_gives_every_monthly_metric_the_bits_of_the_month_by_month_
         load_scenario("tapered_exit", n_firms=41, seasonality=0.2, trusted_threshold=0.55),
         load_scenario("baseline", n_firms=12, cooperation_window_months=2),
     ]
-    batch = BatchStepper.start(params, [11, 12, 13, 14])
-    batch.recorder.max_values = max_values
+    with mock.patch.object(batch_metrics, "RECORD_MAX_BYTES", max_bytes):
+        batch = BatchStepper.start(params, [11, 12, 13, 14])
     expected = [batch_metrics.monthly_metrics_batch(batch.state, batch.baseline)]
     for _ in range(30):
         batch.step()
         expected.append(batch_metrics.monthly_metrics_batch(batch.state, batch.baseline))
     got = batch.recorder.series(batch.state)
+    assert len(batch.recorder.blocks) >= blocks
     assert list(got) == list(MONTHLY_METRICS)
     for name in MONTHLY_METRICS:
         want = np.stack([row[name] for row in expected])
@@ -341,7 +342,7 @@ def test_above_the_fused_size_the_recorder_reduces_each_month_as_it_comes():
     from clustersim.ensemble_run import BatchStepper
     from clustersim.scenario import load_scenario
 
-    with mock.patch.object(batch_metrics, "FUSED_MAX_FIRMS", 10):
+    with mock.patch.object(batch_metrics, "RECORD_MAX_FIRMS", 10):
         batch = BatchStepper.start([load_scenario("baseline", n_firms=40)], [3])
         batch.step()
         batch.step()

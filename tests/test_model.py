@@ -278,3 +278,55 @@ def test_an_interrupted_run_keeps_the_months_it_finished():
     stepped = _stepped("funded_programme", 3)
     pd.testing.assert_frame_equal(model.series(), stepped.series(), check_exact=True)
     assert _same_numbers(model.current, stepped.current)
+
+
+def test_run_records_each_month_under_what_held_then_when_a_process_of_ones_own_changes_it():
+    """The recorder reads firm sizes and some coefficients once, not every month: a process of one's own that
+    changes them mid-run must not rewrite the months before (the block is reduced under what held for it)."""
+
+    def grow(model):
+        process = model.schedule[-1]
+
+        def grows_in_month_6(state):
+            process(state)
+            if state.month == 6:
+                state.firms.size *= 2.0
+                state.coef.jobs_elasticity = 0.5
+
+        model.schedule = (*model.schedule[:-1], grows_in_month_6)
+        return model
+
+    ran = grow(ClusterModel("funded_programme", seed=3)).run(12)
+    stepped = grow(ClusterModel("funded_programme", seed=3))
+    for _ in range(12):
+        stepped.step()
+    pd.testing.assert_frame_equal(ran.series(), stepped.series(), check_exact=True)
+
+
+def test_a_run_interrupted_while_a_block_is_reduced_loses_no_month():
+    """With blocks of two months, an interruption inside the second reduction still hands over every month
+    recorded, and the collector's times and values stay the same length."""
+    from unittest import mock
+
+    from clustersim import batch_metrics
+
+    model = ClusterModel("funded_programme", seed=3, n_firms=20)
+    calls = []
+    reduce = batch_metrics._firm_metrics_block
+
+    def interrupted_second_time(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return reduce(*args)
+
+    per_month = (8 * len(batch_metrics.CHANGING_FIRM_FLOATS) + 3) * 20 + 81 * model.ties.n_ties + 8
+    with (
+        mock.patch.object(batch_metrics, "RECORD_MAX_BYTES", 2 * per_month),
+        mock.patch.object(batch_metrics, "_firm_metrics_block", interrupted_second_time),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        model.run(10)
+    stepped = _stepped("funded_programme", 4, n_firms=20)
+    pd.testing.assert_frame_equal(model.series(), stepped.series(), check_exact=True)
+    assert len(model.datacollector._collection_steps) == len(model.series())
