@@ -310,10 +310,13 @@ CHANGING_FIRM_FLOATS = (
     "export_productivity",
     "capital",
 )
-#: the firm arrays and coefficients the block reduction reads that the shipped processes never change: kept
-#: once, and compared every month, so that a process of one's own that changes one cannot rewrite months
-#: already recorded (the block is then reduced with what held for its months)
+#: firm arrays the shipped processes never change, recorded all the same: copying them each month costs less
+#: than checking that a process of one's own did not change them (female_owner as 0.0 or 1.0)
 FIXED_FIRM_FIELDS = ("size", "revenue0", "export_share0", "capability0", "female_owner", "female_job_share")
+RECORDED_FIRM_FLOATS = CHANGING_FIRM_FLOATS + FIXED_FIRM_FIELDS
+#: the coefficients the block reduction reads without recording them: kept once and compared every month, so
+#: that a process of one's own that changes one cannot rewrite months already recorded (the months before the
+#: change are reduced first, under what held for them)
 FIXED_COEFFICIENTS = (
     "export_share_slope",
     "export_share_onset",
@@ -353,7 +356,7 @@ class MonthlyRecorder:
         self._state_rows: list[dict[str, np.ndarray]] = []
         self._seasons: list = []
         self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, mean trust)
-        self._fixed = None  # (fixed firm arrays, coefficients, tie ends) the pending months were recorded under
+        self._fixed = None  # (coefficients, ties) the pending months were recorded under
 
     def record(self, s) -> None:
         """This month's metrics of ``s`` (what they read is copied: the processes change it in place)."""
@@ -369,7 +372,7 @@ class MonthlyRecorder:
             self._fixed = _fixed_inputs(s)
         floats, state, cooperating, exporter, trusted, mean_trust = self._buffers
         t, f, cl, coef = len(self._months), s.firms, s.layout.clusters("firm"), s.coef
-        for i, name in enumerate(CHANGING_FIRM_FLOATS):
+        for i, name in enumerate(RECORDED_FIRM_FLOATS):
             floats[t, i] = getattr(f, name)
         state[t] = f.state
         np.less_equal(s.month - f.last_contribution, per_element(coef.cooperation_window_months, cl), out=cooperating[t])
@@ -390,12 +393,12 @@ class MonthlyRecorder:
 
     def _allocate(self, s):
         n, n_ties = s.firms.n, s.network.trust.size
-        month_bytes = (8 * len(CHANGING_FIRM_FLOATS) + 3) * n + (1 + 80) * n_ties + 8 * s.layout.K
+        month_bytes = (8 * len(RECORDED_FIRM_FLOATS) + 3) * n + (1 + 80) * n_ties + 8 * s.layout.K
         months = max(1, self.max_bytes // month_bytes)
         if self.months is not None:
             months = max(1, min(months, self.months))
         return (
-            np.empty((months, len(CHANGING_FIRM_FLOATS), n)),
+            np.empty((months, len(RECORDED_FIRM_FLOATS), n)),
             np.empty((months, n), dtype=s.firms.state.dtype),
             np.empty((months, n), dtype=bool),
             np.empty((months, n), dtype=bool),
@@ -422,9 +425,9 @@ class MonthlyRecorder:
         if not T:
             return
         floats, state, cooperating, exporter, trusted, mean_trust = (buffer[:T] for buffer in self._buffers)
-        fixed_firms, coef, ties = self._fixed
+        coef, ties = self._fixed
         block = {name: np.stack([row[name] for row in self._state_rows]) for name in self._state_rows[0]}
-        firms = SimpleNamespace(**fixed_firms, **{name: floats[:, i] for i, name in enumerate(CHANGING_FIRM_FLOATS)})
+        firms = SimpleNamespace(**{name: floats[:, i] for i, name in enumerate(RECORDED_FIRM_FLOATS)})
         block.update(_firm_metrics_block(firms, state, cooperating, exporter, layout))
         block.update(_tie_metrics_block(ties, trusted, mean_trust.copy(), layout))
         econ = _economy_totals_block(firms, coef, layout, T)
@@ -435,26 +438,25 @@ class MonthlyRecorder:
 
 
 def _fixed_inputs(s):
-    """Copies of what the block reduction reads without recording it each month: the fixed firm arrays, the
-    coefficients of ``FIXED_COEFFICIENTS`` and the tie ends."""
-    firms, ties = s.firms, s.network.ties
-    return (
-        {name: np.array(getattr(firms, name)) for name in FIXED_FIRM_FIELDS},
-        SimpleNamespace(**{name: copy.deepcopy(getattr(s.coef, name)) for name in FIXED_COEFFICIENTS}),
-        SimpleNamespace(u=ties.u.copy(), v=ties.v.copy()),
-    )
+    """What the block reduction reads without recording it each month: a copy of the coefficients of
+    ``FIXED_COEFFICIENTS``, and the tie arrays (the tie ends are never changed in place; a new network is
+    a new ``TieArrays``)."""
+    return SimpleNamespace(**{name: copy.deepcopy(getattr(s.coef, name)) for name in FIXED_COEFFICIENTS}), s.network.ties
 
 
 def _same_fixed(fixed, s) -> bool:
-    """Whether ``s`` still has the fixed inputs ``fixed`` was taken from (values, not objects)."""
-    firms_then, coef_then, ties_then = fixed
-    ties = s.network.ties
-    return (
-        all(np.array_equal(getattr(s.firms, name), value) for name, value in firms_then.items())
-        and all(np.array_equal(getattr(s.coef, name), getattr(coef_then, name)) for name in FIXED_COEFFICIENTS)
-        and np.array_equal(ties.u, ties_then.u)
-        and np.array_equal(ties.v, ties_then.v)
-    )
+    """Whether ``s`` still has the coefficients and ties ``fixed`` was taken from (asked every month)."""
+    coef_then, ties_then = fixed
+    if s.network.ties is not ties_then:
+        return False
+    for name in FIXED_COEFFICIENTS:
+        now, then = getattr(s.coef, name), getattr(coef_then, name)
+        if type(now) is type(then) and type(now) in (float, int):
+            if now != then:
+                return False
+        elif not np.array_equal(now, then):
+            return False
+    return True
 
 
 def _block_bins(cl: np.ndarray, K: int, months: int) -> np.ndarray:
