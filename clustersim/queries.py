@@ -205,11 +205,13 @@ def liquidity(s: ClusterState) -> np.ndarray:
     return s.coef_for("firm").liquidity_share * f.revenue0 * f.capital
 
 
-def own_monthly_cost(s: ClusterState, kinds, clusters) -> np.ndarray:
+def own_monthly_cost(s: ClusterState, kinds, clusters, share: np.ndarray | None = None) -> np.ndarray:
     """A participant's own monthly cost of action type ``kinds`` in cluster ``clusters`` at this month's
-    co-financing (the two broadcast together)."""
+    co-financing (the two broadcast together). ``share``: ``own_cost_share(s)`` if the caller has it at hand
+    (nothing paid since it was read)."""
     cost = s.types.at("cost", kinds, clusters)
-    return own_cost_share(s)[clusters, kinds] * cost * s.coef_for("cluster", clusters).joint_action_cost
+    share = own_cost_share(s) if share is None else share
+    return share[clusters, kinds] * cost * s.coef_for("cluster", clusters).joint_action_cost
 
 
 def leader_floor_level(s: ClusterState) -> np.ndarray:

@@ -230,7 +230,9 @@ def joins(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share,
         join_chance = 1.0 / (1.0 + np.exp(-c.join_decision_slope * score))
     joined = s.draws.uniform(Site.JOIN, props.seeds[cand_p], cand_f) < join_chance
     # a firm joins only what it can pay its share of (SF5, SF11): small firms are priced out first
-    joined &= own_monthly_cost(s, props.kind[cand_p], s.firm_cluster[cand_f]) <= liquidity(s)[cand_f]
+    # the month's shares read at the start of formation: nothing has been paid since
+    share = own_share if np.ndim(own_share) == 2 else None
+    joined &= own_monthly_cost(s, props.kind[cand_p], s.firm_cluster[cand_f], share) <= liquidity(s)[cand_f]
     return joined
 
 
