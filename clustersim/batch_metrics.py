@@ -355,7 +355,7 @@ class MonthlyRecorder:
         self._months: list[int] = []
         self._state_rows: list[dict[str, np.ndarray]] = []
         self._seasons: list = []
-        self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, mean trust)
+        self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, active, trust)
         self._fixed = None  # (coefficients, ties) the pending months were recorded under
 
     def record(self, s) -> None:
@@ -370,18 +370,16 @@ class MonthlyRecorder:
         if self._fixed is None or not _same_fixed(self._fixed, s):
             self._flush(s.layout)
             self._fixed = _fixed_inputs(s)
-        floats, state, cooperating, exporter, trusted, mean_trust = self._buffers
+        floats, state, cooperating, exporter, trusted, active, trust = self._buffers
         t, f, cl, coef = len(self._months), s.firms, s.layout.clusters("firm"), s.coef
         for i, name in enumerate(RECORDED_FIRM_FLOATS):
             floats[t, i] = getattr(f, name)
         state[t] = f.state
         np.less_equal(s.month - f.last_contribution, per_element(coef.cooperation_window_months, cl), out=cooperating[t])
         np.greater_equal(f.export_readiness, per_element(f.exporter_threshold, cl), out=exporter[t])
-        ties, trust = s.network.ties, s.network.trust
-        tie_cl = s.layout.clusters("tie")
-        np.greater_equal(trust, per_element(coef.trusted_threshold, tie_cl), out=trusted[t])
-        trusted[t] &= ties.active
-        mean_trust[t] = segmean(trust[ties.active], tie_cl[ties.active], s.layout.K, empty=0.0)
+        active[t], trust[t] = s.network.ties.active, s.network.trust
+        np.greater_equal(trust[t], per_element(coef.trusted_threshold, s.layout.clusters("tie")), out=trusted[t])
+        trusted[t] &= active[t]
         row = {name: np.array(value) for name, value in state_metrics(s).items()}
         season = _season(s.month, coef)
         # the month counts as recorded once all of it is: an interruption above leaves it out whole
@@ -393,7 +391,7 @@ class MonthlyRecorder:
 
     def _allocate(self, s):
         n, n_ties = s.firms.n, s.network.trust.size
-        month_bytes = (8 * len(RECORDED_FIRM_FLOATS) + 3) * n + (1 + 80) * n_ties + 8 * s.layout.K
+        month_bytes = (8 * len(RECORDED_FIRM_FLOATS) + 3) * n + (2 + 8 + 80) * n_ties
         months = max(1, self.max_bytes // month_bytes)
         if self.months is not None:
             months = max(1, min(months, self.months))
@@ -403,7 +401,8 @@ class MonthlyRecorder:
             np.empty((months, n), dtype=bool),
             np.empty((months, n), dtype=bool),
             np.empty((months, n_ties), dtype=bool),
-            np.empty((months, s.layout.K)),
+            np.empty((months, n_ties), dtype=bool),
+            np.empty((months, n_ties)),
         )
 
     def recorded_months(self) -> int:
@@ -424,12 +423,12 @@ class MonthlyRecorder:
         T = len(self._months)
         if not T:
             return
-        floats, state, cooperating, exporter, trusted, mean_trust = (buffer[:T] for buffer in self._buffers)
+        floats, state, cooperating, exporter, trusted, active, trust = (buffer[:T] for buffer in self._buffers)
         coef, ties = self._fixed
         block = {name: np.stack([row[name] for row in self._state_rows]) for name in self._state_rows[0]}
         firms = SimpleNamespace(**{name: floats[:, i] for i, name in enumerate(RECORDED_FIRM_FLOATS)})
         block.update(_firm_metrics_block(firms, state, cooperating, exporter, layout))
-        block.update(_tie_metrics_block(ties, trusted, mean_trust.copy(), layout))
+        block.update(_tie_metrics_block(ties, trusted, active, trust, layout))
         econ = _economy_totals_block(firms, coef, layout, T)
         season = np.array(self._seasons)
         block.update(_indices(econ, self.baseline, season[:, None] if season.ndim == 1 else season))
@@ -502,12 +501,18 @@ def _divide_by_counts(totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return means
 
 
-def _tie_metrics_block(ties: TieArrays, trusted: np.ndarray, mean_trust: np.ndarray, layout: Layout):
-    """``_tie_metrics`` of every month of a block, each (months, K); ``trusted`` is (months, ties), and the mean
-    trust was taken month by month."""
+def _tie_metrics_block(ties: TieArrays, trusted: np.ndarray, active: np.ndarray, trust: np.ndarray, layout: Layout):
+    """``_tie_metrics`` of every month of a block, each (months, K); ``trusted``, ``active`` and ``trust`` are
+    (months, ties). A cluster's mean trust adds its active ties in index order, as ``segmean`` does."""
     K, T = layout.K, trusted.shape[0]
     n_k = layout.n_firms
-    trusted_count = np.bincount(_block_bins(layout.clusters("tie"), K, T)[trusted], minlength=T * K).reshape(T, K)
+    bins = _block_bins(layout.clusters("tie"), K, T)
+    active_bins = bins[active]
+    trust_total = np.bincount(active_bins, weights=trust[active], minlength=T * K).reshape(T, K)
+    active_count = np.bincount(active_bins, minlength=T * K).reshape(T, K)
+    mean_trust = np.zeros((T, K))  # a cluster without active ties: 0, as segmean(..., empty=0.0) gives
+    np.divide(trust_total, active_count, out=mean_trust, where=active_count > 0)
+    trusted_count = np.bincount(bins[trusted], minlength=T * K).reshape(T, K)
     return {
         "mean_trust": mean_trust,
         "trusted_tie_density": trusted_count / np.maximum(n_k * (n_k - 1) / 2, 1),

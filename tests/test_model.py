@@ -320,7 +320,7 @@ def test_a_run_interrupted_while_a_block_is_reduced_loses_no_month():
             raise KeyboardInterrupt
         return reduce(*args)
 
-    per_month = (8 * len(batch_metrics.RECORDED_FIRM_FLOATS) + 3) * 20 + 81 * model.ties.n_ties + 8
+    per_month = (8 * len(batch_metrics.RECORDED_FIRM_FLOATS) + 3) * 20 + 90 * model.ties.n_ties
     with (
         mock.patch.object(batch_metrics, "RECORD_MAX_BYTES", 2 * per_month),
         mock.patch.object(batch_metrics, "_firm_metrics_block", interrupted_second_time),
