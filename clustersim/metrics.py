@@ -212,6 +212,51 @@ class MetricsCollector(DataCollector):
             model_vars[name].append(value)
 
 
+class RecordedRun:
+    """``ClusterModel.run``'s months recorded and reduced at the end (``batch_metrics.MonthlyRecorder``),
+    then handed to the model's ``DataCollector`` and ``current`` as month-by-month ``step()`` calls would have
+    left them. It applies only where that gives the same numbers: counter draws, and the model's own
+    collector with only the metrics' reporters; otherwise (and for no months) it leaves ``step()`` to collect.
+    An interrupted run hands over the months recorded whole."""
+
+    def __init__(self, model, months: int) -> None:
+        collector = model.datacollector
+        self.model = model
+        self.applies = (
+            months > 0
+            and not model.state.reduce.legacy
+            and isinstance(collector, MetricsCollector)
+            and collector.collects_metrics_only()
+        )
+        self.months = months
+        self.times: list = []
+
+    def __enter__(self) -> RecordedRun:
+        if self.applies:
+            from .batch_metrics import MonthlyRecorder
+
+            self.recorder = MonthlyRecorder(self.model.baseline, months=self.months)
+            self.model._recording = self
+        return self
+
+    def month(self, model) -> None:
+        """Record the month just stepped; its time first, so that an interrupted month is cut from both."""
+        self.times.append(model.time)
+        self.recorder.record(model.state)
+
+    def __exit__(self, *exc) -> bool:
+        if not self.applies:
+            return False
+        model = self.model
+        model._recording = None
+        if self.recorder.recorded_months():  # the months recorded whole (an interruption may cut the last)
+            series = self.recorder.series(model.state)
+            columns = {name: values[:, 0].tolist() for name, values in series.items()}
+            model.datacollector.extend(columns, self.times[: len(columns["share_cooperating"])])
+            model.current = {name: values[-1] for name, values in model.datacollector.model_vars.items()}
+        return False
+
+
 def actions_of(state, k: int = 0) -> np.ndarray:
     """Book positions of cluster ``k``'s joint actions, in the order it started them."""
     book = state.actions

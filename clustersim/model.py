@@ -17,7 +17,7 @@ from mesa import Model
 from . import queries
 from .agents import BSO, ClusterManager, Firm
 from .cluster_state import ClusterState
-from .metrics import MONTHLY_METRICS, MetricsCollector, model_baseline, model_metrics
+from .metrics import MONTHLY_METRICS, MetricsCollector, RecordedRun, model_baseline, model_metrics
 from .network import to_networkx
 from .processes import (
     association,
@@ -182,8 +182,7 @@ class ClusterModel(Model):
         information.report_monitoring(self.state)
         information.classify_yearly(self.state)
         self.current: dict[str, float] = {}
-        self._recorder = None  # while ``run`` records the months for one reduction at its end
-        self._recorded_times: list = []
+        self._recording = None  # while ``run`` records the months for one reduction at its end
         self.datacollector = MetricsCollector(
             model_reporters={name: partial(_read_metric, name) for name in MONTHLY_METRICS}
         )
@@ -213,9 +212,6 @@ class ClusterModel(Model):
         """Visibility of recent success stories, in [0, 1) (SF2 demonstration effect)."""
         return float(queries.success_signal(self.state)[0])
 
-    def _economy_totals(self) -> dict[str, float]:
-        return economy.economy_totals(self.state)
-
     def _collect(self) -> None:
         self.current = model_metrics(self)
         self.datacollector.collect(self)
@@ -226,45 +222,14 @@ class ClusterModel(Model):
         state = self.state
         for process in self.schedule:
             process(state)
-        if self._recorder is None:
-            self._collect()
-        else:  # the time first: a month interrupted while it is recorded is cut from both (``run``)
-            self._recorded_times.append(self.time)
-            self._recorder.record(state)
-
-    def _collects_metrics_only(self) -> bool:
-        collector = self.datacollector
-        return isinstance(collector, MetricsCollector) and collector.collects_metrics_only()
+        self._collect() if self._recording is None else self._recording.month(self)
 
     def run(self, months: int | None = None) -> ClusterModel:
-        """Run ``months`` steps (default: the scenario's horizon).
-
-        The months' metrics are reduced together at the end (``batch_metrics.MonthlyRecorder``: the same
-        numbers as collecting month by month, for less of the run's time), then handed to the
-        ``DataCollector`` and ``current`` as ``step()`` leaves them. So, while ``run`` runs, ``current`` and the
-        collector still hold the months before it: something that must watch each month as it comes (a Mesa
-        event of one's own, say) should call ``step()`` month by month. Under the legacy draws, or once
-        someone has given the collector reporters of their own (or another collector), ``run`` too collects
-        each month as it comes.
-        """
+        """Run ``months`` steps (default: the horizon), metrics reduced at the end (``metrics.RecordedRun``)."""
         n_months = self.params.months if months is None else months
-        if n_months <= 0 or self.state.reduce.legacy or not self._collects_metrics_only():
+        with RecordedRun(self, n_months):
             for _ in range(n_months):
                 self.step()
-            return self
-        from .batch_metrics import MonthlyRecorder
-
-        self._recorder, self._recorded_times = MonthlyRecorder(self.baseline, months=n_months), []
-        try:
-            for _ in range(n_months):
-                self.step()
-        finally:  # an interrupted run still hands over the months it finished
-            recorder, times, self._recorder = self._recorder, self._recorded_times, None
-            if recorder.recorded_months():  # the months recorded whole (an interruption may cut the last)
-                series = recorder.series(self.state)
-                columns = {name: values[:, 0].tolist() for name, values in series.items()}
-                self.datacollector.extend(columns, times[: len(columns["share_cooperating"])])
-                self.current = {name: values[-1] for name, values in self.datacollector.model_vars.items()}
         return self
 
     # ----------------------------------------------------------- outputs
