@@ -231,7 +231,7 @@ def joins(s: ClusterState, props: Proposals, cand_p, cand_f, cand_tr, own_share,
     joined = s.draws.uniform(Site.JOIN, props.seeds[cand_p], cand_f) < join_chance
     # a firm joins only what it can pay its share of (SF5, SF11): small firms are priced out first
     # the month's shares read at the start of formation: nothing has been paid since
-    share = own_share if np.ndim(own_share) == 2 else None
+    share = np.broadcast_to(np.asarray(own_share), (s.K, s.types.count))  # one row may serve every cluster
     joined &= own_monthly_cost(s, props.kind[cand_p], s.firm_cluster[cand_f], share) <= liquidity(s)[cand_f]
     return joined
 
