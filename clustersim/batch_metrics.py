@@ -324,8 +324,8 @@ FIXED_COEFFICIENTS = (
     "employees_per_manager",
     "women_management_factor",
 )
-#: the recorded months of one block take at most about this many bytes, the giant-component labelling of
-#: the block included (about 80 bytes per trusted tie and month, counted as if every tie were trusted)
+#: the recorded months of one block take about this many bytes at most, the reduction's working memory
+#: included (``month_bytes``)
 RECORD_MAX_BYTES = 32 * 2**20
 #: above this many firms in a batch each month is reduced as it comes: there the elements, not the calls,
 #: are the cost. In-process A/B pairs: blocks 0.95x at 256 clusters of 60 firms (15,360), even at 30,000
@@ -356,20 +356,22 @@ class MonthlyRecorder:
         self._state_rows: list[dict[str, np.ndarray]] = []
         self._seasons: list = []
         self._buffers = None  # (floats (months, fields, firms), state, cooperating, exporter, trusted, active, trust)
-        self._fixed = None  # (coefficients, ties) the pending months were recorded under
+        self._fixed = None  # (coefficients, ties, layout) the pending months were recorded under
 
     def record(self, s) -> None:
         """This month's metrics of ``s`` (what they read is copied: the processes change it in place)."""
         if s.layout.firm_ptr[-1] > RECORD_MAX_FIRMS:
-            self._flush(s.layout)
+            self._flush()
             row = monthly_metrics_batch(s, self.baseline)
             self.blocks.append({name: value[None] for name, value in row.items()})
             return
+        if self._fixed is None or not _same_fixed(self._fixed, s):
+            self._flush()
+            if self._fixed is not None and self._fixed[2] is not s.layout:  # another network: other sizes
+                self._buffers = None
+            self._fixed = _fixed_inputs(s)
         if self._buffers is None:
             self._buffers = self._allocate(s)
-        if self._fixed is None or not _same_fixed(self._fixed, s):
-            self._flush(s.layout)
-            self._fixed = _fixed_inputs(s)
         floats, state, cooperating, exporter, trusted, active, trust = self._buffers
         t, f, cl, coef = len(self._months), s.firms, s.layout.clusters("firm"), s.coef
         for i, name in enumerate(RECORDED_FIRM_FLOATS):
@@ -387,12 +389,11 @@ class MonthlyRecorder:
         self._seasons.append(season)
         self._months.append(s.month)
         if len(self._months) == floats.shape[0]:
-            self._flush(s.layout)
+            self._flush()
 
     def _allocate(self, s):
         n, n_ties = s.firms.n, s.network.trust.size
-        month_bytes = (8 * len(RECORDED_FIRM_FLOATS) + 3) * n + (2 + 8 + 80) * n_ties
-        months = max(1, self.max_bytes // month_bytes)
+        months = max(1, self.max_bytes // month_bytes(n, n_ties))
         if self.months is not None:
             months = max(1, min(months, self.months))
         return (
@@ -413,18 +414,19 @@ class MonthlyRecorder:
         """Every metric of ``metrics.MONTHLY_METRICS`` as (months recorded, K), in their order (new arrays)."""
         from .metrics import MONTHLY_METRICS
 
-        self._flush(s.layout)
+        self._flush()
         if len(self.blocks) == 1:
             return {name: self.blocks[0][name].copy() for name in MONTHLY_METRICS}
         return {name: np.concatenate([block[name] for block in self.blocks]) for name in MONTHLY_METRICS}
 
-    def _flush(self, layout: Layout) -> None:
-        """Reduce the pending months into a block; they stay pending until the block is stored."""
+    def _flush(self) -> None:
+        """Reduce the pending months into a block, under the layout, ties and coefficients they were recorded
+        under; they stay pending until the block is stored."""
         T = len(self._months)
         if not T:
             return
         floats, state, cooperating, exporter, trusted, active, trust = (buffer[:T] for buffer in self._buffers)
-        coef, ties = self._fixed
+        coef, ties, layout = self._fixed
         block = {name: np.stack([row[name] for row in self._state_rows]) for name in self._state_rows[0]}
         firms = SimpleNamespace(**{name: floats[:, i] for i, name in enumerate(RECORDED_FIRM_FLOATS)})
         block.update(_firm_metrics_block(firms, state, cooperating, exporter, layout))
@@ -436,24 +438,33 @@ class MonthlyRecorder:
         self._months, self._state_rows, self._seasons = [], [], []
 
 
+def month_bytes(n_firms: int, n_ties: int) -> int:
+    """About what one recorded month costs until its block is reduced: the buffers (13 float64 firm fields, the
+    state and two masks per firm; two masks and trust per tie), the reduction's per-firm working arrays (about
+    16 float64 each), and the labelling's (about 80 bytes a tie, counted as if every tie were trusted)."""
+    return (8 * len(RECORDED_FIRM_FLOATS) + 3 + 8 * 16) * n_firms + (2 + 8 + 80) * n_ties
+
+
 def _fixed_inputs(s):
     """What the block reduction reads without recording it each month: a copy of the coefficients of
-    ``FIXED_COEFFICIENTS``, and the tie arrays (the tie ends are never changed in place; a new network is
-    a new ``TieArrays``)."""
-    return SimpleNamespace(**{name: copy.deepcopy(getattr(s.coef, name)) for name in FIXED_COEFFICIENTS}), s.network.ties
+    ``FIXED_COEFFICIENTS``, the tie arrays and the layout. The tie ends are never written in place (they are
+    read-only arrays); a new network is a new ``TieArrays``."""
+    coefficients = {name: copy.deepcopy(getattr(s.coef, name)) for name in FIXED_COEFFICIENTS}
+    return SimpleNamespace(**coefficients), s.network.ties, s.layout
 
 
 def _same_fixed(fixed, s) -> bool:
-    """Whether ``s`` still has the coefficients and ties ``fixed`` was taken from (asked every month)."""
-    coef_then, ties_then = fixed
-    if s.network.ties is not ties_then:
+    """Whether ``s`` still has the coefficients, ties and layout ``fixed`` was taken from (asked every month;
+    NaN counts as equal to NaN)."""
+    coef_then, ties_then, layout_then = fixed
+    if s.network.ties is not ties_then or s.layout is not layout_then:
         return False
     for name in FIXED_COEFFICIENTS:
         now, then = getattr(s.coef, name), getattr(coef_then, name)
         if type(now) is type(then) and type(now) in (float, int):
-            if now != then:
+            if now != then and not (now != now and then != then):
                 return False
-        elif not np.array_equal(now, then):
+        elif not np.array_equal(now, then, equal_nan=True):
             return False
     return True
 

@@ -28,6 +28,13 @@ class TieArrays:
     incident_idx: np.ndarray  # tie index
     incident_other: np.ndarray  # the firm at the other end
 
+    def __post_init__(self) -> None:
+        # the tie ends never change (a tie is switched on or off through ``active``); read-only, so that what
+        # was recorded under them (``batch_metrics.MonthlyRecorder``) cannot be rewritten in place
+        for ends in (self.u, self.v):
+            if isinstance(ends, np.ndarray):
+                ends.flags.writeable = False
+
     @property
     def n_ties(self) -> int:
         return int(self.u.size)

@@ -320,7 +320,7 @@ def test_a_run_interrupted_while_a_block_is_reduced_loses_no_month():
             raise KeyboardInterrupt
         return reduce(*args)
 
-    per_month = (8 * len(batch_metrics.RECORDED_FIRM_FLOATS) + 3) * 20 + 90 * model.ties.n_ties
+    per_month = batch_metrics.month_bytes(20, model.ties.n_ties)
     with (
         mock.patch.object(batch_metrics, "RECORD_MAX_BYTES", 2 * per_month),
         mock.patch.object(batch_metrics, "_firm_metrics_block", interrupted_second_time),
@@ -330,3 +330,30 @@ def test_a_run_interrupted_while_a_block_is_reduced_loses_no_month():
     stepped = _stepped("funded_programme", 4, n_firms=20)
     pd.testing.assert_frame_equal(model.series(), stepped.series(), check_exact=True)
     assert len(model.datacollector._collection_steps) == len(model.series())
+
+
+def test_run_survives_a_network_of_another_size_swapped_in_mid_run():
+    """A process of one's own that swaps in another network (``replace_network``) mid-run: the months before
+    are reduced under the old ties, the months after under the new, as stepping month by month gives them."""
+    from clustersim.processes.initialisation import initial_network
+
+    def swapping(model):
+        process = model.schedule[-1]
+
+        def swaps_in_month_5(state):
+            process(state)
+            if state.month == 5:
+                denser = state.coef_of(0)
+                denser.mean_degree = 8
+                state.replace_network(initial_network(denser, state.firms, np.random.default_rng(1)))
+
+        model.schedule = (*model.schedule[:-1], swaps_in_month_5)
+        return model
+
+    ran = swapping(ClusterModel("funded_programme", seed=3)).run(8)
+    stepped = swapping(ClusterModel("funded_programme", seed=3))
+    for _ in range(8):
+        stepped.step()
+    pd.testing.assert_frame_equal(ran.series(), stepped.series(), check_exact=True)
+    with pytest.raises(ValueError):  # the tie ends are read-only: a new network is the way to change them
+        ran.ties.u[0] = 1
