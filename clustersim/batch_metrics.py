@@ -32,7 +32,7 @@ from .layout import Layout
 from .metrics import NUMPY_LABELLING_MAX_FIRMS, component_labels
 from .network import TieArrays
 from .processes.rules import export_share
-from .segments import _check_cluster_count, segcount, segmax, segmean, segmean_rows, segsum
+from .segments import _check_cluster_count, _divide_counts, segcount, segmax, segmean, segmean_rows, segsum
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
 
 #: the firm states (OUTSIDE, MEMBER, ACTIVE, DROPPED are 0 .. 3)
@@ -484,10 +484,10 @@ def _firm_metrics_block(firms, state, cooperating, exporter, layout: Layout) -> 
 
     def mean(values):
         totals = np.bincount(flat_bins, weights=values.ravel(), minlength=T * K).reshape(T, K)
-        return _divide_by_counts(totals, counts)
+        return _divide_counts(totals, counts, np.nan)
 
     def share(mask):
-        return _divide_by_counts(np.bincount(bins[mask], minlength=T * K).reshape(T, K).astype(np.float64), counts)
+        return _divide_counts(np.bincount(bins[mask], minlength=T * K).reshape(T, K).astype(np.float64), counts, np.nan)
 
     in_state = np.bincount((bins * N_STATES + state).ravel(), minlength=T * K * N_STATES).reshape(T, K, N_STATES)
     return {
@@ -503,15 +503,6 @@ def _firm_metrics_block(firms, state, cooperating, exporter, layout: Layout) -> 
     }
 
 
-def _divide_by_counts(totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(months, K) totals over each cluster's (K) count; NaN for a cluster without elements."""
-    if counts.all():
-        return totals / counts
-    means = np.full(totals.shape, np.nan)
-    np.divide(totals, counts, out=means, where=counts > 0)
-    return means
-
-
 def _tie_metrics_block(ties: TieArrays, trusted: np.ndarray, active: np.ndarray, trust: np.ndarray, layout: Layout):
     """``_tie_metrics`` of every month of a block, each (months, K); ``trusted``, ``active`` and ``trust`` are
     (months, ties). A cluster's mean trust adds its active ties in index order, as ``segmean`` does."""
@@ -521,8 +512,7 @@ def _tie_metrics_block(ties: TieArrays, trusted: np.ndarray, active: np.ndarray,
     active_bins = bins[active]
     trust_total = np.bincount(active_bins, weights=trust[active], minlength=T * K).reshape(T, K)
     active_count = np.bincount(active_bins, minlength=T * K).reshape(T, K)
-    mean_trust = np.zeros((T, K))  # a cluster without active ties: 0, as segmean(..., empty=0.0) gives
-    np.divide(trust_total, active_count, out=mean_trust, where=active_count > 0)
+    mean_trust = _divide_counts(trust_total, active_count, 0.0)  # no active ties: 0, as segmean(..., empty=0.0)
     trusted_count = np.bincount(bins[trusted], minlength=T * K).reshape(T, K)
     return {
         "mean_trust": mean_trust,
@@ -554,7 +544,7 @@ def _economy_totals_block(firms, coef, layout: Layout, months: int) -> dict[str,
     terms = _economy_per_firm(firms, coef, cl, K)
     bins = _block_bins(cl, K, months).ravel()
     return {
-        key: np.bincount(bins, weights=np.broadcast_to(terms[key], (months, cl.size)).ravel(), minlength=months * K)
+        key: np.bincount(bins, weights=terms[key].ravel(), minlength=months * K)
         .reshape(months, K)
         .astype(np.float64, copy=False)
         for key in ECONOMY_KEYS

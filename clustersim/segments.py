@@ -106,20 +106,17 @@ def segmean_rows(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
     bins = (np.arange(rows)[:, None] * K + cl).ravel()
     totals = np.bincount(bins, weights=x.ravel(), minlength=rows * K).reshape(rows, K)
-    if counts.all():
-        return totals / counts
-    means = np.full((rows, K), np.nan)
-    np.divide(totals, counts, out=means, where=counts > 0)
-    return means
+    return _divide_counts(totals, counts, np.nan)
 
 
 def _divide_counts(totals: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
-    """``totals / counts`` per cluster, ``empty`` where the count is 0. ``np.divide`` with ``where`` skips
-    the empty clusters, so no 0/0 warning is emitted and ``empty`` is kept as given; when no cluster is
-    empty the plain division is the same operation on every element, without the mask."""
+    """``totals / counts`` per cluster (any shapes that broadcast: one row per cluster, or rows of months),
+    ``empty`` where the count is 0. ``np.divide`` with ``where`` skips the empty clusters, so no 0/0 warning
+    is emitted and ``empty`` is kept as given; when no cluster is empty the plain division is the same
+    operation on every element, without the mask."""
     if counts.all():
         return totals / counts
-    means = np.full(counts.size, empty, dtype=np.float64)
+    means = np.full(np.broadcast_shapes(np.shape(totals), np.shape(counts)), empty, dtype=np.float64)
     np.divide(totals, counts, out=means, where=counts > 0)
     return means
 
