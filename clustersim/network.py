@@ -105,9 +105,8 @@ def acquaintance_edges(
     """
     seed = int(rng.integers(2**31 - 1))
     k = max(2, int(mean_degree))
-    if kind == "complete" or (kind in ("ring", "small_world") and k == n):
-        u, v = np.triu_indices(n, 1)
-        return u.astype(np.int64), v.astype(np.int64)
+    if kind == "complete":
+        return _complete_edges(n)
     if kind == "scale_free":
         graph = nx.barabasi_albert_graph(n, max(1, k // 2), seed=seed)
         edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
@@ -128,9 +127,8 @@ def small_world_edges(n: int, k: int, p: float, seed: int) -> tuple[np.ndarray, 
     """
     if k > n:
         raise nx.NetworkXError("k>n, choose smaller k or larger n")
-    if k == n:
-        u, v = np.triu_indices(n, 1)
-        return u.astype(np.int64), v.astype(np.int64)
+    if k == n:  # networkx returns the complete graph
+        return _complete_edges(n)
     draw = random.Random(seed)
     nodes = list(range(n))
     neighbours = [set() for _ in nodes]
@@ -157,6 +155,11 @@ def small_world_edges(n: int, k: int, p: float, seed: int) -> tuple[np.ndarray, 
     pairs = [(u, w) for u in nodes for w in neighbours[u] if u < w]
     edges = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return edges[:, 0], edges[:, 1]
+
+
+def _complete_edges(n: int) -> tuple[np.ndarray, np.ndarray]:
+    u, v = np.triu_indices(n, 1)
+    return u.astype(np.int64), v.astype(np.int64)
 
 
 def _dedupe(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
