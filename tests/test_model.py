@@ -237,12 +237,33 @@ def _same_numbers(a: dict, b: dict) -> bool:
     )
 
 
+def _with_process_of_ones_own(model: ClusterModel, month: int, action) -> ClusterModel:
+    """``model`` whose schedule runs ``action(state)`` after its last process in ``month``."""
+    last = model.schedule[-1]
+
+    def last_then_action(state):
+        last(state)
+        if state.month == month:
+            action(state)
+
+    model.schedule = (*model.schedule[:-1], last_then_action)
+    return model
+
+
+def _ran_and_stepped(make, months: int) -> tuple[ClusterModel, ClusterModel]:
+    """Two models from ``make()``: one ``run`` for ``months``, one stepped month by month."""
+    ran, stepped = make().run(months), make()
+    for _ in range(months):
+        stepped.step()
+    return ran, stepped
+
+
 def test_run_records_what_stepping_month_by_month_collects():
     """``run`` reduces its months' metrics at the end: the series, ``current``, Mesa's step count and time
     and the collector's steps are those of calling ``step`` month by month; stepping on afterwards collects
     as before."""
     for preset, months, overrides in (("funded_programme", 96, {}), ("pandemic_shock", 40, {"n_firms": 30})):
-        ran, stepped = ClusterModel(preset, seed=3, **overrides).run(months), _stepped(preset, months, **overrides)
+        ran, stepped = _ran_and_stepped(lambda: ClusterModel(preset, seed=3, **overrides), months)  # noqa: B023
         pd.testing.assert_frame_equal(ran.series(), stepped.series(), check_exact=True)
         assert _same_numbers(ran.current, stepped.current)
         assert (ran.steps, ran.time) == (stepped.steps, stepped.time)
@@ -264,15 +285,10 @@ def test_run_with_a_reporter_of_ones_own_collects_each_month():
 
 def test_an_interrupted_run_keeps_the_months_it_finished():
     """A run stopped in its fourth month (here by an error in a process) has collected months 1 to 3."""
-    model = ClusterModel("funded_programme", seed=3)
-    process = model.schedule[-1]
+    def interrupt(state):
+        raise KeyboardInterrupt
 
-    def fails_in_month_4(state):
-        if state.month == 4:
-            raise KeyboardInterrupt
-        process(state)
-
-    model.schedule = (*model.schedule[:-1], fails_in_month_4)
+    model = _with_process_of_ones_own(ClusterModel("funded_programme", seed=3), 4, interrupt)
     with pytest.raises(KeyboardInterrupt):
         model.run(10)
     stepped = _stepped("funded_programme", 3)
@@ -284,22 +300,13 @@ def test_run_records_each_month_under_what_held_then_when_a_process_of_ones_own_
     """The recorder reads firm sizes and some coefficients once, not every month: a process of one's own that
     changes them mid-run must not rewrite the months before (the block is reduced under what held for it)."""
 
-    def grow(model):
-        process = model.schedule[-1]
+    def grow(state):
+        state.firms.size *= 2.0
+        state.coef.jobs_elasticity = 0.5
 
-        def grows_in_month_6(state):
-            process(state)
-            if state.month == 6:
-                state.firms.size *= 2.0
-                state.coef.jobs_elasticity = 0.5
-
-        model.schedule = (*model.schedule[:-1], grows_in_month_6)
-        return model
-
-    ran = grow(ClusterModel("funded_programme", seed=3)).run(12)
-    stepped = grow(ClusterModel("funded_programme", seed=3))
-    for _ in range(12):
-        stepped.step()
+    ran, stepped = _ran_and_stepped(
+        lambda: _with_process_of_ones_own(ClusterModel("funded_programme", seed=3), 6, grow), 12
+    )
     pd.testing.assert_frame_equal(ran.series(), stepped.series(), check_exact=True)
 
 
@@ -337,23 +344,14 @@ def test_run_survives_a_network_of_another_size_swapped_in_mid_run():
     are reduced under the old ties, the months after under the new, as stepping month by month gives them."""
     from clustersim.processes.initialisation import initial_network
 
-    def swapping(model):
-        process = model.schedule[-1]
+    def swap(state):
+        denser = state.coef_of(0)
+        denser.mean_degree = 8
+        state.replace_network(initial_network(denser, state.firms, np.random.default_rng(1)))
 
-        def swaps_in_month_5(state):
-            process(state)
-            if state.month == 5:
-                denser = state.coef_of(0)
-                denser.mean_degree = 8
-                state.replace_network(initial_network(denser, state.firms, np.random.default_rng(1)))
-
-        model.schedule = (*model.schedule[:-1], swaps_in_month_5)
-        return model
-
-    ran = swapping(ClusterModel("funded_programme", seed=3)).run(8)
-    stepped = swapping(ClusterModel("funded_programme", seed=3))
-    for _ in range(8):
-        stepped.step()
+    ran, stepped = _ran_and_stepped(
+        lambda: _with_process_of_ones_own(ClusterModel("funded_programme", seed=3), 5, swap), 8
+    )
     pd.testing.assert_frame_equal(ran.series(), stepped.series(), check_exact=True)
     with pytest.raises(ValueError):  # the tie ends are read-only: a new network is the way to change them
         ran.ties.u[0] = 1
