@@ -6,8 +6,9 @@ posterior. pyabc's sequential Monte Carlo (Toni et al. 2009, J. R. Soc. Interfac
 2009, Biometrika 96:983; Klinger, Rickert & Hasenauer 2018, Bioinformatics 34:3591) shrinks the tolerance
 generation by generation; each particle's summary is the mean of ``replicates`` model runs.
 
-Reproducible from the file's seed: pyabc draws from numpy's global generator, which is seeded here, the
-sampler is single-core, and each particle's model seeds are drawn from that generator.
+Reproducible from the file's seed: pyabc draws from numpy's global generator, which is seeded here, each
+particle's model seeds are drawn from that generator, and the sampler (``batch_abc.BatchSampler``) makes those
+draws in a fixed order while it runs a batch of candidates' models together.
 """
 
 from __future__ import annotations
@@ -154,21 +155,36 @@ def load_spec(path: str | Path) -> CalibrationSpec:
 
 def simulate_figures(figures, params: dict, seeds) -> dict[str, float]:
     """Mean of each figure's summary output over runs with ``seeds`` (one run per seed and scenario)."""
+    return simulate_figures_of(figures, [(params, seeds)])[0]
+
+
+def simulate_figures_of(figures, requests) -> list[dict[str, float]]:
+    """``simulate_figures(figures, params, seeds)`` for each ``(params, seeds)`` of ``requests``, with all
+    their runs in one call, so that runs that can share an ensemble batch step together. Each run is as it
+    would be alone (counter draws), so each answer is the same whatever else was asked with it."""
     from .runner import run_summaries
 
     by_scenario: dict[str, list[Figure]] = {}
     for fig in figures:
         by_scenario.setdefault(fig.scenario, []).append(fig)
-    seeds = [int(s) for s in seeds]
-    # every scenario's runs at once: runs that can share an ensemble batch step together
-    scenarios = [load_scenario(name, **params) for name in by_scenario for _ in seeds]
-    summaries = run_summaries(scenarios, seeds * len(by_scenario))
-    out: dict[str, float] = {}
-    for j, figs in enumerate(by_scenario.values()):
-        rows = summaries[j * len(seeds) : (j + 1) * len(seeds)]
-        for fig in figs:
-            values = np.array([r[fig.metric] for r in rows], dtype=float)
-            out[fig.name] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+    scenarios, seeds, slices = [], [], []
+    for params, request_seeds in requests:
+        request_seeds = [int(s) for s in request_seeds]
+        for name in by_scenario:
+            slices.append(slice(len(seeds), len(seeds) + len(request_seeds)))
+            scenarios += [load_scenario(name, **params)] * len(request_seeds)
+            seeds += request_seeds
+    summaries = run_summaries(scenarios, seeds)
+    out: list[dict[str, float]] = []
+    blocks = iter(slices)
+    for _ in requests:
+        figures_out: dict[str, float] = {}
+        for figs in by_scenario.values():
+            rows = summaries[next(blocks)]
+            for fig in figs:
+                values = np.array([r[fig.metric] for r in rows], dtype=float)
+                figures_out[fig.name] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+        out.append(figures_out)
     return out
 
 
@@ -186,16 +202,23 @@ def relative_distance(fit: tuple[Figure, ...]):
 
 
 def run_abc(spec: CalibrationSpec, db_path: Path):
-    """ABC-SMC on the fitted figures; returns pyabc's ``History``."""
+    """ABC-SMC on the fitted figures; returns pyabc's ``History``. Candidate particles are evaluated in
+    batches whose runs step together (``batch_abc.BatchSampler``)."""
     import pyabc
+
+    from .batch_abc import BatchSampler, deferred
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(spec.seed)  # pyabc samples from numpy's global generator
 
+    def evaluate(requests):
+        return simulate_figures_of(spec.fit, requests)
+
     def model(theta):
         seeds = np.random.randint(0, 2**31 - 1, size=spec.replicates)
-        return simulate_figures(spec.fit, {p: float(theta[p]) for p in spec.parameters}, seeds)
+        request = ({p: float(theta[p]) for p in spec.parameters}, seeds)
+        return deferred(request, lambda r: evaluate([r])[0])
 
     prior = pyabc.Distribution(**{p: pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in spec.prior_bounds().items()})
     abc = pyabc.ABCSMC(
@@ -203,7 +226,7 @@ def run_abc(spec: CalibrationSpec, db_path: Path):
         prior,
         relative_distance(spec.fit),
         population_size=spec.population_size,
-        sampler=pyabc.sampler.SingleCoreSampler(),
+        sampler=BatchSampler(evaluate),
     )
     abc.new(f"sqlite:///{db_path}", {f.name: f.value for f in spec.fit})
     return abc.run(max_nr_populations=spec.generations)
@@ -261,10 +284,11 @@ def predictions(spec: CalibrationSpec, post: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(spec.seed)
     picks = rng.choice(len(post), size=spec.predictive_draws, p=post["weight"].to_numpy())
     figures = (*spec.fit, *spec.predict)
-    draws = []
-    for i in picks:
-        params = {p: float(post.loc[i, p]) for p in spec.parameters}
-        draws.append(simulate_figures(figures, params, rng.integers(0, 2**31 - 1, size=spec.predictive_replicates)))
+    requests = [
+        ({p: float(post.loc[i, p]) for p in spec.parameters}, rng.integers(0, 2**31 - 1, size=spec.predictive_replicates))
+        for i in picks
+    ]
+    draws = simulate_figures_of(figures, requests)  # every draw's runs at once
     tail = (1.0 - spec.credible_level) / 2
     rows = []
     for fig in figures:

@@ -55,7 +55,7 @@ def synthetic_spec(tmp_path: Path) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def synthetic_calibration(tmp_path_factory):
-    """One quick ABC-SMC run on synthetic targets (about three minutes), shared by the tests below."""
+    """One quick ABC-SMC run on synthetic targets (about 15 seconds), shared by the tests below."""
     tmp_path = tmp_path_factory.mktemp("synthetic")
     spec, truth = synthetic_spec(tmp_path)
     out = tmp_path / "cal"
@@ -80,18 +80,24 @@ def test_calibrate_recovers_known_coefficients_and_writes_its_outputs(synthetic_
         assert (out / name).stat().st_size > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="since members priced out of their goal leave (session 25) the quick synthetic calibration's 90% "
-    "intervals span 0.545 and 0.533 of the prior ranges (revenue and export gain scales), just over the 0.5 set "
-    "before the first run; the truth still lies inside both. Whether the new rule blurs the two figures or this "
-    "seed's 30 particles and 3 generations landed wide was not separated",
-)
+# A strict xfail from session 25 to session 28: under the single-core sampler this seed's intervals spanned
+# 0.545 and 0.533 of the prior ranges, just over the 0.5 set before the first run. Since the batch sampler
+# (clustersim/batch_abc.py) the same settings draw other candidates, and the export gain scale's interval spans
+# 0.24; over spec seeds 7-11 the narrower interval spanned 0.23-0.50 (session 28 closing note). The threshold is
+# unchanged: the draws changed, not the bar.
 def test_calibrate_narrows_the_prior(synthetic_calibration):
     out, _ = synthetic_calibration
     intervals = pd.read_csv(out / "intervals.csv").set_index("parameter")
     width = (intervals.ci_high - intervals.ci_low) / (intervals.prior_high - intervals.prior_low)
     assert width.min() < 0.5, f"the posterior is hardly narrower than the prior: {width.to_dict()}"
+
+
+def test_calibrate_is_reproducible_from_the_files_seed(synthetic_calibration):
+    out, _ = synthetic_calibration
+    again = out.parent / "again"
+    assert main(["calibrate", str(out.parent / "synthetic.toml"), "--quick", "--out", str(again)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"), pd.read_parquet(again / "posterior.parquet"))
+    pd.testing.assert_frame_equal(pd.read_csv(out / "predictions.csv"), pd.read_csv(again / "predictions.csv"))
 
 
 def test_a_bad_calibration_file_is_a_one_line_error(tmp_path, capsys):
