@@ -166,19 +166,33 @@ VERIFY_OUTPUTS = (
 def verify(switch: Switch, seed: int) -> dict:
     """Run the switch's preset with the mechanism on and off (same seed): which outputs it changes, and
     the mean change in the share cooperating (verification that the mechanism acts at all)."""
-    from .model import ClusterModel
+    return verify_all([switch], seed)[0]
 
-    setting = dict(switch.setting)
-    on = ClusterModel(switch.preset, seed=seed, **setting).run(switch.months).series()
-    off = ClusterModel(switch.preset, seed=seed, **setting, **{switch.parameter: switch.off}).run(switch.months)
-    off = off.series()
-    changed = [k for k in VERIFY_OUTPUTS if not on[k].equals(off[k])]  # NaN-aware: no report is no change
-    return {
-        "mechanism": switch.mechanism,
-        "switch": f"{switch.parameter} = {switch.off}",
-        "facts": switch.facts,
-        "preset": switch.preset + "".join(f", {k} = {v}" for k, v in switch.setting),
-        "months": switch.months,
-        "outputs_changed": changed,
-        "cooperation_change": float((on["share_cooperating"] - off["share_cooperating"]).mean()),
-    }
+
+def verify_all(switches, seed: int) -> list[dict]:
+    """``verify`` of each switch, with every paired run in one ``run_each`` call, so that runs that can
+    share an ensemble batch step together (each run is as it would be alone)."""
+    from .ensemble_run import run_each
+    from .scenario import load_scenario
+
+    scenarios = []
+    for switch in switches:
+        on = load_scenario(switch.preset, **dict(switch.setting)).replace(months=switch.months)
+        scenarios += [on, on.replace(**{switch.parameter: switch.off})]
+    runs = run_each(scenarios, [seed] * len(scenarios))
+    rows = []
+    for i, switch in enumerate(switches):
+        on, off = runs[2 * i][1], runs[2 * i + 1][1]
+        changed = [k for k in VERIFY_OUTPUTS if not on[k].equals(off[k])]  # NaN-aware: no report is no change
+        rows.append(
+            {
+                "mechanism": switch.mechanism,
+                "switch": f"{switch.parameter} = {switch.off}",
+                "facts": switch.facts,
+                "preset": switch.preset + "".join(f", {k} = {v}" for k, v in switch.setting),
+                "months": switch.months,
+                "outputs_changed": changed,
+                "cooperation_change": float((on["share_cooperating"] - off["share_cooperating"]).mean()),
+            }
+        )
+    return rows

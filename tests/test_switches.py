@@ -4,11 +4,13 @@ own effect on a hand-built state."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from clustersim.parameters import BY_NAME
 from clustersim.scenario import load_scenario
-from clustersim.switches import SWITCHES, verify
+from clustersim.switches import SWITCHES, verify, verify_all
 
 
 @pytest.mark.parametrize("switch", SWITCHES, ids=lambda s: s.parameter)
@@ -18,7 +20,18 @@ def test_switch_off_is_a_valid_value_that_differs_from_the_preset(switch):
     assert BY_NAME[switch.parameter].kind in ("float", "int", "bool")
 
 
+@functools.cache
+def _verified(seed: int) -> dict[str, dict]:
+    """Every switch's paired runs at once (``verify_all`` steps them together), by mechanism."""
+    return {row["mechanism"]: row for row in verify_all(SWITCHES, seed)}
+
+
 @pytest.mark.parametrize("switch", SWITCHES, ids=lambda s: s.parameter)
 def test_switching_a_mechanism_off_changes_the_paired_run(switch):
-    row = verify(switch, seed=11)
+    row = _verified(11)[switch.mechanism]
     assert row["outputs_changed"], f"{row['switch']} left {switch.preset} unchanged over {switch.months} months"
+
+
+def test_verifying_switches_together_gives_each_its_own_answer():
+    alone = [verify(sw, seed=11) for sw in SWITCHES[:3]]
+    assert [_verified(11)[sw.mechanism] for sw in SWITCHES[:3]] == alone

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..results import atomic_folder, environment, free_default_folder, package_versions, write_json
 from ..scenario import ScenarioError
-from ..switches import SWITCHES, verify
+from ..switches import SWITCHES, verify_all
 from ..validation import CLASSES, HEADLINE, NOT_EXPRESSIBLE, limit_curves, run_mutations, run_validation
 from . import add_set_option, check_seed, parse_sets
 
@@ -348,7 +348,7 @@ def validate(args: argparse.Namespace) -> int:
     print(f"validating: {replicates} replicates per arm on {workers} processes...", file=sys.stderr)
     results = run_validation(replicates, args.seed, args.quick, overrides, workers=workers, knockouts=True)
     curves = limit_curves(max(3, replicates // 3) if args.quick else replicates, args.seed, workers=workers)
-    verification = [verify(sw, args.seed) for sw in SWITCHES]
+    verification = verify_all(SWITCHES, args.seed)
     unit_tests = run_unit_tests()
     unverified = verification_failures(verification, unit_tests)
     validation_seconds = time.perf_counter() - t0
