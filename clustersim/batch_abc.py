@@ -7,12 +7,18 @@ far as its model call, hands the request over and is suspended; once every candi
 their requests are evaluated in one call (``evaluate``), and each candidate resumes, in the order it was
 created, to finish its distance and acceptance.
 
-The result is that of a sequential sampler fed the same candidates: the first ``n`` accepted in creation
-order, and every candidate before the ``n``-th acceptance counted as evaluated; candidates of the last batch
-created after it are dropped, as pyabc's own evaluation-parallel samplers do (Klinger, Rickert & Hasenauer
-2018, Bioinformatics 34:3591, "look-ahead" and "dynamic scheduling"). The draws of numpy's global generator
-happen in a fixed order (each candidate's parameters and model seeds up to its model call, then the
-decisions after it), so a seeded run is reproducible, though its draws differ from the single-core sampler's.
+The sample is the single-core sampler's, draw for draw: the first ``n`` accepted in creation order, with
+every candidate up to the ``n``-th acceptance counted as evaluated (``nr_evaluations_``, as
+``SingleCoreSampler`` counts). Candidates of the last batch created after the ``n``-th acceptance are
+dropped, and numpy's global generator is set back to where the first of them started, as if they had never
+been drawn. This is exact while nothing after a candidate's model call draws from that generator (true of
+clustersim's calibration: a uniform acceptor, a deterministic distance, and model runs on their own counter
+streams); a draw after it would come in another order than one at a time.
+
+Two differences from one at a time remain: a model error in a dropped candidate aborts the generation, as
+the batch is evaluated before anything is decided; and the dropped candidates' runs cost time that
+``nr_evaluations_`` does not count. Greenlets start with an empty context, so context variables a caller
+set (``np.errstate``) do not reach the candidates; the model runs in the sampler's own greenlet.
 """
 
 from __future__ import annotations
@@ -34,36 +40,46 @@ def deferred(request, evaluate_now: Callable):
     Outside one (pyabc calling the model directly): ``evaluate_now(request)``."""
     current = greenlet.getcurrent()
     if isinstance(current, _Candidate):
-        return current.parent.switch(request)
+        parent = current.parent
+        del current  # a suspended frame holding its own greenlet is a cycle the collector cannot free
+        return parent.switch(request)
     return evaluate_now(request)
 
 
-def run_batch(simulate_one: Callable, size: int, evaluate: Callable[[Sequence], Sequence]) -> list:
-    """``size`` results of ``simulate_one``, in creation order, with every model request made at the same
-    stage evaluated together by ``evaluate``."""
+def run_batch(simulate_one: Callable, size: int, evaluate: Callable[[Sequence], Sequence]) -> tuple[list, list]:
+    """``size`` results of ``simulate_one`` in creation order, with every model request made at the same
+    stage evaluated together by ``evaluate``; and the state of numpy's global generator as each candidate
+    started. A candidate still suspended when something raises is unwound (``GreenletExit``)."""
     candidates = [_Candidate(simulate_one) for _ in range(size)]
+    starts: list = []
     done: dict[int, object] = {}
     pending = []
-    for i, g in enumerate(candidates):  # each runs to its model call (or to its end) in turn
-        out = g.switch()
-        if g.dead:
-            done[i] = out
-        else:
-            pending.append((i, out))
-    while pending:
-        results = evaluate([request for _, request in pending])
-        waiting, pending = pending, []
-        for (i, _), result in zip(waiting, results, strict=True):
-            out = candidates[i].switch(result)
-            if candidates[i].dead:
+    try:
+        for i, g in enumerate(candidates):  # each runs to its model call (or to its end) in turn
+            starts.append(np.random.get_state())
+            out = g.switch()
+            if g.dead:
                 done[i] = out
-            else:  # a second model call of the same candidate: the next round
+            else:
                 pending.append((i, out))
-    return [done[i] for i in range(size)]
+        while pending:
+            results = evaluate([request for _, request in pending])
+            waiting, pending = pending, []
+            for (i, _), result in zip(waiting, results, strict=True):
+                out = candidates[i].switch(result)
+                if candidates[i].dead:
+                    done[i] = out
+                else:  # a second model call of the same candidate: the next round
+                    pending.append((i, out))
+    finally:
+        for g in candidates:
+            if g:  # started and suspended: unwind it, so that nothing it holds outlives the batch
+                g.throw()
+    return [done[i] for i in range(size)], starts
 
 
 class BatchSampler(pyabc.sampler.Sampler):
-    """Evaluates candidates ``batch_size`` at a time (see the module docstring).
+    """Evaluates candidates in batches (see the module docstring).
 
     The batch is sized to what is still needed at the acceptance rate seen so far (the previous
     generation's to start with, 1 for the first), between ``min_batch`` and ``max_batch``: a batch much
@@ -89,14 +105,16 @@ class BatchSampler(pyabc.sampler.Sampler):
         while accepted < n and evaluated < max_eval:
             rate = accepted / evaluated if evaluated else self._rate
             size = self.batch_size(n - accepted, rate)
-            if max_eval < np.inf:
-                size = min(size, int(max_eval - evaluated))
-            for particle in run_batch(simulate_one, size, self.evaluate):
+            if max_eval < np.inf:  # pyabc's max_eval is often fractional (population / least acceptance rate)
+                size = min(size, math.ceil(max_eval - evaluated))
+            particles, starts = run_batch(simulate_one, size, self.evaluate)
+            for i, particle in enumerate(particles):
                 sample.append(particle)
                 evaluated += 1
                 accepted += bool(particle.accepted)
-                if accepted >= n or evaluated >= max_eval:
-                    break  # the rest of the batch is dropped, as if never drawn
+                if (accepted >= n or evaluated >= max_eval) and i + 1 < size:
+                    np.random.set_state(starts[i + 1])  # the dropped candidates were never drawn
+                    break
         if evaluated:
             self._rate = accepted / evaluated
         self.nr_evaluations_ = evaluated

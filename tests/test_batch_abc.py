@@ -4,11 +4,13 @@ sample is the one a sequential sampler would take from the same candidates."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 pytest.importorskip("pyabc")
+pytest.importorskip("greenlet")
 import pyabc  # noqa: E402
 
 from clustersim.batch_abc import BatchSampler, deferred, run_batch  # noqa: E402
@@ -35,7 +37,7 @@ def _toy(values, threshold, calls):
 def test_a_batch_asks_the_model_once_and_keeps_creation_order():
     calls: list = []
     simulate_one, evaluate = _toy([3, 1, 2, 5], threshold=10, calls=calls)
-    particles = run_batch(simulate_one, 4, evaluate)
+    particles, _ = run_batch(simulate_one, 4, evaluate)
     assert calls == [[3, 1, 2, 5]]
     assert [p.parameter["x"] for p in particles] == [3, 1, 2, 5]
     assert [p.sum_stat["y"] for p in particles] == [9, 1, 4, 25]
@@ -83,13 +85,101 @@ def test_the_batch_is_sized_to_what_is_still_needed_at_the_rate_seen():
         BatchSampler(lambda r: r, min_batch=5, max_batch=4)
 
 
-def test_max_eval_stops_the_sample_short():
+@pytest.mark.parametrize("max_eval, evaluated, sizes", [(20, 20, [8, 8, 4]), (20.5, 21, [8, 8, 5])])
+def test_max_eval_stops_the_sample_short(max_eval, evaluated, sizes):
+    """pyabc's max_eval is population / least acceptance rate, often fractional: as the single-core sampler
+    (check_max_eval) does, candidates are evaluated while fewer than max_eval have been."""
     calls: list = []
     simulate_one, evaluate = _toy(itertools.repeat(9), threshold=30, calls=calls)  # never accepted
     sampler = BatchSampler(evaluate, min_batch=8, max_batch=8)
-    sample = sampler.sample_until_n_accepted(3, simulate_one, 0, max_eval=20)
-    assert sampler.nr_evaluations_ == 20 and not sample.ok and sample.n_accepted == 0
-    assert [len(c) for c in calls] == [8, 8, 4]
+    sample = sampler.sample_until_n_accepted(3, simulate_one, 0, max_eval=max_eval)
+    assert sampler.nr_evaluations_ == evaluated and not sample.ok and sample.n_accepted == 0
+    assert [len(c) for c in calls] == sizes
+
+
+def _drawing_toy(threshold, calls):
+    """A ``simulate_one`` that draws its candidate from numpy's global generator before the model call, as
+    pyabc's does (parameters, then clustersim's model seeds)."""
+
+    def evaluate(requests):
+        calls.append(len(requests))
+        return [r * r for r in requests]
+
+    def simulate_one():
+        value = float(np.random.uniform(0, 10))
+        square = deferred(value, lambda r: evaluate([r])[0])
+        return pyabc.Particle(0, pyabc.Parameter(x=value), 1.0, {"y": square}, square, accepted=square < threshold)
+
+    return simulate_one, evaluate
+
+
+def test_the_sample_and_the_generator_are_the_single_core_samplers():
+    """Draw for draw: the same particles, the same count, and the generator where one at a time leaves it,
+    over generations whose batches are cut short by the n-th acceptance."""
+    results = {}
+    for name in ("single", "batch"):
+        calls: list = []
+        simulate_one, evaluate = _drawing_toy(threshold=30, calls=calls)
+        sampler = pyabc.sampler.SingleCoreSampler() if name == "single" else BatchSampler(evaluate, min_batch=8)
+        np.random.seed(5)
+        runs = []
+        for n in (10, 3, 25):
+            sample = sampler.sample_until_n_accepted(n, simulate_one, 0)
+            runs.append(([p.parameter["x"] for p in sample.accepted_particles], sampler.nr_evaluations_))
+        results[name] = (runs, np.random.random(), calls)
+    assert results["batch"][0] == results["single"][0]
+    assert results["batch"][1] == results["single"][1]
+    assert max(results["batch"][2]) > 1  # it did batch
+
+
+def test_a_candidate_may_call_the_model_never_or_twice():
+    calls: list = []
+
+    def evaluate(requests):
+        calls.append(list(requests))
+        return [r + 1 for r in requests]
+
+    script = iter([0, 1, 2])
+
+    def simulate_one():
+        times = next(script)
+        out = 0
+        for _ in range(times):
+            out = deferred(out, lambda r: evaluate([r])[0])
+        return out
+
+    outs, _ = run_batch(simulate_one, 3, evaluate)
+    assert outs == [0, 1, 2]
+    assert calls == [[0, 0], [1]]
+
+
+def test_an_error_in_a_batch_unwinds_the_suspended_candidates():
+    unwound: list = []
+
+    def evaluate(requests):
+        raise RuntimeError("a model run failed")
+
+    def simulate_one():
+        try:
+            return deferred(1, lambda r: evaluate([r])[0])
+        finally:
+            unwound.append(True)
+
+    with pytest.raises(RuntimeError, match="a model run failed"):
+        run_batch(simulate_one, 4, evaluate)
+    assert unwound == [True] * 4
+
+
+def test_the_next_generation_starts_at_the_last_ones_acceptance_rate():
+    calls: list = []
+    simulate_one, evaluate = _toy(itertools.cycle([1, 9, 9, 9]), threshold=30, calls=calls)  # 1 in 4 accepted
+    sampler = BatchSampler(evaluate, min_batch=1, max_batch=1000)
+    sampler.sample_until_n_accepted(10, simulate_one, 0)
+    assert len(calls[0]) == 10  # the first generation starts at a rate of 1
+    rate = 10 / sampler.nr_evaluations_
+    calls.clear()
+    sampler.sample_until_n_accepted(10, simulate_one, 1)
+    assert rate < 0.5 and len(calls[0]) == sampler.batch_size(10, rate) == math.ceil(10 / rate)
 
 
 def test_figures_asked_together_equal_figures_asked_alone():
