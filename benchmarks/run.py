@@ -38,7 +38,7 @@ SCENARIO = "funded_programme"
 MONTHS = 120
 SCALE_SIZES = (1_000, 10_000, 100_000)
 PEER_AGENTS = 10_000
-SECTIONS = ("single", "streams", "replicates", "ensemble", "scale", "peer", "sweep", "sobol")
+SECTIONS = ("single", "streams", "replicates", "ensemble", "calibrate", "scale", "peer", "sweep", "sobol")
 GIB = 2**30
 
 
@@ -152,6 +152,44 @@ def bench_replicates(reps: int, replicates: int = 10) -> dict:
         "total_s": times,
         "median_s": median(times),
     }
+
+
+def bench_calibrate(reps: int) -> dict:
+    """``clustersim calibrate --quick`` on the shipped file (``calibration/ccpf.toml``'s [quick] table): pyabc's
+    ABC-SMC with the batch sampler and with pyabc's single-core sampler, alternating, and whether the two
+    posteriors are identical (they should be, draw for draw: ``clustersim.batch_abc``)."""
+    import tempfile
+
+    import pandas as pd
+
+    from clustersim import calibration as cal
+
+    spec = cal.load_spec(HERE.parent / "calibration" / "ccpf.toml").quick_version()
+    times: dict[str, list[float]] = {"batch": [], "single": []}
+    posteriors: dict[str, pd.DataFrame] = {}
+    evaluations: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(reps):
+            for sampler in ("batch", "single") if r % 2 == 0 else ("single", "batch"):
+                gc.collect()
+                t0 = time.perf_counter()
+                history = cal.run_abc(spec, Path(tmp) / f"{sampler}{r}.db", sampler=sampler)
+                times[sampler].append(time.perf_counter() - t0)
+                posteriors[sampler] = cal.posterior(history)
+                evaluations[sampler] = int(history.get_all_populations()["samples"].sum())
+    identical = posteriors["batch"].equals(posteriors["single"]) and evaluations["batch"] == evaluations["single"]
+    out = {
+        "file": "calibration/ccpf.toml [quick]",
+        "population_size": spec.population_size,
+        "generations": spec.generations,
+        "evaluations": evaluations["batch"],
+        "identical_posteriors": bool(identical),
+    }
+    for sampler, ts in times.items():
+        out[f"{sampler}_s"] = ts
+        out[f"median_{sampler}_s"] = median(ts)
+    out["speedup"] = out["median_single_s"] / out["median_batch_s"]
+    return out
 
 
 def bench_ensemble(batch_sizes: tuple[int, ...], runs_each: int, singles: int) -> dict:
@@ -407,6 +445,14 @@ def figures(res: dict) -> list[dict]:
                 10.0 if best else None,
                 ">= 10x one at a time" if best else "",
             )
+    if "calibrate" in res:
+        ca = res["calibrate"]
+        add(
+            f"calibrate --quick ({ca['evaluations']} particle evaluations), batch sampler vs pyabc's single-core",
+            ca["speedup"],
+            f"{ca['median_batch_s']:.1f} s vs {ca['median_single_s']:.1f} s ({ca['speedup']:.1f}x); "
+            f"same posterior: {'yes' if ca['identical_posteriors'] else 'NO'}",
+        )
     if "scale" in res:
         sc = res["scale"]
         for p in sc["points"]:
@@ -623,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
             runs_each=128 if q else 256,
             singles=3 if q else 7,
         )
+    if "calibrate" in sections:
+        print("  calibrate: the quick ABC-SMC calibration, batch sampler beside the single-core one ...", flush=True)
+        res["calibrate"] = with_load(bench_calibrate, reps=1 if q else 2)
     if "scale" in sections:
         reps = {1_000: 3, 10_000: 2, 100_000: 1} if q else {1_000: 5, 10_000: 3, 100_000: 3}
         res["scale"] = with_load(bench_scale, reps)

@@ -6,9 +6,9 @@ posterior. pyabc's sequential Monte Carlo (Toni et al. 2009, J. R. Soc. Interfac
 2009, Biometrika 96:983; Klinger, Rickert & Hasenauer 2018, Bioinformatics 34:3591) shrinks the tolerance
 generation by generation; each particle's summary is the mean of ``replicates`` model runs.
 
-Reproducible from the file's seed: pyabc draws from numpy's global generator, which is seeded here, each
-particle's model seeds are drawn from that generator, and the sampler (``batch_abc.BatchSampler``) makes those
-draws in a fixed order while it runs a batch of candidates' models together.
+Reproducible from the file's seed: pyabc draws from numpy's global generator, which is seeded here, and each
+particle's model seeds are drawn from that generator. The sampler (``batch_abc.BatchSampler``) runs a batch of
+candidates' models together and takes the same draws, in the same order, as pyabc's single-core sampler.
 """
 
 from __future__ import annotations
@@ -201,13 +201,16 @@ def relative_distance(fit: tuple[Figure, ...]):
     return distance
 
 
-def run_abc(spec: CalibrationSpec, db_path: Path):
+def run_abc(spec: CalibrationSpec, db_path: Path, sampler: str = "batch"):
     """ABC-SMC on the fitted figures; returns pyabc's ``History``. Candidate particles are evaluated in
-    batches whose runs step together (``batch_abc.BatchSampler``)."""
+    batches whose runs step together (``batch_abc.BatchSampler``), or, with ``sampler="single"``, one at a
+    time by pyabc's ``SingleCoreSampler``: the same posterior, draw for draw (benchmarks/run.py times both)."""
     import pyabc
 
     from .batch_abc import BatchSampler, deferred
 
+    if sampler not in ("batch", "single"):
+        raise ValueError(f"sampler = {sampler!r}; allowed: 'batch', 'single'")
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(spec.seed)  # pyabc samples from numpy's global generator
@@ -226,7 +229,7 @@ def run_abc(spec: CalibrationSpec, db_path: Path):
         prior,
         relative_distance(spec.fit),
         population_size=spec.population_size,
-        sampler=BatchSampler(evaluate),
+        sampler=BatchSampler(evaluate) if sampler == "batch" else pyabc.sampler.SingleCoreSampler(),
     )
     abc.new(f"sqlite:///{db_path}", {f.name: f.value for f in spec.fit})
     return abc.run(max_nr_populations=spec.generations)
