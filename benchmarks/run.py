@@ -3,7 +3,7 @@ a slice of issue 12's 71,680-run Sobol' study extrapolated to the whole.
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py                 # the full suite (about 15 minutes on 2 cores; the
+    .venv/bin/python benchmarks/run.py                 # the full suite (about 20 minutes on 2 cores; the
                                                        # 4,480-run Sobol' slice is most of it)
     .venv/bin/python benchmarks/run.py --quick         # fewer repetitions, a 64-run sweep, a 1/256 Sobol' slice
     .venv/bin/python benchmarks/run.py --only single,peer --json /tmp/bench.json
