@@ -15,14 +15,16 @@ been drawn. This is exact while nothing after a candidate's model call draws fro
 clustersim's calibration: a uniform acceptor, a deterministic distance, and model runs on their own counter
 streams); a draw after it would come in another order than one at a time.
 
-Two differences from one at a time remain: a model error in a dropped candidate aborts the generation, as
-the batch is evaluated before anything is decided; and the dropped candidates' runs cost time that
-``nr_evaluations_`` does not count. Greenlets start with an empty context, so context variables a caller
+Three differences from one at a time remain: an error in a dropped candidate (in its model, distance or
+acceptance) aborts the generation, as the whole batch is run before anything is decided; the dropped
+candidates' runs cost time that ``nr_evaluations_`` does not count; and ``max_eval`` is honoured as
+``SingleCoreSampler(check_max_eval=True)`` honours it (the plain ``SingleCoreSampler`` ignores it). Greenlets start with an empty context, so context variables a caller
 set (``np.errstate``) do not reach the candidates; the model runs in the sampler's own greenlet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -74,7 +76,9 @@ def run_batch(simulate_one: Callable, size: int, evaluate: Callable[[Sequence], 
     finally:
         for g in candidates:
             if g:  # started and suspended: unwind it, so that nothing it holds outlives the batch
-                g.throw()
+                # an error while unwinding one must not hide the first error, or leave the rest suspended
+                with contextlib.suppress(BaseException):
+                    g.throw()
     return [done[i] for i in range(size)], starts
 
 

@@ -229,7 +229,8 @@ def run_abc(spec: CalibrationSpec, db_path: Path, sampler: str = "batch"):
         prior,
         relative_distance(spec.fit),
         population_size=spec.population_size,
-        sampler=BatchSampler(evaluate) if sampler == "batch" else pyabc.sampler.SingleCoreSampler(),
+        # check_max_eval: the batch sampler honours max_eval too (none is set here: no least acceptance rate)
+        sampler=BatchSampler(evaluate) if sampler == "batch" else pyabc.sampler.SingleCoreSampler(check_max_eval=True),
     )
     abc.new(f"sqlite:///{db_path}", {f.name: f.value for f in spec.fit})
     return abc.run(max_nr_populations=spec.generations)

@@ -192,3 +192,22 @@ def test_figures_asked_together_equal_figures_asked_alone():
     alone = [simulate_figures(figures, params, seeds) for params, seeds in requests]
     assert together == alone
     assert together[0]["rev"] != together[1]["rev"]
+
+
+def test_an_error_while_unwinding_one_candidate_neither_hides_the_first_nor_stops_the_rest():
+    unwound: list = []
+
+    def evaluate(requests):
+        raise RuntimeError("a model run failed")
+
+    def simulate_one():
+        try:
+            return deferred(1, lambda r: evaluate([r])[0])
+        finally:
+            unwound.append(True)
+            if len(unwound) == 1:
+                raise ValueError("the first candidate fails as it unwinds")
+
+    with pytest.raises(RuntimeError, match="a model run failed"):
+        run_batch(simulate_one, 3, evaluate)
+    assert unwound == [True] * 3
