@@ -35,3 +35,20 @@ def test_switching_a_mechanism_off_changes_the_paired_run(switch):
 def test_verifying_switches_together_gives_each_its_own_answer():
     alone = [verify(sw, seed=11) for sw in SWITCHES[:3]]
     assert [_verified(11)[sw.mechanism] for sw in SWITCHES[:3]] == alone
+
+
+@pytest.mark.parametrize("parameter", ["exit_handover_cover", "leader_outreach_effect"])
+def test_a_verified_switch_reads_the_runs_clustermodel_gives(parameter):
+    """Anchor to one model at a time: the row from the batched runs (each at its switch's horizon) is the row
+    from ``ClusterModel(...).run(months)`` with and without the switch (a 120-month switch, and one with a
+    setting)."""
+    from clustersim.model import ClusterModel
+    from clustersim.switches import VERIFY_OUTPUTS
+
+    switch = next(sw for sw in SWITCHES if sw.parameter == parameter)
+    setting = dict(switch.setting)
+    on = ClusterModel(switch.preset, seed=11, **setting).run(switch.months).series()
+    off = ClusterModel(switch.preset, seed=11, **setting, **{switch.parameter: switch.off}).run(switch.months).series()
+    row = _verified(11)[switch.mechanism]
+    assert row["outputs_changed"] == [k for k in VERIFY_OUTPUTS if not on[k].equals(off[k])]
+    assert row["cooperation_change"] == float((on["share_cooperating"] - off["share_cooperating"]).mean())
