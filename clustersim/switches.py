@@ -163,15 +163,33 @@ VERIFY_OUTPUTS = (
 )
 
 
-def verify(switch: Switch, seed: int) -> dict:
+#: further seeds (seed + 1, seed + 2, ...) a switch that changed nothing is tried on before it counts as
+#: changing nothing: some mechanisms act only in some runs (trusted ties online act only on ties already
+#: trusted when a pandemic starts; at seed 3 none is)
+VERIFY_RETRIES = 2
+
+
+def verify(switch: Switch, seed: int, retries: int = VERIFY_RETRIES) -> dict:
     """Run the switch's preset with the mechanism on and off (same seed): which outputs it changes, and
-    the mean change in the share cooperating (verification that the mechanism acts at all)."""
-    return verify_all([switch], seed)[0]
+    the mean change in the share cooperating (verification that the mechanism acts at all). If it changes
+    nothing, the next ``retries`` seeds are tried; the row's ``seed`` is the one it reports."""
+    return verify_all([switch], seed, retries)[0]
 
 
-def verify_all(switches, seed: int) -> list[dict]:
-    """``verify`` of each switch, with every paired run in one ``run_each`` call, so that runs that can
-    share an ensemble batch step together (each run is as it would be alone)."""
+def verify_all(switches, seed: int, retries: int = VERIFY_RETRIES) -> list[dict]:
+    """``verify`` of each switch, with every paired run of a round in one ``run_each`` call, so that runs
+    that can share an ensemble batch step together (each run is as it would be alone)."""
+    rows = _verify_at(list(switches), seed)
+    for extra in range(1, retries + 1):
+        unchanged = [i for i, row in enumerate(rows) if not row["outputs_changed"]]
+        if not unchanged:
+            break
+        for i, row in zip(unchanged, _verify_at([switches[i] for i in unchanged], seed + extra), strict=True):
+            rows[i] = row
+    return rows
+
+
+def _verify_at(switches, seed: int) -> list[dict]:
     from .ensemble_run import run_each
     from .scenario import load_scenario
 
@@ -191,6 +209,7 @@ def verify_all(switches, seed: int) -> list[dict]:
                 "facts": switch.facts,
                 "preset": switch.preset + "".join(f", {k} = {v}" for k, v in switch.setting),
                 "months": switch.months,
+                "seed": seed,
                 "outputs_changed": changed,
                 "cooperation_change": float((on["share_cooperating"] - off["share_cooperating"]).mean()),
             }

@@ -10,7 +10,7 @@ import pytest
 
 from clustersim.parameters import BY_NAME
 from clustersim.scenario import load_scenario
-from clustersim.switches import SWITCHES, verify, verify_all
+from clustersim.switches import SWITCHES, VERIFY_RETRIES, Switch, verify, verify_all
 
 
 @pytest.mark.parametrize("switch", SWITCHES, ids=lambda s: s.parameter)
@@ -52,3 +52,17 @@ def test_a_verified_switch_reads_the_runs_clustermodel_gives(parameter):
     row = _verified(11)[switch.mechanism]
     assert row["outputs_changed"] == [k for k in VERIFY_OUTPUTS if not on[k].equals(off[k])]
     assert row["cooperation_change"] == float((on["share_cooperating"] - off["share_cooperating"]).mean())
+
+
+def test_a_switch_that_acts_only_in_some_runs_is_tried_on_the_next_seeds():
+    """At seed 3 no tie is trusted when the pandemic starts, so trusted ties online change nothing there;
+    the next seed shows the mechanism at work. A mechanism that cannot act (no pandemic at all) still changes
+    nothing on every seed tried, and fails."""
+    trusted = next(sw for sw in SWITCHES if sw.parameter == "trusted_ties_online")
+    first = verify(trusted, seed=3, retries=0)
+    assert first["seed"] == 3 and not first["outputs_changed"]
+    retried = verify(trusted, seed=3)
+    assert retried["seed"] > 3 and retried["outputs_changed"]
+    idle = Switch("trusted ties online without a pandemic", "trusted_ties_online", False, "SF8", "trust", months=24)
+    row = verify(idle, seed=3)
+    assert not row["outputs_changed"] and row["seed"] == 3 + VERIFY_RETRIES

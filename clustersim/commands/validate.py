@@ -146,16 +146,17 @@ def _verification_rows(rows, unit_tests) -> list[str]:
         f"hand-computed values): **{status}**.",
         "",
         "Each mechanism switch (clustersim/switches.py) is run on its preset with the mechanism on and off, same "
-        "seed. That it changes the run is verification, not validation. A switch that changes no output, or a "
-        "failing unit test, fails `clustersim validate` (exit 1).",
+        "seed; one that changes nothing is tried on the next seeds too (`VERIFY_RETRIES`), as some mechanisms act "
+        "only in some runs. That it changes the run is verification, not validation. A switch that changes no "
+        "output on any of them, or a failing unit test, fails `clustersim validate` (exit 1).",
         "",
-        "| mechanism | switch | facts | preset | outputs changed | change in share cooperating |",
-        "|---|---|---|---|---|---|",
+        "| mechanism | switch | facts | preset | seed | outputs changed | change in share cooperating |",
+        "|---|---|---|---|---|---|---|",
     ]
     for v in rows:
         changed = ", ".join(v["outputs_changed"]) or "**none**"
         lines.append(
-            f"| {v['mechanism']} | `{v['switch']}` | {v['facts']} | {v['preset']} | {changed} "
+            f"| {v['mechanism']} | `{v['switch']}` | {v['facts']} | {v['preset']} | {v['seed']} | {changed} "
             f"| {_fmt(v['cooperation_change'])} |"
         )
     return lines + [""]
