@@ -26,6 +26,7 @@ def tiny_posterior(tmp_path):
 #: the other worker idles; starting with them lets the short files fill in around them.
 LONG_FILES = (
     "test_money_confirmatory.py",
+    "test_money_confirmatory_exit.py",
     "test_notebooks.py",
     "test_calibration.py",
     "test_validation.py",

@@ -311,7 +311,7 @@ def test_members_pay_fees_only_while_they_see_value():
     "months after the end than an abrupt exit (margin 0.02) but z = 1.5 (SE 0.035, 16 paired replicates); it was "
     "+0.159 (z 2.96) before success stories stopped raising expected cooperation, which lets the association form "
     "before the taper in most runs. Since priced-out members leave (session 25): +0.041 (SE 0.020, z 2.0); the "
-    "powered confirmatory design now passes (tests/test_money_confirmatory.py)",
+    "powered confirmatory design now passes (tests/test_money_confirmatory_exit.py)",
 )
 def test_tapered_exit_improves_sustainability_against_an_abrupt_exit():
     e = T["exit"]
