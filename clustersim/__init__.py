@@ -36,3 +36,8 @@ def __getattr__(name: str):
 
         return getattr(experiments, name)
     raise AttributeError(f"module 'clustersim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy exports too, so that completion in a notebook offers them before first use."""
+    return sorted({*globals(), *_FROM_EXPERIMENTS})

@@ -150,3 +150,18 @@ def test_process_functions_are_small(path):
 
 def test_model_module_is_the_mesa_face_only():
     assert len((PKG / "model.py").read_text().splitlines()) <= 250
+
+
+def test_importing_clustersim_does_not_load_the_experiments_package():
+    """The experiments package (scipy.stats, SALib) loads on first use of its exports, not with the model."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, clustersim\n"
+        "assert 'clustersim.experiments' not in sys.modules and 'scipy.stats' not in sys.modules\n"
+        "assert {'compare_scenarios', 'load_experiment', 'run_experiment'} <= set(dir(clustersim))\n"
+        "from clustersim import run_experiment\n"
+        "assert run_experiment.__module__ == 'clustersim.experiments.runner'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
