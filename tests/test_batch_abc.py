@@ -153,7 +153,10 @@ def test_a_candidate_may_call_the_model_never_or_twice():
     assert calls == [[0, 0], [1]]
 
 
-def test_an_error_in_a_batch_unwinds_the_suspended_candidates():
+@pytest.mark.parametrize("first_fails_as_it_unwinds", [False, True])
+def test_an_error_in_a_batch_unwinds_every_suspended_candidate(first_fails_as_it_unwinds):
+    """Every suspended candidate is unwound; an error while unwinding one neither hides the first error nor
+    stops the rest."""
     unwound: list = []
 
     def evaluate(requests):
@@ -164,6 +167,8 @@ def test_an_error_in_a_batch_unwinds_the_suspended_candidates():
             return deferred(1, lambda r: evaluate([r])[0])
         finally:
             unwound.append(True)
+            if first_fails_as_it_unwinds and len(unwound) == 1:
+                raise ValueError("the first candidate fails as it unwinds")
 
     with pytest.raises(RuntimeError, match="a model run failed"):
         run_batch(simulate_one, 4, evaluate)
@@ -192,22 +197,3 @@ def test_figures_asked_together_equal_figures_asked_alone():
     alone = [simulate_figures(figures, params, seeds) for params, seeds in requests]
     assert together == alone
     assert together[0]["rev"] != together[1]["rev"]
-
-
-def test_an_error_while_unwinding_one_candidate_neither_hides_the_first_nor_stops_the_rest():
-    unwound: list = []
-
-    def evaluate(requests):
-        raise RuntimeError("a model run failed")
-
-    def simulate_one():
-        try:
-            return deferred(1, lambda r: evaluate([r])[0])
-        finally:
-            unwound.append(True)
-            if len(unwound) == 1:
-                raise ValueError("the first candidate fails as it unwinds")
-
-    with pytest.raises(RuntimeError, match="a model run failed"):
-        run_batch(simulate_one, 3, evaluate)
-    assert unwound == [True] * 3
