@@ -18,8 +18,9 @@ streams); a draw after it would come in another order than one at a time.
 Three differences from one at a time remain: an error in a dropped candidate (in its model, distance or
 acceptance) aborts the generation, as the whole batch is run before anything is decided; the dropped
 candidates' runs cost time that ``nr_evaluations_`` does not count; and ``max_eval`` is honoured as
-``SingleCoreSampler(check_max_eval=True)`` honours it (the plain ``SingleCoreSampler`` ignores it). Greenlets start with an empty context, so context variables a caller
-set (``np.errstate``) do not reach the candidates; the model runs in the sampler's own greenlet.
+``SingleCoreSampler(check_max_eval=True)`` honours it (the plain ``SingleCoreSampler`` ignores it).
+Greenlets start with an empty context, so context variables a caller set (``np.errstate``) do not reach
+the candidates; the model runs in the sampler's own greenlet.
 """
 
 from __future__ import annotations

@@ -179,7 +179,8 @@ def verify(switch: Switch, seed: int, retries: int = VERIFY_RETRIES) -> dict:
 def verify_all(switches, seed: int, retries: int = VERIFY_RETRIES) -> list[dict]:
     """``verify`` of each switch, with every paired run of a round in one ``run_each`` call, so that runs
     that can share an ensemble batch step together (each run is as it would be alone)."""
-    rows = _verify_at(list(switches), seed)
+    switches = list(switches)  # indexed below, for the retries
+    rows = _verify_at(switches, seed)
     for extra in range(1, retries + 1):
         unchanged = [i for i, row in enumerate(rows) if not row["outputs_changed"]]
         if not unchanged:
