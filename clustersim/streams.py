@@ -46,6 +46,8 @@ def _is_count(address) -> bool:
     """Whether an address is a count ``n`` (the elements ``0 .. n - 1``) rather than an array of indices."""
     if isinstance(address, np.ndarray):  # the common case, without np.ndim's dispatch
         return address.ndim == 0
+    if isinstance(address, int):  # a count as a Python int (an array's size): np.ndim's dispatch costs more
+        return True
     return np.ndim(address) == 0
 
 
@@ -53,6 +55,8 @@ def _count(address) -> int:
     """How many draws an address asks for: an int ``n`` means the elements ``0 .. n - 1``."""
     if isinstance(address, np.ndarray):  # the common case, without np.ndim's dispatch
         return int(address) if address.ndim == 0 else address.size
+    if isinstance(address, int):
+        return address
     return int(address) if np.ndim(address) == 0 else int(np.size(address))
 
 
