@@ -72,15 +72,21 @@ class PolicyCalendar:
                 disb = tranche_months(
                     start, s.disbursement_delay_months, s.tranche_interval_months, s.grant_tranches, end
                 )
+        # A programme that waits for its money (manager_waits_for_first_tranche) holds the services it pays for
+        # until the first outlay of funds (000 "Cluster Development as a Long-Term Goal": delays between programme
+        # design and the first outlay of funds): their months count from the first tranche, not from approval.
+        services = start
+        if has_programme and s.manager_waits_for_first_tranche:
+            services = disb[0] if disb else end  # a plan never funded pays for no service
         blocks: tuple[int, ...] = ()
         if has_programme and s.bso_training_staff > 0 and s.bso_training_intensity > 0:
-            b0 = start + s.bso_training_start_month
+            b0 = services + s.bso_training_start_month
             blocks = tuple(
                 m for m in (b0 + b * s.bso_training_interval_months for b in range(s.bso_training_blocks)) if m < end
             )
         firm_training = None
-        if has_programme and s.firm_training_share > 0 and start + s.firm_training_month < end:
-            firm_training = start + s.firm_training_month
+        if has_programme and s.firm_training_share > 0 and services + s.firm_training_month < end:
+            firm_training = services + s.firm_training_month
         pandemic = None
         if s.pandemic_months > 0:
             pandemic = (s.pandemic_start_month, s.pandemic_start_month + s.pandemic_months)
@@ -88,7 +94,7 @@ class PolicyCalendar:
         exchanges: tuple[int, ...] = ()
         if has_programme and s.regional_exchange_interval_months > 0:
             exchanges = tuple(
-                range(start + s.regional_exchange_interval_months, end, s.regional_exchange_interval_months)
+                range(services + s.regional_exchange_interval_months, end, s.regional_exchange_interval_months)
             )
         return cls(
             start,

@@ -162,6 +162,15 @@ def manager_proposal_rate(s: ClusterState) -> np.ndarray:
     return np.where(active, rate, 0.0)
 
 
+def waiting_for_first_tranche(s: ClusterState) -> np.ndarray:
+    """Clusters whose programme waits for its money (``manager_waits_for_first_tranche``) and has had none yet:
+    until the first outlay of funds it hires no manager and pays for no service (000 §Cluster Development as a
+    Long-Term Goal: delays between programme design and the first outlay of funds). The training blocks and
+    exchanges of such a programme are scheduled from its first tranche (``policy.PolicyCalendar``); the monthly
+    services (the manager, monitoring, leader incentives) ask this."""
+    return np.asarray(s.coef.manager_waits_for_first_tranche) & (s.ledger.disbursed == 0)
+
+
 def in_exit_taper(s: ClusterState) -> np.ndarray:
     """The programme runs, pays its manager, and is within its last ``exit_taper_months`` months (never in
     a cluster without a taper)."""
@@ -172,8 +181,7 @@ def in_exit_taper(s: ClusterState) -> np.ndarray:
     closing = s.programme_on & (s.calendar.programme_end - s.month <= c.exit_taper_months) & tapering
     if not closing.any():  # most months: no programme near its end
         return closing
-    waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
-    return closing & ~waiting
+    return closing & ~waiting_for_first_tranche(s)
 
 
 def association_trust_needed(s: ClusterState) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
+from ..queries import waiting_for_first_tranche
 from ..segments import rank_in_segment
 from ..streams import Site
 from . import facilitation
@@ -133,7 +134,8 @@ def pay_leader_incentives(s: ClusterState) -> None:
     c = s.coef
     n_leaders = s.tally(s.firms.leader)
     cost = c.leader_incentive_per_month * n_leaders
-    offered = s.programme_on & (n_leaders > 0) & (cost > 0)
+    # a programme that waits for its money pays no incentive before its first tranche
+    offered = s.programme_on & (n_leaders > 0) & (cost > 0) & ~waiting_for_first_tranche(s)
     # (the line is asked only where an incentive is on offer: asking changes nothing)
     paid = offered & s.ledger.can_pay("leader_incentive", cost) if offered.any() else offered
     s.funder.leader_incentive_paid[:] = paid

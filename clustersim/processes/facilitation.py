@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import in_exit_taper, manager_active, manager_mode_factor, manager_online, per_cluster, reachable, spread
+from ..queries import (
+    in_exit_taper,
+    manager_active,
+    manager_mode_factor,
+    manager_online,
+    per_cluster,
+    reachable,
+    spread,
+    waiting_for_first_tranche,
+)
 from ..segments import topk_seg
 from ..state import ACTIVE, DROPPED, OUTSIDE
 from ..streams import Site
@@ -180,8 +189,7 @@ def programme_salary_share(s: ClusterState) -> np.ndarray:
     employing = s.programme_on & s.manager.present
     if not employing.any():  # no programme runs with a manager: nothing to pay anywhere
         return np.zeros(s.K)
-    waiting = c.manager_waits_for_first_tranche & (s.ledger.disbursed == 0)
-    paying = employing & ~waiting
+    paying = employing & ~waiting_for_first_tranche(s)
     tapering = in_exit_taper(s)
     if not tapering.any():  # the whole salary wherever the programme pays
         return np.where(paying, 1.0, 0.0)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..cluster_state import ClusterState
-from ..queries import cooperating
+from ..queries import cooperating, waiting_for_first_tranche
 from ..streams import Site
 
 
@@ -23,6 +23,7 @@ def update_information(s: ClusterState) -> None:
     s.monitoring_on[:] = False
     s.information_quality[:] = 0.0
     monitoring = s.programme_on & (np.asarray(c.monitoring_intensity) != 0)  # clusters that monitor at all
+    monitoring &= ~waiting_for_first_tranche(s)  # a programme that waits for its money pays for no data before it
     if not monitoring.any():
         return
     cost = c.monitoring_cost_per_month * c.monitoring_intensity
