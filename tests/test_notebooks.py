@@ -100,13 +100,13 @@ def test_notebook_executes(path, tmp_path):
 
 def test_budget_lines_follow_the_model_ledger():
     """The split notebook 02 reads (``budget_lines``) is what the model's ledger allocates, and the ledger spends
-    within it: the manager from month 0 (or from the late first tranche when the manager waits for it), the
-    BSO training and the grant in full, and nothing a line does not hold."""
+    within it: the manager and monitoring from month 0 (or from the late first tranche when the programme waits
+    for it), the BSO training and the grant in full, and nothing a line does not hold."""
     from clustersim import ClusterModel, load_scenario
     from clustersim.experiments.mixes import budget_lines, ledger_outputs
     from clustersim.policy import LINES
 
-    for name, manager in (("funded_programme", 3.0 * 96), ("delayed_funding", 3.0 * (96 - 18))):
+    for name, months_paid in (("funded_programme", 96), ("delayed_funding", 96 - 18)):
         sc = load_scenario(name)
         lines = budget_lines(sc)
         assert lines["budget"] == pytest.approx(760.0) and lines["unallocated"] == pytest.approx(2.0)
@@ -122,10 +122,10 @@ def test_budget_lines_follow_the_model_ledger():
         ledger = model.ledger
         assert ledger.allocation == {line: lines[line] for line in LINES}
         assert all(ledger.spent[line] <= ledger.allocation[line] + 1e-9 for line in LINES)
-        assert ledger.spent_manager == pytest.approx(manager)  # 3 k$ a month while the programme pays
+        assert ledger.spent_manager == pytest.approx(3.0 * months_paid)  # 3 k$ a month while the programme pays
         assert ledger.spent_bso_training == pytest.approx(10.0)  # two officers at 5 k$
         assert ledger.disbursed == pytest.approx(400.0) and ledger.paid_to_firms == pytest.approx(400.0)
-        assert ledger.spent["monitoring"] == pytest.approx(0.3 * 96)  # intensity 0.3 x 1 k$ a month
+        assert ledger.spent["monitoring"] == pytest.approx(0.3 * months_paid)  # intensity 0.3 x 1 k$ a month
         direct = sum(ledger.spent[line] for line in LINES if line != "cofinancing")
         assert ledger.funder_paid == pytest.approx(ledger.disbursed + direct)
         assert ledger.programme_cost <= lines["budget"] and ledger.funder_paid <= lines["budget"]
