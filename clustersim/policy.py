@@ -56,6 +56,9 @@ class PolicyCalendar:
     pandemic: tuple[int, int] | None  # [start, end)
     hurricane: int | None
     regional_exchanges: tuple[int, ...]
+    #: first month the programme pays for services (manager, training, monitoring, exchanges, incentives): its
+    #: start, or its first tranche if it waits for its money (the programme's end if no tranche ever comes)
+    services_start: int
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> PolicyCalendar:
@@ -72,12 +75,13 @@ class PolicyCalendar:
                 disb = tranche_months(
                     start, s.disbursement_delay_months, s.tranche_interval_months, s.grant_tranches, end
                 )
-        # A programme that waits for its money (manager_waits_for_first_tranche) holds the services it pays for
-        # until the first outlay of funds (000 "Cluster Development as a Long-Term Goal": delays between programme
-        # design and the first outlay of funds): their months count from the first tranche, not from approval.
+        # A programme that waits for its money holds the services it pays for until the first outlay of funds
+        # (000 "Cluster Development as a Long-Term Goal": delays between programme design and the first outlay of
+        # funds): their months count from the first tranche, not from approval. Without a tranche (no grant, a
+        # plan never funded, a delay past the end) it never pays for any.
         services = start
-        if has_programme and s.manager_waits_for_first_tranche:
-            services = disb[0] if disb else end  # a plan never funded pays for no service
+        if has_programme and s.programme_waits_for_first_tranche:
+            services = disb[0] if disb else end
         blocks: tuple[int, ...] = ()
         if has_programme and s.bso_training_staff > 0 and s.bso_training_intensity > 0:
             b0 = services + s.bso_training_start_month
@@ -106,6 +110,7 @@ class PolicyCalendar:
             pandemic,
             hurricane,
             exchanges,
+            services if has_programme else start,
         )
 
     @property
@@ -179,6 +184,7 @@ class CalendarArrays:
     firm_training: np.ndarray  # (K,), -1 for none
     hurricane: np.ndarray  # (K,), -1 for none
     pandemic: np.ndarray  # (K, 2), [start, end); (-1, -1) for none
+    services_start: np.ndarray  # (K,)
 
     @classmethod
     def stack(cls, calendars: Sequence[PolicyCalendar]) -> CalendarArrays:
@@ -198,6 +204,7 @@ class CalendarArrays:
             firm_training=ints([-1 if c.firm_training is None else c.firm_training for c in calendars]),
             hurricane=ints([-1 if c.hurricane is None else c.hurricane for c in calendars]),
             pandemic=ints([c.pandemic or (-1, -1) for c in calendars]),
+            services_start=ints([c.services_start for c in calendars]),
         )
 
     @property

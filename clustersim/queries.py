@@ -163,12 +163,12 @@ def manager_proposal_rate(s: ClusterState) -> np.ndarray:
 
 
 def waiting_for_first_tranche(s: ClusterState) -> np.ndarray:
-    """Clusters whose programme waits for its money (``manager_waits_for_first_tranche``) and has had none yet:
+    """Clusters whose programme waits for its money (``programme_waits_for_first_tranche``) and has had none yet:
     until the first outlay of funds it hires no manager and pays for no service (000 §Cluster Development as a
-    Long-Term Goal: delays between programme design and the first outlay of funds). The training blocks and
-    exchanges of such a programme are scheduled from its first tranche (``policy.PolicyCalendar``); the monthly
-    services (the manager, monitoring, leader incentives) ask this."""
-    return np.asarray(s.coef.manager_waits_for_first_tranche) & (s.ledger.disbursed == 0)
+    Long-Term Goal: delays between programme design and the first outlay of funds). One source of truth, the
+    calendar (``PolicyCalendar.services_start``): the first tranche is paid unconditionally in its month, before
+    the services of that month (§3), and the training blocks and exchanges are scheduled from the same month."""
+    return s.month < s.calendar.services_start
 
 
 def in_exit_taper(s: ClusterState) -> np.ndarray:

@@ -304,9 +304,10 @@ def _at(metric: str, month: int) -> Callable[[Runs], np.ndarray]:
 
 
 FP = Arm("funded_programme")
-# Before issue 11 the model always hired the manager at the first tranche; the delay checks keep that
-# arm, now written as a lever (a manager in post during a delay is a separate question).
-FPW = FP.with_(manager_waits_for_first_tranche=True)
+# The delay checks compare programmes that wait for their money: no manager and no paid service before the first
+# tranche (docs/ODD.md §7.2; until session 29 only the manager waited). A manager in post during a delay is a
+# separate question.
+FPW = FP.with_(programme_waits_for_first_tranche=True)
 B = Arm("baseline")
 
 

@@ -63,6 +63,22 @@ def test_clusters_of_different_sizes_and_calendars_share_a_batch():
         assert_cluster_is_the_single_run(run, k, "funded_programme", k + 1, **overrides)
 
 
+def test_programmes_that_wait_for_their_money_share_a_batch_with_programmes_that_do_not():
+    """Each cluster's calendar says when its paid services start (docs/ODD.md §7.2): waiting and not waiting,
+    late and on time, funded or not, and with leader incentives, side by side in one batch."""
+    arms = [
+        {"programme_waits_for_first_tranche": True, "disbursement_delay_months": 12},
+        {"disbursement_delay_months": 12},
+        {"programme_waits_for_first_tranche": True, "disbursement_delay_months": 5, "leader_firms": 3,
+         "budget_leader_incentive": 20.0, "leader_incentive_per_month": 0.5, "programme_budget": 0.0},
+        {"programme_waits_for_first_tranche": True, "grant_amount": 0.0, "programme_budget": 0.0},
+    ]
+    scenarios = [load_scenario("funded_programme", **o) for o in arms]
+    run = run_ensemble(scenarios, [11, 12, 13, 14], months=MONTHS)
+    for k, overrides in enumerate(arms):
+        assert_cluster_is_the_single_run(run, k, "funded_programme", 11 + k, **overrides)
+
+
 def test_a_batch_refuses_what_it_cannot_mix():
     with pytest.raises(ValueError, match="one model variant per batch"):
         run_ensemble([_with(), _with(group_formation="random_groups")], [1, 2], months=2)

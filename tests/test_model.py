@@ -55,7 +55,7 @@ def test_no_programme_spends_nothing_and_the_manager_is_never_hired():
 
 
 def test_the_manager_is_paid_in_full_for_every_month_worked():
-    m = ClusterModel("funded_programme", seed=4, disbursement_delay_months=6, manager_waits_for_first_tranche=True)
+    m = ClusterModel("funded_programme", seed=4, disbursement_delay_months=6, programme_waits_for_first_tranche=True)
     m.run()
     assert m.ledger.spent_manager == 3.0 * (96 - 6)  # hired at the first tranche, paid every month after
     assert m.ledger.paid_to_firms > 0

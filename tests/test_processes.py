@@ -188,19 +188,20 @@ def test_manager_contact_budget_is_respected():
 
 
 def test_manager_waits_for_the_first_tranche_only_if_told_to():
-    s = tiny(manager_waits_for_first_tranche=True)
+    s = tiny(programme_waits_for_first_tranche=True, disbursement_delay_months=6)
     facilitation.manager_month(s)
     assert s.manager.contacts_this_month == 0 and s.ledger.cluster(0).spent_manager == 0
-    s = tiny(manager_waits_for_first_tranche=False)
+    s = tiny(programme_waits_for_first_tranche=False, disbursement_delay_months=6)
     facilitation.manager_month(s)
     assert s.manager.contacts_this_month > 0 and s.ledger.cluster(0).spent_manager == s.coef.manager_cost_per_month
 
 
 def test_a_programme_that_waits_for_its_money_pays_for_no_service_before_the_first_tranche():
-    """Monitoring and leader incentives, like the manager, wait for the first outlay of funds; and only then."""
+    """Monitoring and leader incentives, like the manager, wait for the month of the first tranche; and only then."""
     for waits in (True, False):
         s = tiny(
-            manager_waits_for_first_tranche=waits,
+            programme_waits_for_first_tranche=waits,
+            disbursement_delay_months=6,
             monitoring_intensity=0.5,
             leader_incentive_per_month=1.0,
             budget_leader_incentive=10.0,
@@ -212,8 +213,8 @@ def test_a_programme_that_waits_for_its_money_pays_for_no_service_before_the_fir
         led = s.ledger.cluster(0)
         assert (led.spent["monitoring"] == 0) == waits and (led.spent["leader_incentive"] == 0) == waits, waits
         assert bool(s.monitoring_on[0]) != waits and bool(s.funder.leader_incentive_paid[0]) != waits
-    s = tiny(manager_waits_for_first_tranche=True, monitoring_intensity=0.5)
-    s.ledger.disburse(100.0)
+    s = tiny(programme_waits_for_first_tranche=True, disbursement_delay_months=6, monitoring_intensity=0.5)
+    s.month = 6  # the month of the first tranche
     information.update_information(s)
     assert s.monitoring_on[0] and s.ledger.cluster(0).spent["monitoring"] > 0
 
@@ -221,16 +222,19 @@ def test_a_programme_that_waits_for_its_money_pays_for_no_service_before_the_fir
 def test_a_programme_that_waits_for_its_money_schedules_training_and_exchanges_from_the_first_tranche():
     kw = dict(disbursement_delay_months=12, regional_exchange_interval_months=12, firm_training_month=6)
     on_time = PolicyCalendar.from_scenario(load_scenario("funded_programme", **kw))
-    waiting = PolicyCalendar.from_scenario(load_scenario("funded_programme", manager_waits_for_first_tranche=True, **kw))
+    waiting = PolicyCalendar.from_scenario(
+        load_scenario("funded_programme", programme_waits_for_first_tranche=True, **kw)
+    )
     first = waiting.disbursements[0]
     assert first == 12 == on_time.disbursements[0]
     assert waiting.training_blocks == tuple(m + first for m in on_time.training_blocks)
     assert waiting.firm_training == on_time.firm_training + first
     assert waiting.regional_exchanges == tuple(m for m in (e + first for e in on_time.regional_exchanges) if m < 96)
     never = PolicyCalendar.from_scenario(
-        load_scenario("funded_programme", manager_waits_for_first_tranche=True, grant_amount=0.0, **kw)
+        load_scenario("funded_programme", programme_waits_for_first_tranche=True, grant_amount=0.0, **kw)
     )
     assert never.training_blocks == () and never.firm_training is None and never.regional_exchanges == ()
+    assert (waiting.services_start, on_time.services_start, never.services_start) == (12, 0, 96)
 
 
 def test_the_manager_leaves_when_the_salary_line_is_spent_and_the_taper_shifts_pay_to_the_association():

@@ -102,14 +102,14 @@ def test_sf2_demonstration_effect_draws_in_outsiders():
     assert_greater(strong, none, T["sf2_demonstration_effect"]["cooperation_margin"])
 
 
-SF3_WAITS = {"manager_waits_for_first_tranche": True}
+SF3_WAITS = {"programme_waits_for_first_tranche": True}
 
 
 def test_sf3_disbursement_delay_lowers_cooperation():
-    """The programme waits for the money (the manager is hired at the first tranche), as the model
-    always assumed before issue 11 and as in the cases cited (000 "Cluster Development as a
-    Long-Term Goal"). Since issue 11 a manager in post during the delay is a separate lever that
-    buffers the disillusion (docs/ODD.md, "Expectations")."""
+    """The programme waits for the money: no manager and no paid service before the first tranche, as in
+    the cases cited (000 "Cluster Development as a Long-Term Goal"; until session 29 only the manager
+    waited). Since issue 11 a manager in post during the delay is a separate lever that buffers the
+    disillusion (docs/ODD.md, "Expectations")."""
     coop = [
         mean(summary("funded_programme", disbursement_delay_months=d, **SF3_WAITS)["mean_cooperation"])
         for d in (0, 12, 24)
