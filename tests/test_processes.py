@@ -33,7 +33,13 @@ from clustersim.processes import (
     trust,
 )
 from clustersim.processes.initialisation import disposition_projects, initial_state
-from clustersim.queries import association_trust_needed, cofinancing_envelope, own_cost_share, success_signal
+from clustersim.queries import (
+    association_trust_needed,
+    cofinancing_envelope,
+    in_exit_taper,
+    own_cost_share,
+    success_signal,
+)
 from clustersim.state import ACTIVE, DROPPED, MEMBER, OUTSIDE
 from clustersim.streams import Site
 
@@ -217,6 +223,16 @@ def test_a_programme_that_waits_for_its_money_pays_for_no_service_before_the_fir
     s.month = 6  # the month of the first tranche
     information.update_information(s)
     assert s.monitoring_on[0] and s.ledger.cluster(0).spent["monitoring"] > 0
+
+
+def test_no_exit_taper_for_a_programme_still_waiting_for_its_money():
+    """A programme whose first tranche is due after its taper has begun pays no salary to taper (the hand-over
+    and the association's founding relief wait with it): only the lever separates the two cases."""
+    for waits in (True, False):
+        s = tiny(programme_waits_for_first_tranche=waits, disbursement_delay_months=90, exit_taper_months=24)
+        s.month = 80  # in the last 24 months of the 96-month programme, before the tranche of month 90
+        s.programme_on[:] = True
+        assert bool(in_exit_taper(s)[0]) != waits, waits
 
 
 def test_a_programme_that_waits_for_its_money_schedules_training_and_exchanges_from_the_first_tranche():
