@@ -110,9 +110,16 @@ class Scenario(Mapping):
         return {k: v for k, v in self._params.items() if d[k] != v}
 
 
-def _unknown_key(origin: str, key: str, where: str, allowed: list[str]) -> ScenarioError:
+def _unknown_key(
+    origin: str, key: str, where: str, allowed: list[str], elsewhere: dict[str, str] | None = None
+) -> ScenarioError:
+    """A one-line error with the closest allowed key; failing that, the closest key of ``elsewhere`` (name ->
+    the table it belongs in), so that a misspelt or renamed key in the wrong table still finds its name."""
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
+    if not close and elsewhere:
+        other = difflib.get_close_matches(key, list(elsewhere), n=1)
+        hint = f" (did you mean '{other[0]}' in [{elsewhere[other[0]]}]?)" if other else ""
     return ScenarioError(f"{origin}: unknown key '{key}' in {where}{hint}; allowed keys: {', '.join(allowed)}")
 
 
@@ -273,7 +280,7 @@ def _load_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict, st
                         f"{origin}: key '{key}' belongs in [{BY_NAME[key].section}], not [{section}]; allowed: {BY_NAME[key].allowed()}"
                     )
                 allowed = [p.name for p in PARAMETERS if p.section == section]
-                raise _unknown_key(origin, key, f"[{section}]", allowed)
+                raise _unknown_key(origin, key, f"[{section}]", allowed, {p.name: p.section for p in PARAMETERS})
             params[key] = validate_value(origin, key, value, section)
     name = data.get("name", path.stem)
     description = data.get("description", description)

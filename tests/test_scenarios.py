@@ -60,6 +60,10 @@ def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
 
 BAD = {
     "unknown key": ("[programme]\ngrant_amont = 5.0\n", ["grant_amont", "did you mean 'grant_amount'"]),
+    "renamed key in another table": (
+        "[programme]\nmanager_waits_for_first_tranche = true\n",
+        ["manager_waits_for_first_tranche", "did you mean 'programme_waits_for_first_tranche' in [budget]"],
+    ),
     "unknown section": ("[money]\ngrant_amount = 5.0\n", ["money", "allowed keys"]),
     "wrong section": ("[bso]\ngrant_amount = 5.0\n", ["grant_amount", "[programme]"]),
     "key at top level": ("grant_amount = 5.0\n", ["grant_amount", "[programme]"]),
