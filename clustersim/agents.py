@@ -102,11 +102,11 @@ class ClusterManager(Agent):
     """A cluster manager (UNIDO's Cluster Development Agent).
 
     Works as far as someone pays: the programme from its manager line while it runs (from the first
-    tranche if it waits for its money), the cluster association for what it can afford. Meets at most ``manager_contacts_per_month`` firms a month, face to face or online,
-    raising motivation and trust, brokering ties, proposing joint actions broken into doable parts,
-    and damping conflicts over free riding (000 §Cluster managers; 004 §Cluster Development Agents;
-    SF9). A view of ``model.state.manager``; its monthly behaviour is
-    ``clustersim.processes.facilitation.manager_month``.
+    tranche if it waits for its money), the cluster association for what it can afford. Meets at most
+    ``manager_contacts_per_month`` firms a month, face to face or online, raising motivation and trust,
+    brokering ties, proposing joint actions broken into doable parts, and damping conflicts over free
+    riding (000 §Cluster managers; 004 §Cluster Development Agents; SF9). A view of
+    ``model.state.manager``; its monthly behaviour is ``clustersim.processes.facilitation.manager_month``.
     """
 
     def _mgr(self):

@@ -110,7 +110,7 @@ class PolicyCalendar:
             pandemic,
             hurricane,
             exchanges,
-            services if has_programme else start,
+            services,
         )
 
     @property
