@@ -32,7 +32,7 @@ from .model import ClusterModel
 from .parameters import BY_NAME
 from .policy import committed_budget
 from .processes import platform
-from .scenario import Scenario, ScenarioError, load_scenario, preset_names, presets_dir
+from .scenario import Scenario, ScenarioError, check_name, load_scenario, preset_names, presets_dir
 from .seeds import run_seed
 
 #: Registry sections that describe a cluster rather than a programme: what a plan takes from its archetype.
@@ -106,7 +106,12 @@ def _number(src, key, value, low=None, high=None, integer=False):
     if isinstance(value, bool) or not ok or not _finite(value):
         raise _fail(src, key, "allowed: an integer" if integer else "allowed: a finite number", value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise _fail(src, key, f"allowed: {low} to {high if high is not None else 'any'}", value)
+        allowed = (
+            f"{low} to {high}"
+            if low is not None and high is not None
+            else (f"{low} or more" if high is None else f"at most {high}")
+        )
+        raise _fail(src, key, f"allowed: {allowed}", value)
     return value
 
 
@@ -165,8 +170,8 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         want = PORTFOLIO_KEYS[key]
         if want is float:
             _number(src, f"portfolio.{key}", value, 0.0)
-        elif want is int:
-            _number(src, f"portfolio.{key}", value, 0, integer=True)
+        elif want is int:  # the type here; each integer's own range where it is read below
+            _number(src, f"portfolio.{key}", value, integer=True)
         elif not isinstance(value, want):
             raise _fail(src, f"portfolio.{key}", f"allowed: a {want.__name__}", value)
     programme = _programme(src, p)
@@ -211,7 +216,7 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         raise _fail(src, "platform.on", "allowed: true or false", plat["on"])
     intensity = float(_number(src, "platform.intensity", plat.get("intensity", 1.0), 0.0, 10.0))
     spec = PortfolioSpec(
-        name=str(p.get("name", path.stem)),
+        name=check_name(src, p["name"], "portfolio.name") if "name" in p else path.stem,
         programme=programme,
         bases=bases,
         funded=funded,

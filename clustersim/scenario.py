@@ -28,7 +28,35 @@ TOP_LEVEL_KEYS = ("name", "extends", "description", "lesson")
 
 
 class ScenarioError(ValueError):
-    """A scenario or experiment input is invalid. The message is one line."""
+    """A scenario or experiment input is invalid. The message is one line: a line break inside it (a key or a
+    name holding one) is shown escaped."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
+
+#: the longest ``name`` a scenario, experiment or portfolio file may give (it names the default results folder)
+MAX_NAME_LENGTH = 100
+
+
+def check_name(origin: str, value: str, key: str = "name") -> str:
+    """``value`` if it can name a folder under ``results/``, else a one-line :class:`ScenarioError`: the default
+    output folder is ``results/<name>``, so a name must not climb out of it (``..``, a separator), hide it (a
+    leading dot) or be one the file system refuses (empty, a control character such as NUL, too long)."""
+    bad = (
+        not value
+        or len(value) > MAX_NAME_LENGTH
+        or value != value.strip()
+        or value.startswith(".")
+        or any(sep in value for sep in ("/", "\\"))
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    )
+    if bad:
+        raise ScenarioError(
+            f"{origin}: {key} = {value!r} cannot name a results folder; allowed: 1 to {MAX_NAME_LENGTH} characters, "
+            "without '/', '\\', control characters, a leading '.' or surrounding spaces"
+        )
+    return value
 
 
 def presets_dir() -> Path:
@@ -251,6 +279,8 @@ def _load_raw(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict, st
     for key in ("name", "description", "extends", "lesson"):
         if key in data and not isinstance(data[key], str):
             raise ScenarioError(f"{origin}: {key} = {data[key]!r} has the wrong type; allowed: a string")
+    if "name" in data:
+        check_name(origin, data["name"])
     if "extends" in data:
         parent_ref = data["extends"]
         if not parent_ref.endswith(".toml") and "/" not in parent_ref:

@@ -386,3 +386,24 @@ def test_clusters_in_several_batches_see_the_platform_as_when_stepped_one_by_one
         not q.series["share_cooperating"].equals(r.series["share_cooperating"])
         for q, r in zip(quiet, runs, strict=True)
     )
+
+
+@pytest.mark.parametrize(
+    "edit, needles",
+    [
+        (('name = "ccpf_phase1"', 'name = "x/../../y"'), ["portfolio.name = 'x/../../y'", "cannot name a results folder"]),
+        (("replicates = 10", "replicates = -2"), ["portfolio.replicates", "allowed: 1 to 10000"]),
+        (("funded = 7", "funded = -1"), ["portfolio.funded", "allowed: 0 to 15"]),
+        (("seed = 0", "seed = -5"), ["portfolio.seed", "allowed: 0 to"]),
+    ],
+)
+def test_a_bad_name_or_count_gets_the_range_its_own_check_allows(tmp_path, edit, needles):
+    """The name names the default results folder; an integer's message gives its own range, whatever its sign."""
+    text = (Path(__file__).parents[1] / "portfolios" / "ccpf_phase1.toml").read_text()
+    assert edit[0] in text
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace(edit[0], edit[1]))
+    with pytest.raises(ScenarioError) as err:
+        load_portfolio(path)
+    for needle in needles:
+        assert needle in str(err.value), (needle, str(err.value))

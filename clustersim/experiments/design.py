@@ -77,7 +77,15 @@ import numpy as np
 from .. import parameters as registry
 from ..metrics import SUMMARY_METRICS
 from ..parameters import BY_NAME
-from ..scenario import Scenario, ScenarioError, check_consistency, load_scenario, presets_dir, validate_value
+from ..scenario import (
+    Scenario,
+    ScenarioError,
+    check_consistency,
+    check_name,
+    load_scenario,
+    presets_dir,
+    validate_value,
+)
 from ..seeds import run_seed
 from ..streams import DEFAULT_STREAMS, STREAMS
 from .work import draws_reach, ref_draws_reach
@@ -631,6 +639,8 @@ def experiment_from_dict(
     for key in ("name", "description", "scenario", "baseline", "model"):
         if key in data and not isinstance(data[key], str):
             raise _err(origin, f"{key} = {data[key]!r} has the wrong type; allowed: a string")
+    if "name" in data:
+        check_name(origin, data["name"])
     if "series" in data and not isinstance(data["series"], bool):
         raise _err(origin, f"series = {data['series']!r} has the wrong type; allowed: true or false")
     if "streams" in data and data["streams"] not in STREAMS:
