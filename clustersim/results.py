@@ -57,13 +57,25 @@ def free_default_folder(base: Path) -> Path:
         k += 1
 
 
+#: the record every clustersim command leaves in its output folder (run, compare, portfolio and calibrate:
+#: manifest.json; sweep: _manifest.json; validate: validation.json; analyze: analysis.json): a folder holding none
+#: of them was not written by clustersim, and --force does not delete it
+RESULT_RECORDS = ("manifest.json", "_manifest.json", "validation.json", "analysis.json")
+
+
 def check_output_folder(out: Path, force: bool) -> None:
-    """Refuse a non-empty folder unless ``force``."""
+    """Refuse a non-empty folder unless ``force``, and even then unless clustersim wrote it (``RESULT_RECORDS``):
+    --force replaces earlier results, never a folder of other files (the scenario file being run, notes)."""
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder; allowed: a new or empty folder")
     if is_nonempty_dir(out) and not force:
         raise OutputExistsError(
             f"{out}: folder is not empty; allowed: a new or empty folder, or pass --force to replace it"
+        )
+    if is_nonempty_dir(out) and not any((out / name).is_file() for name in RESULT_RECORDS):
+        raise OutputExistsError(
+            f"{out}: not a clustersim results folder (none of {', '.join(RESULT_RECORDS)}), so --force will not "
+            "replace it; allowed: a results folder, or a new or empty folder"
         )
 
 

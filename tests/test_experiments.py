@@ -912,3 +912,43 @@ def test_mean_interval_contains_the_mean_of_equal_values():
     mean, low, high = mean_ci(x)
     assert mean < x.min()  # the rounding this guards against
     assert low <= mean <= high
+
+
+def test_bad_execution_settings_and_a_failing_custom_model_leave_no_output(tmp_path, capsys):
+    """A worker count below one is refused before any output exists; a custom model that fails on its first
+    run is an input error (one line naming the file and the model, exit 2) and leaves no results folder."""
+    good = _write(tmp_path / "good.toml", BASE)
+    for workers in ("0", "-4"):
+        out = tmp_path / f"w{workers}"
+        assert main(["sweep", str(good), "--workers", workers, "--out", str(out)]) == 2
+        assert "--workers" in capsys.readouterr().err and not out.exists()
+    wrong = _write(
+        tmp_path / "sqrt.toml",
+        'name = "sqrt"\nmodel = "math:sqrt"\nreplicates = 1\noutputs = ["y"]\n'
+        '[design]\nmethod = "grid"\n[factors]\nx = { levels = [1.0, 2.0] }\n',
+    )
+    for existed in (False, True):
+        out = tmp_path / f"sqrt-{existed}"
+        if existed:
+            out.mkdir()  # an empty folder the user made is left empty, not removed
+        assert main(["sweep", str(wrong), "--executor", "serial", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert str(wrong) in err and "math:sqrt" in err and "TypeError" in err and "allowed" in err
+        assert out.is_dir() == existed and not (existed and any(out.iterdir()))
+
+
+def test_resuming_a_damaged_results_folder_is_a_one_line_error(tmp_path, capsys):
+    good = _write(tmp_path / "good.toml", BASE)
+    for damage in ("part", "manifest"):
+        out = tmp_path / damage
+        assert main(["sweep", str(good), "--executor", "serial", "--out", str(out)]) == 0
+        if damage == "part":
+            part = next(out.glob("part-*.parquet"))
+            part.write_bytes(part.read_bytes()[:100])
+        else:
+            (out / "_manifest.json").write_text("{")
+        capsys.readouterr()
+        for argv in (["sweep", str(good), "--executor", "serial", "--out", str(out), "--resume"], ["analyze", str(out)]):
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "Traceback" not in err and str(out) in err and "allowed" in err

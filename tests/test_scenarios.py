@@ -87,6 +87,12 @@ BAD = {
         ["joint_export_success_threshold", "float in 0..1.5"],
     ),
     "action bool wrong type": ("[action_types.lobbying]\ncofinanced = 1\n", ["lobbying_cofinanced", "true or false"]),
+    # the name names the default results folder (results/<name>): it may not leave it, hide it or break it
+    "name climbs out of results": ('name = "../escape"\n', ["name = '../escape'", "cannot name a results folder"]),
+    "name with a separator": ('name = "a/b"\n', ["name = 'a/b'", "without '/'"]),
+    "empty name": ('name = ""\n', ["name = ''", "1 to 100 characters"]),
+    "name with a NUL": ('name = "a\\u0000b"\n', ["name = 'a\\x00b'", "control characters"]),
+    "key with a line break": ('[programme]\n"a\\nb" = 1\n', ["unknown key 'a\\nb'", "allowed keys"]),
 }
 
 
@@ -179,3 +185,37 @@ def test_run_with_counter_streams_records_them_in_the_manifest(tmp_path):
     series, _ = run_scenario("baseline", replicates=2, months=6, streams="counter")
     stored = pd.read_parquet(out / "series.parquet")
     assert np.allclose(stored["mean_trust"], series["mean_trust"])
+
+
+def test_force_replaces_results_but_never_a_folder_clustersim_did_not_write(tmp_path, capsys):
+    """--force replaces earlier results; a folder holding other files (here the scenario being run) is refused."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    scenario = folder / "mine.toml"
+    scenario.write_text('extends = "baseline"\n')
+    argv = ["run", str(scenario), "--replicates", "1", "--months", "3", "--out", str(folder), "--force"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a clustersim results folder" in err
+    assert scenario.read_text() == 'extends = "baseline"\n'
+    results = tmp_path / "results"
+    argv[-3:-1] = ["--out", str(results)]
+    assert main(argv) == 0 and main(argv) == 0  # a results folder is replaced
+    assert (results / "manifest.json").is_file()
+
+
+def test_compare_records_what_it_ran_in_a_manifest(tmp_path):
+    out = tmp_path / "cmp"
+    argv = ["compare", "funded_programme", "delayed_funding", "--replicates", "2", "--months", "6"]
+    assert main([*argv, "--executor", "serial", "--posterior", "none", "--seed", "5", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["name"] for s in manifest["scenarios"]] == ["funded_programme", "delayed_funding", "baseline"]
+    assert manifest["scenarios"][1]["parameters"]["programme_waits_for_first_tranche"] is True
+    assert manifest["scenarios"][0]["parameters"]["months"] == 6
+    runs = pd.read_csv(out / "runs.csv")
+    assert manifest["seeds"]["root_seed"] == 5 and manifest["seeds"]["replicate_seeds"] == sorted(
+        set(runs["seed"]), key=list(runs["seed"]).index
+    )
+    assert manifest["posterior"] == "none" and manifest["versions"]["numpy"] and sorted(manifest["files"]) == sorted(
+        p.name for p in out.iterdir()
+    )

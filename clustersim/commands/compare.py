@@ -43,7 +43,7 @@ def compare(args: argparse.Namespace) -> int:
     from ..experiments import compare_scenarios
     from ..experiments.analysis import markdown_table
     from ..experiments.mixes import KPIS
-    from ..results import atomic_folder, check_output_folder
+    from ..results import atomic_folder, check_output_folder, write_json
     from . import check_seed
 
     check_seed(args.seed)
@@ -91,8 +91,56 @@ def compare(args: argparse.Namespace) -> int:
             beats.to_csv(tmp / "beats.csv", index=False)
             plots.plot_cost_cooperation(table, tmp / "cost_cooperation.png")
             plots.plot_kpi_distributions(runs, table, list(KPIS[:4]), tmp / "kpi_distributions.png")
-        print(f"wrote {args.out}/ (comparison.csv/.md, runs.csv, cost_cooperation.png, kpi_distributions.png)")
+            write_json(tmp / "manifest.json", _manifest(args, runs, post_name))
+        print(
+            f"wrote {args.out}/ (comparison.csv/.md, runs.csv, beats.csv, cost_cooperation.png, kpi_distributions.png, "
+            "manifest.json)"
+        )
     return 0
+
+
+def _manifest(args: argparse.Namespace, runs, posterior_name: str) -> dict:
+    """What the comparison ran: each scenario (the baseline included) with its parameters, the seeds, the
+    posterior, the draws and the package versions, as ``clustersim run``'s manifest records a run."""
+    from ..results import environment, package_versions
+    from ..scenario import load_scenario
+
+    names = list(runs["scenario"].drop_duplicates())
+    scenarios = []
+    for name in names:
+        sc = load_scenario(name)
+        if args.months is not None:
+            sc = sc.replace(origin="--months", months=args.months)
+        scenarios.append(
+            {"name": name, "source": sc.source, "extends_chain": list(sc.chain), "parameters": sc.to_dict()}
+        )
+    first = runs[runs["scenario"] == names[0]].sort_values("replicate")
+    return {
+        "kind": "scenario_comparison",
+        "scenarios": scenarios,
+        "seeds": {
+            "root_seed": args.seed,
+            "scheme": "numpy SeedSequence(root, spawn_key=(replicate,)), the same for every scenario",
+            "replicate_seeds": [int(x) for x in first["seed"]],
+            "streams": args.streams,
+        },
+        "posterior": posterior_name,
+        "replicates": args.replicates,
+        "months": args.months,
+        "files": sorted(
+            [
+                "comparison.csv",
+                "comparison.md",
+                "runs.csv",
+                "beats.csv",
+                "cost_cooperation.png",
+                "kpi_distributions.png",
+                "manifest.json",
+            ]
+        ),
+        "versions": package_versions(),
+        "environment": environment(),
+    }
 
 
 #: KPIs for "A beats B", and whether larger is better

@@ -35,6 +35,15 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_execution(executor: str, workers) -> None:
+    """A one-line :class:`ScenarioError` for an unknown executor or a worker count below one; callers check
+    before they create any output."""
+    if executor not in EXECUTORS:
+        raise ScenarioError(f"--executor {executor!r} is not allowed; allowed: one of {', '.join(EXECUTORS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ScenarioError(f"--workers {workers!r} is not allowed; allowed: int >= 1")
+
+
 def execute(
     batches: list,
     on_result: Callable[[int, dict], None],
@@ -48,10 +57,7 @@ def execute(
 
     Returns facts about the execution for the manifest (executor, workers, restarts).
     """
-    if executor not in EXECUTORS:
-        raise ScenarioError(f"--executor {executor!r} is not allowed; allowed: one of {', '.join(EXECUTORS)}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ScenarioError(f"--workers {workers!r} is not allowed; allowed: int >= 1")
+    check_execution(executor, workers)
     if not batches:
         return {"executor": executor, "workers": 0}
     if executor == "serial":

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..results import OutputExistsError, environment, package_versions, write_json
@@ -110,7 +111,7 @@ class ResultStore:
         store = cls(folder, exp, shard)
         with _locked(folder):
             if (folder / MANIFEST).is_file():
-                manifest = json.loads((folder / MANIFEST).read_text())
+                manifest = read_manifest(folder)
                 if manifest.get("fingerprint") != exp.fingerprint():
                     raise OutputExistsError(
                         f"{folder}: holds a different experiment ({manifest.get('experiment', {}).get('source')}, "
@@ -173,7 +174,13 @@ class ResultStore:
         """(point_id, replicate) of every run already on disk (any shard)."""
         done: set[tuple[int, int]] = set()
         for p in self.folder.glob("part-*.parquet"):
-            t = pq.read_table(p, columns=["point_id", "replicate"])
+            try:
+                t = pq.read_table(p, columns=["point_id", "replicate"])
+            except (pa.ArrowException, OSError) as exc:  # damaged outside clustersim: parts are written whole
+                raise ScenarioError(
+                    f"{p}: not a readable results part ({type(exc).__name__}); allowed: the parts clustersim sweep "
+                    "wrote (delete a damaged part and --resume to run its runs again)"
+                ) from None
             done.update(zip(t.column(0).to_pylist(), t.column(1).to_pylist(), strict=True))
         return done
 
@@ -224,7 +231,13 @@ def read_results(folder) -> pd.DataFrame:
     folder = Path(folder)
     if not any(folder.glob("part-*.parquet")):
         return pd.DataFrame()
-    df = pd.read_parquet(folder)
+    try:
+        df = pd.read_parquet(folder)
+    except (pa.ArrowException, OSError) as exc:
+        raise ScenarioError(
+            f"{folder}: a results part cannot be read ({type(exc).__name__}); allowed: the parts clustersim sweep "
+            "wrote (delete a damaged part and --resume to run its runs again)"
+        ) from None
     return df.sort_values(["point_id", "replicate"], kind="stable").reset_index(drop=True)
 
 
