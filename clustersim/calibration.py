@@ -124,7 +124,9 @@ def load_spec(path: str | Path) -> CalibrationSpec:
     """Read and check a calibration file; problems are one-line errors naming the file and key."""
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(f"{path}: calibration file not found")
+        raise ScenarioError(
+            f"{path}: calibration file not found; allowed: a calibration .toml file (calibration/ccpf.toml)"
+        )
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:

@@ -238,7 +238,10 @@ def _flatten_action_types(origin: str, table: dict) -> dict:
 
 def _read_toml(path: Path, origin: str) -> dict:
     if not path.is_file():
-        raise ScenarioError(f"{origin}: file not found")
+        problem = "a folder, not a file" if path.is_dir() else "file not found"
+        raise ScenarioError(
+            f"{origin}: {problem}; allowed: a preset name (clustersim presets) or a path to a scenario .toml file"
+        )
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

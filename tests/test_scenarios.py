@@ -117,7 +117,9 @@ def test_bad_input_is_one_line_naming_file_key_and_allowed(tmp_path, case, capsy
 
 def test_missing_file_and_unknown_preset(capsys):
     assert main(["run", "does/not/exist.toml"]) == 2
-    assert "does/not/exist.toml: file not found" in capsys.readouterr().err
+    assert "does/not/exist.toml: file not found; allowed: a preset name" in capsys.readouterr().err
+    assert main(["run", str(Path(__file__).parent)]) == 2  # a folder is named as one
+    assert "a folder, not a file; allowed:" in capsys.readouterr().err
     assert main(["describe", "no_such_preset"]) == 2
     assert "no such preset" in capsys.readouterr().err
 

@@ -771,7 +771,8 @@ def load_experiment(source: str | Path | Mapping | Experiment, model: Callable |
         path = shipped
     origin = str(path)
     if not path.is_file():
-        raise ScenarioError(f"{origin}: file not found; allowed: a path to an experiment .toml file")
+        problem = "a folder, not a file" if path.is_dir() else "file not found"
+        raise ScenarioError(f"{origin}: {problem}; allowed: a path to an experiment .toml file")
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
