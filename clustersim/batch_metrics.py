@@ -377,9 +377,7 @@ class MonthlyRecorder:
         for i, name in enumerate(RECORDED_FIRM_FLOATS):
             floats[t, i] = getattr(f, name)
         state[t] = f.state
-        np.less_equal(
-            s.month - f.last_contribution, per_element(coef.cooperation_window_months, cl), out=cooperating[t]
-        )
+        np.less_equal(s.month - f.last_contribution, per_element(coef.cooperation_window_months, cl), out=cooperating[t])
         np.greater_equal(f.export_readiness, per_element(f.exporter_threshold, cl), out=exporter[t])
         active[t], trust[t] = s.network.ties.active, s.network.trust
         np.greater_equal(trust[t], per_element(coef.trusted_threshold, s.layout.clusters("tie")), out=trusted[t])

@@ -94,9 +94,7 @@ def _figures(path: Path, section: str, table, default_scenario: str) -> tuple[Fi
         where = f"{path.name}: [{section}.{name}]"
         unknown = set(entry) - FIGURE_KEYS
         if unknown:
-            raise ScenarioError(
-                f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(FIGURE_KEYS))}"
-            )
+            raise ScenarioError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(FIGURE_KEYS))}")
         for key in ("metric", "value", "source"):
             if key not in entry:
                 raise ScenarioError(f"{where}: missing key {key!r}")
@@ -124,9 +122,7 @@ def load_spec(path: str | Path) -> CalibrationSpec:
     """Read and check a calibration file; problems are one-line errors naming the file and key."""
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(
-            f"{path}: calibration file not found; allowed: a calibration .toml file (calibration/ccpf.toml)"
-        )
+        raise ScenarioError(f"{path}: calibration file not found; allowed: a calibration .toml file (calibration/ccpf.toml)")
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
@@ -293,10 +289,7 @@ def predictions(spec: CalibrationSpec, post: pd.DataFrame) -> pd.DataFrame:
     picks = rng.choice(len(post), size=spec.predictive_draws, p=post["weight"].to_numpy())
     figures = (*spec.fit, *spec.predict)
     requests = [
-        (
-            {p: float(post.loc[i, p]) for p in spec.parameters},
-            rng.integers(0, 2**31 - 1, size=spec.predictive_replicates),
-        )
+        ({p: float(post.loc[i, p]) for p in spec.parameters}, rng.integers(0, 2**31 - 1, size=spec.predictive_replicates))
         for i in picks
     ]
     draws = simulate_figures_of(figures, requests)  # every draw's runs at once
@@ -305,7 +298,7 @@ def predictions(spec: CalibrationSpec, post: pd.DataFrame) -> pd.DataFrame:
     for fig in figures:
         x = np.array([d[fig.name] for d in draws], dtype=float)
         x = x[np.isfinite(x)]
-        low, high = np.quantile(x, [tail, 1.0 - tail]) if x.size else (math.nan, math.nan)
+        low, high = (np.quantile(x, [tail, 1.0 - tail]) if x.size else (math.nan, math.nan))
         role = "fitted" if fig in spec.fit else ("input echo" if fig.input else "held out")
         rows.append(
             {

@@ -397,10 +397,7 @@ SUMMARY_INFO: dict[str, tuple[str, str]] = {
     "peak_cooperation": ("share", "Highest monthly share cooperating"),
     "mean_cooperation": ("share", "Mean monthly share cooperating over the run"),
     "coop_at_programme_end": ("share", "Share cooperating in the month the programme ends"),
-    "coop_24m_after_end": (
-        "share",
-        "Share cooperating 24 months after the programme ends (NaN if the horizon ends sooner)",
-    ),
+    "coop_24m_after_end": ("share", "Share cooperating 24 months after the programme ends (NaN if the horizon ends sooner)"),
     "sustainability": ("ratio", "Cooperation 24 months after the programme over cooperation at its end (SF14)"),
     "final_trust": ("trust", "Mean trust over active ties at the horizon"),
     "trust_gain_24m": ("trust", "Rise in mean trust over the first 24 months (SF1)"),

@@ -49,9 +49,7 @@ class FirmArrays:
     capital: np.ndarray  # [0, 1] share of productive capital intact
     female_job_share: np.ndarray  # share of women among the firm's staff and hires
     weights: np.ndarray  # (n, types) benefit weights per action type
-    exporter_threshold: (
-        float | np.ndarray
-    )  # export readiness at which a firm counts as an exporter (or one per cluster)
+    exporter_threshold: float | np.ndarray  # export readiness at which a firm counts as an exporter (or one per cluster)
 
     @property
     def engaged(self) -> np.ndarray:

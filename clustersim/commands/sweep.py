@@ -42,7 +42,7 @@ def register(sub) -> None:
         type=int,
         default=None,
         metavar="N",
-        help='runs per task (default: automatic). Under streams = "counter" a task\'s runs are stepped together '
+        help="runs per task (default: automatic). Under streams = \"counter\" a task's runs are stepped together "
         "by the ensemble engine; results never depend on N",
     )
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/<experiment name>)")

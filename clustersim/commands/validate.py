@@ -358,7 +358,9 @@ def validate(args: argparse.Namespace) -> int:
     run = {"quick": args.quick, "replicates": replicates, "seed": args.seed, "sets": args.sets, "elapsed": elapsed}
     with atomic_folder(out, force=args.force) as tmp:
         plot_figures(results, curves, tmp)
-        (tmp / "validation.md").write_text(report_markdown(results, curves, verification, mutations, run, unit_tests))
+        (tmp / "validation.md").write_text(
+            report_markdown(results, curves, verification, mutations, run, unit_tests)
+        )
         curves.to_csv(tmp / "limit_curves.csv", index=False)
         if mutations:
             import pandas as pd

@@ -9,9 +9,7 @@ import numpy as np
 from ..segments import segmean, segmean_rows
 
 
-def benefit_weights(
-    types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray, cluster=None
-):
+def benefit_weights(types, c, size_rank: np.ndarray, export_readiness: np.ndarray, experience: np.ndarray, cluster=None):
     """Benefit profile: who gains from each action type, shape (n_firms, types).
 
     ``w_k = base_k + export_slope_k * readiness + size_slope_k * size_score``, divided by
