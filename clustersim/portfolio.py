@@ -216,7 +216,9 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         raise _fail(src, "platform.on", "allowed: true or false", plat["on"])
     intensity = float(_number(src, "platform.intensity", plat.get("intensity", 1.0), 0.0, 10.0))
     spec = PortfolioSpec(
-        name=check_name(src, p["name"], "portfolio.name") if "name" in p else path.stem,
+        name=check_name(src, p["name"], "portfolio.name")
+        if "name" in p
+        else check_name(src, path.stem, "portfolio.name (the file's name, as the file gives none)"),
         programme=programme,
         bases=bases,
         funded=funded,

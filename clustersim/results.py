@@ -72,11 +72,27 @@ def check_output_folder(out: Path, force: bool) -> None:
         raise OutputExistsError(
             f"{out}: folder is not empty; allowed: a new or empty folder, or pass --force to replace it"
         )
-    if is_nonempty_dir(out) and not any((out / name).is_file() for name in RESULT_RECORDS):
+    if is_nonempty_dir(out) and not any(_is_record(out / name) for name in RESULT_RECORDS):
         raise OutputExistsError(
             f"{out}: not a clustersim results folder (none of {', '.join(RESULT_RECORDS)}), so --force will not "
             "replace it; allowed: a results folder, or a new or empty folder"
         )
+
+
+def _is_record(path: Path) -> bool:
+    """Whether ``path`` is a record clustersim wrote: a JSON object naming clustersim's version (every manifest
+    and the validation report), or an analysis record naming its results folder and files. The file name alone
+    is not enough: ``manifest.json`` is common."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
+        return False
+    if not isinstance(record, dict):
+        return False
+    versions = record.get("versions")
+    return (isinstance(versions, dict) and "clustersim" in versions) or (
+        path.name == "analysis.json" and {"results_folder", "files"} <= record.keys()
+    )
 
 
 @contextmanager
@@ -95,13 +111,17 @@ def atomic_folder(out: Path, force: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if out.exists():
-        trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(trash)
-        tmp.rename(out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        tmp.rename(out)
+    try:
+        if out.exists():
+            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(trash)
+            tmp.rename(out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:  # the move failed (a name the file system refuses): no temporary folder is left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -45,7 +45,7 @@ def check_name(origin: str, value: str, key: str = "name") -> str:
     leading dot) or be one the file system refuses (empty, a control character such as NUL, too long)."""
     bad = (
         not value
-        or len(value) > MAX_NAME_LENGTH
+        or len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_LENGTH
         or value != value.strip()
         or value.startswith(".")
         or any(sep in value for sep in ("/", "\\"))
@@ -53,7 +53,7 @@ def check_name(origin: str, value: str, key: str = "name") -> str:
     )
     if bad:
         raise ScenarioError(
-            f"{origin}: {key} = {value!r} cannot name a results folder; allowed: 1 to {MAX_NAME_LENGTH} characters, "
+            f"{origin}: {key} = {value!r} cannot name a results folder; allowed: 1 to {MAX_NAME_LENGTH} bytes in UTF-8, "
             "without '/', '\\', control characters, a leading '.' or surrounding spaces"
         )
     return value
@@ -330,6 +330,7 @@ def load_scenario(name_or_path: str | Path | Scenario = "baseline", **overrides)
         return name_or_path.replace(**overrides) if overrides else name_or_path
     raw, description, name, lesson, chain = _load_raw(name_or_path, ())
     path = resolve_path(name_or_path)
+    check_name(str(name_or_path), name, "name (the file's name, as the file gives none)")  # an explicit one: checked
     params = defaults()
     params.update(raw)
     origin = str(path) if str(name_or_path).endswith(".toml") else str(name_or_path)

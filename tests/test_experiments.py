@@ -26,6 +26,7 @@ from clustersim.experiments import (
 from clustersim.experiments import runner as runner_mod
 from clustersim.experiments.analysis import dose_response, dose_shape
 from clustersim.experiments.work import clustersim_model
+from clustersim.scenario import ScenarioError
 
 # ----------------------------------------------------------------------------- helpers
 TINY = {"n_firms": 10, "months": 12, "mean_degree": 4}
@@ -952,3 +953,46 @@ def test_resuming_a_damaged_results_folder_is_a_one_line_error(tmp_path, capsys)
             assert main(argv) == 2
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and "Traceback" not in err and str(out) in err and "allowed" in err
+
+
+def test_a_failing_first_run_never_removes_a_folder_other_shards_share(tmp_path):
+    """Sharded array jobs all start with --resume on one folder: a shard whose custom model fails on its first
+    run must leave the folder, its manifest and the other shards' runs as they are."""
+    fail = {"now": False}
+
+    def model(params, seed):
+        if fail["now"]:
+            raise ValueError("boom")
+        return {"y": float(params["x"])}
+
+    spec = {
+        "name": "shared",
+        "replicates": 1,
+        "outputs": ["y"],
+        "design": {"method": "grid"},
+        "factors": {"x": {"levels": [1.0, 2.0, 3.0, 4.0]}},
+    }
+    exp = load_experiment(spec, model=model)
+    out = tmp_path / "shared"
+    run_experiment(exp, executor="serial", shard="1/2", out=out, resume=True, progress=False)
+    parts = sorted(p.name for p in out.glob("part-*"))
+    assert parts
+    fail["now"] = True
+    with pytest.raises(ScenarioError, match="failed on the first run"):
+        run_experiment(exp, executor="serial", shard="0/2", out=out, resume=True, progress=False)
+    assert sorted(p.name for p in out.glob("part-*")) == parts and (out / "_manifest.json").is_file()
+    fresh = tmp_path / "fresh"
+    with pytest.raises(ScenarioError, match="failed on the first run"):
+        run_experiment(exp, executor="serial", out=fresh, progress=False)
+    assert not fresh.exists()  # a sweep's own new folder, with nothing run into it, goes
+
+
+def test_analyze_never_writes_over_the_results_it_reads(tmp_path, capsys):
+    good = _write(tmp_path / "good.toml", BASE)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(good), "--executor", "serial", "--out", str(out)]) == 0
+    parts = sorted(out.glob("part-*"))
+    for target in (out, tmp_path):
+        assert main(["analyze", str(out), "--out", str(target), "--force"]) == 2
+        assert "would replace the results it analyses" in capsys.readouterr().err
+    assert sorted(out.glob("part-*")) == parts

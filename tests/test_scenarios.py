@@ -90,7 +90,7 @@ BAD = {
     # the name names the default results folder (results/<name>): it may not leave it, hide it or break it
     "name climbs out of results": ('name = "../escape"\n', ["name = '../escape'", "cannot name a results folder"]),
     "name with a separator": ('name = "a/b"\n', ["name = 'a/b'", "without '/'"]),
-    "empty name": ('name = ""\n', ["name = ''", "1 to 100 characters"]),
+    "empty name": ('name = ""\n', ["name = ''", "1 to 100 bytes"]),
     "name with a NUL": ('name = "a\\u0000b"\n', ["name = 'a\\x00b'", "control characters"]),
     "key with a line break": ('[programme]\n"a\\nb" = 1\n', ["unknown key 'a\\nb'", "allowed keys"]),
 }
@@ -221,3 +221,18 @@ def test_compare_records_what_it_ran_in_a_manifest(tmp_path):
     assert manifest["posterior"] == "none" and manifest["versions"]["numpy"] and sorted(manifest["files"]) == sorted(
         p.name for p in out.iterdir()
     )
+
+
+def test_a_name_taken_from_the_file_is_checked_and_force_needs_a_real_record(tmp_path, capsys):
+    """A file without a name gives its own (``..`` from ``...toml``): it must pass the same check. And a folder
+    merely holding a file called manifest.json was not written by clustersim: --force leaves it."""
+    hidden = tmp_path / ".hidden.toml"
+    hidden.write_text('extends = "baseline"\n')
+    assert main(["run", str(hidden), "--replicates", "1", "--months", "2"]) == 2
+    assert "the file's name" in capsys.readouterr().err
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "manifest.json").write_text('{"a": 1}')
+    (web / "index.html").write_text("keep")
+    assert main(["run", "baseline", "--replicates", "1", "--months", "2", "--out", str(web), "--force"]) == 2
+    assert (web / "index.html").read_text() == "keep"

@@ -340,6 +340,11 @@ def analyze_folder(folder, out=None, force: bool = False) -> tuple[str, Path, li
             "(finish it with clustersim sweep EXPERIMENT --out FOLDER --resume)"
         )
     out = Path(out) if out is not None else folder / ANALYSIS_DIR
+    if folder.resolve() == out.resolve() or out.resolve() in folder.resolve().parents:
+        raise ScenarioError(
+            f"--out {out}: would replace the results it analyses ({folder}); allowed: a folder outside them "
+            f"(default {folder / ANALYSIS_DIR})"
+        )
     files: list[str] = []
     outputs = list(exp.outputs)
     head = [

@@ -718,6 +718,7 @@ def experiment_from_dict(
         except ScenarioError as exc:
             raise _err(origin, f"baseline = {data['baseline']!r}: {exc}") from None
     name = data.get("name", Path(origin).stem if origin.endswith(".toml") else "experiment")
+    check_name(origin, name, "name (the file's name, as the file gives none)")  # an explicit one: checked above
     exp = Experiment(
         name=name,
         source=origin,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
-import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -15,7 +15,7 @@ import pandas as pd
 from ..scenario import ScenarioError
 from .design import Experiment, load_experiment
 from .executors import check_execution, default_workers, execute
-from .store import ResultStore, now, read_results, shard_tag
+from .store import LOCK, MANIFEST, ResultStore, now, read_results, shard_tag
 from .work import RunSpec, draws_reach, run_batch
 
 #: work per task: at least this long, so scheduling overhead is negligible ...
@@ -186,21 +186,22 @@ def _typed(df: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
     return df
 
 
-def _first_run(exp: Experiment, first: list, fresh_folder: Path | None, existed: bool) -> dict:
+def _first_run(exp: Experiment, first: list, store: ResultStore | None, sole_writer: bool, created: bool) -> dict:
     """The pilot run. A custom model that fails on it (a wrong signature, an error of its own) is an input
-    error: one line naming the file and the model, and the results folder this call filled from nothing is
-    left as it was found (removed, or emptied if it existed empty), as nothing was run into it."""
+    error: one line naming the file and the model. What this call wrote for nothing goes: the manifest and
+    lock it created, and the folder if it created that and nothing else is in it. A folder other shards or a
+    resumed sweep may share (``sole_writer`` false) is left as it is, as their runs may be in it or on the way."""
     try:
         return run_batch(exp.model, first, exp.series)
     except Exception as exc:
         if exp.model is None or draws_reach(exp.model):  # clustersim's own model: a bug, not an input
             raise
-        if fresh_folder is not None:
-            for child in list(fresh_folder.iterdir()) if existed else [fresh_folder]:
-                if child.is_dir():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink(missing_ok=True)
+        if store is not None and sole_writer and store.wrote_manifest and not any(store.folder.glob("part-*")):
+            for name in (MANIFEST, LOCK):
+                (store.folder / name).unlink(missing_ok=True)
+            if created:
+                with contextlib.suppress(OSError):  # not empty after all: keep it
+                    store.folder.rmdir()
         message = " ".join(str(exc).split())[:200]
         raise ScenarioError(
             f"{exp.source}: model = {exp.model_ref!r} failed on the first run ({type(exc).__name__}: {message}); "
@@ -246,9 +247,7 @@ def run_experiment(
     shard = parse_shard(shard)
     check_execution(executor, workers)  # before any output exists
     runs = shard_runs(exp, shard)
-    # a folder this call fills from nothing (new, or empty): a failing first run leaves it as it found it
-    fresh = out is not None and not (Path(out).is_dir() and any(Path(out).iterdir()))
-    existed = out is not None and Path(out).is_dir()
+    created = out is not None and not Path(out).exists()
     store = ResultStore.open(out, exp, shard, resume=resume, force=force) if out is not None else None
     done = store.finished() if store is not None else set()
     mine = set(runs)
@@ -265,7 +264,8 @@ def run_experiment(
         if specs:
             # a pilot run in this process measures the cost of one run to size the batches
             t_pilot = time.perf_counter()
-            collector.add(_first_run(exp, specs[:1], store.folder if fresh else None, existed))
+            sole_writer = not resume and shard == (0, 1)
+            collector.add(_first_run(exp, specs[:1], store, sole_writer, created))
             pilot = time.perf_counter() - t_pilot
             rest = specs[1:]
             n_workers = 1 if executor == "serial" else (workers or default_workers())
@@ -289,7 +289,7 @@ def run_experiment(
     finally:
         collector.flush()  # finished runs reach the disk even on an interrupt
         bar.close()
-        if store is not None and specs and (store.folder / "_manifest.json").is_file():  # a failed first run: none
+        if store is not None and specs and (store.folder / MANIFEST).is_file():  # (a failed first run removed it)
             wall = time.perf_counter() - t0
             store.record_session(
                 {

@@ -76,6 +76,7 @@ class ResultStore:
         self.shard = shard
         self.tag = shard_tag(shard)
         self.seq = 0
+        self.wrote_manifest = False  # whether this store began the folder's manifest (``open``)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -120,6 +121,7 @@ class ResultStore:
                     )
             else:
                 write_json(folder / MANIFEST, store._new_manifest())
+                store.wrote_manifest = True
         store._clean_leftovers()
         return store
 
@@ -219,11 +221,17 @@ def read_manifest(folder) -> dict:
     if not path.is_file():
         raise ScenarioError(f"{folder}: no {MANIFEST}; allowed: a results folder written by clustersim sweep")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(
-            f"{path}: not valid JSON ({exc}); allowed: a manifest written by clustersim sweep"
+            f"{path}: not valid JSON ({type(exc).__name__}); allowed: a manifest written by clustersim sweep"
         ) from None
+    missing = [k for k in ("experiment", "fingerprint", "runs") if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise ScenarioError(
+            f"{path}: not a sweep manifest (no {', '.join(missing)}); allowed: a manifest written by clustersim sweep"
+        )
+    return manifest
 
 
 def read_results(folder) -> pd.DataFrame:
