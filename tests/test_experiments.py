@@ -996,3 +996,28 @@ def test_analyze_never_writes_over_the_results_it_reads(tmp_path, capsys):
         assert main(["analyze", str(out), "--out", str(target), "--force"]) == 2
         assert "would replace the results it analyses" in capsys.readouterr().err
     assert sorted(out.glob("part-*")) == parts
+
+
+def test_a_custom_model_failing_mid_sweep_is_one_line_and_its_finished_runs_resume(tmp_path):
+    broken = {"at": 3.0}
+
+    def model(params, seed):
+        if params["x"] >= broken["at"]:
+            raise ValueError("boom")
+        return {"y": float(params["x"])}
+
+    spec = {
+        "name": "mid",
+        "replicates": 1,
+        "outputs": ["y"],
+        "design": {"method": "grid"},
+        "factors": {"x": {"levels": [1.0, 2.0, 3.0, 4.0]}},
+    }
+    exp = load_experiment(spec, model=model)
+    out = tmp_path / "mid"
+    with pytest.raises(ScenarioError, match="failed during the sweep.*kept in") as err:
+        run_experiment(exp, executor="serial", out=out, batch_runs=1, progress=False)
+    assert "\n" not in str(err.value)
+    broken["at"] = math.inf
+    done = run_experiment(exp, executor="serial", out=out, resume=True, batch_runs=1, progress=False)
+    assert sorted(done["y"]) == [1.0, 2.0, 3.0, 4.0]

@@ -276,15 +276,26 @@ def run_experiment(
             else:
                 size = batch_size(pilot, len(rest), n_workers)
             batches = [rest[i : i + size] for i in range(0, len(rest), size)]
-            info = execute(
-                batches,
-                lambda _i, result: collector.add(result),
-                executor=executor,
-                workers=workers,
-                scheduler=scheduler,
-                model=exp.model,
-                series=exp.series,
-            )
+            try:
+                info = execute(
+                    batches,
+                    lambda _i, result: collector.add(result),
+                    executor=executor,
+                    workers=workers,
+                    scheduler=scheduler,
+                    model=exp.model,
+                    series=exp.series,
+                )
+            except Exception as exc:
+                if exp.model is None or draws_reach(exp.model):  # clustersim's own model: a bug, not an input
+                    raise
+                collector.flush()  # the runs that finished are kept, for --resume once the model is fixed
+                kept = f"; the {collector.runs_done} runs it finished are kept in {out} (--resume)" if store else ""
+                message = " ".join(str(exc).split())[:200]
+                raise ScenarioError(
+                    f"{exp.source}: model = {exp.model_ref!r} failed during the sweep ({type(exc).__name__}: "
+                    f"{message}){kept}; allowed: a function model(params: dict, seed: int) -> dict of outputs"
+                ) from None
             info.update({"batch_size": size, "batches": len(batches), "pilot_seconds": round(pilot, 4)})
     finally:
         collector.flush()  # finished runs reach the disk even on an interrupt
