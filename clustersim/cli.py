@@ -15,7 +15,7 @@ import sys
 
 from . import __version__, commands
 from .results import OutputExistsError
-from .scenario import ScenarioError
+from .scenario import ScenarioError, one_line
 
 INPUT_ERRORS = (ScenarioError, OutputExistsError)
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except INPUT_ERRORS as exc:
-        print(f"clustersim: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"clustersim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("clustersim: interrupted", file=sys.stderr)
@@ -50,13 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # e.g. an output folder that cannot be created
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"clustersim: error: {_one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+        print(f"clustersim: error: {one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
         return 2
-
-
-def _one_line(message: str) -> str:
-    """A message as one line: a line break inside it (a key or file name holding one) is shown escaped."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 if __name__ == "__main__":

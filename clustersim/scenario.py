@@ -27,12 +27,16 @@ from .parameters import BY_NAME, PARAMETERS, SECTIONS, Param, defaults
 TOP_LEVEL_KEYS = ("name", "extends", "description", "lesson")
 
 
+def one_line(message: str) -> str:
+    """A message as one line: a line break inside it (a key or a name holding one) is shown escaped."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class ScenarioError(ValueError):
-    """A scenario or experiment input is invalid. The message is one line: a line break inside it (a key or a
-    name holding one) is shown escaped."""
+    """A scenario or experiment input is invalid. The message is one line (``one_line``)."""
 
     def __init__(self, message: object = "") -> None:
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        super().__init__(one_line(str(message)))
 
 
 #: the longest ``name`` a scenario, experiment or portfolio file may give (it names the default results folder)

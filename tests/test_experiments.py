@@ -955,29 +955,34 @@ def test_resuming_a_damaged_results_folder_is_a_one_line_error(tmp_path, capsys)
             assert err.count("\n") == 1 and "Traceback" not in err and str(out) in err and "allowed" in err
 
 
-def test_a_failing_first_run_never_removes_a_folder_other_shards_share(tmp_path):
-    """Sharded array jobs all start with --resume on one folder: a shard whose custom model fails on its first
-    run must leave the folder, its manifest and the other shards' runs as they are."""
-    fail = {"now": False}
+def _breakable_grid(name: str):
+    """A custom model on a grid of x = 1..4 that fails at every x >= ``broken["at"]`` (inf at first: never)."""
+    broken = {"at": math.inf}
 
     def model(params, seed):
-        if fail["now"]:
+        if params["x"] >= broken["at"]:
             raise ValueError("boom")
         return {"y": float(params["x"])}
 
     spec = {
-        "name": "shared",
+        "name": name,
         "replicates": 1,
         "outputs": ["y"],
         "design": {"method": "grid"},
         "factors": {"x": {"levels": [1.0, 2.0, 3.0, 4.0]}},
     }
-    exp = load_experiment(spec, model=model)
+    return load_experiment(spec, model=model), broken
+
+
+def test_a_failing_first_run_never_removes_a_folder_other_shards_share(tmp_path):
+    """Sharded array jobs all start with --resume on one folder: a shard whose custom model fails on its first
+    run must leave the folder, its manifest and the other shards' runs as they are."""
+    exp, broken = _breakable_grid("shared")
     out = tmp_path / "shared"
     run_experiment(exp, executor="serial", shard="1/2", out=out, resume=True, progress=False)
     parts = sorted(p.name for p in out.glob("part-*"))
     assert parts
-    fail["now"] = True
+    broken["at"] = -math.inf
     with pytest.raises(ScenarioError, match="failed on the first run"):
         run_experiment(exp, executor="serial", shard="0/2", out=out, resume=True, progress=False)
     assert sorted(p.name for p in out.glob("part-*")) == parts and (out / "_manifest.json").is_file()
@@ -999,21 +1004,8 @@ def test_analyze_never_writes_over_the_results_it_reads(tmp_path, capsys):
 
 
 def test_a_custom_model_failing_mid_sweep_is_one_line_and_its_finished_runs_resume(tmp_path):
-    broken = {"at": 3.0}
-
-    def model(params, seed):
-        if params["x"] >= broken["at"]:
-            raise ValueError("boom")
-        return {"y": float(params["x"])}
-
-    spec = {
-        "name": "mid",
-        "replicates": 1,
-        "outputs": ["y"],
-        "design": {"method": "grid"},
-        "factors": {"x": {"levels": [1.0, 2.0, 3.0, 4.0]}},
-    }
-    exp = load_experiment(spec, model=model)
+    exp, broken = _breakable_grid("mid")
+    broken["at"] = 3.0
     out = tmp_path / "mid"
     with pytest.raises(ScenarioError, match="failed during the sweep.*kept in") as err:
         run_experiment(exp, executor="serial", out=out, batch_runs=1, progress=False)

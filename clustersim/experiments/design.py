@@ -639,8 +639,6 @@ def experiment_from_dict(
     for key in ("name", "description", "scenario", "baseline", "model"):
         if key in data and not isinstance(data[key], str):
             raise _err(origin, f"{key} = {data[key]!r} has the wrong type; allowed: a string")
-    if "name" in data:
-        check_name(origin, data["name"])
     if "series" in data and not isinstance(data["series"], bool):
         raise _err(origin, f"series = {data['series']!r} has the wrong type; allowed: true or false")
     if "streams" in data and data["streams"] not in STREAMS:
@@ -718,7 +716,7 @@ def experiment_from_dict(
         except ScenarioError as exc:
             raise _err(origin, f"baseline = {data['baseline']!r}: {exc}") from None
     name = data.get("name", Path(origin).stem if origin.endswith(".toml") else "experiment")
-    check_name(origin, name, "name (the file's name, as the file gives none)")  # an explicit one: checked above
+    check_name(origin, name, "name" if "name" in data else "name (the file's name, as the file gives none)")
     exp = Experiment(
         name=name,
         source=origin,

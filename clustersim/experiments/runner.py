@@ -194,19 +194,26 @@ def _first_run(exp: Experiment, first: list, store: ResultStore | None, sole_wri
     try:
         return run_batch(exp.model, first, exp.series)
     except Exception as exc:
-        if exp.model is None or draws_reach(exp.model):  # clustersim's own model: a bug, not an input
-            raise
+        failure = _model_failure(exp, exc, "on the first run")
         if store is not None and sole_writer and store.wrote_manifest and not any(store.folder.glob("part-*")):
             for name in (MANIFEST, LOCK):
                 (store.folder / name).unlink(missing_ok=True)
             if created:
                 with contextlib.suppress(OSError):  # not empty after all: keep it
                     store.folder.rmdir()
-        message = " ".join(str(exc).split())[:200]
-        raise ScenarioError(
-            f"{exp.source}: model = {exp.model_ref!r} failed on the first run ({type(exc).__name__}: {message}); "
-            "allowed: a function model(params: dict, seed: int) -> dict of outputs"
-        ) from None
+        raise failure from None
+
+
+def _model_failure(exp: Experiment, exc: Exception, when: str, kept: str = "") -> ScenarioError:
+    """The one-line input error for a custom model that raised ``exc``; clustersim's own model re-raises it
+    (a failure there is a bug, not an input)."""
+    if exp.model is None or draws_reach(exp.model):
+        raise exc
+    message = " ".join(str(exc).split())[:200]
+    return ScenarioError(
+        f"{exp.source}: model = {exp.model_ref!r} failed {when} ({type(exc).__name__}: {message}){kept}; "
+        "allowed: a function model(params: dict, seed: int) -> dict of outputs"
+    )
 
 
 def run_experiment(
@@ -287,15 +294,9 @@ def run_experiment(
                     series=exp.series,
                 )
             except Exception as exc:
-                if exp.model is None or draws_reach(exp.model):  # clustersim's own model: a bug, not an input
-                    raise
-                collector.flush()  # the runs that finished are kept, for --resume once the model is fixed
+                collector.flush()  # first, so that the count below is of the runs on disk
                 kept = f"; the {collector.runs_done} runs it finished are kept in {out} (--resume)" if store else ""
-                message = " ".join(str(exc).split())[:200]
-                raise ScenarioError(
-                    f"{exp.source}: model = {exp.model_ref!r} failed during the sweep ({type(exc).__name__}: "
-                    f"{message}){kept}; allowed: a function model(params: dict, seed: int) -> dict of outputs"
-                ) from None
+                raise _model_failure(exp, exc, "during the sweep", kept) from None
             info.update({"batch_size": size, "batches": len(batches), "pilot_seconds": round(pilot, 4)})
     finally:
         collector.flush()  # finished runs reach the disk even on an interrupt
