@@ -32,7 +32,7 @@ from .layout import Layout
 from .metrics import NUMPY_LABELLING_MAX_FIRMS, component_labels
 from .network import TieArrays
 from .processes.rules import export_share
-from .segments import _check_cluster_count, _divide_counts, segcount, segmax, segmean, segmean_rows, segsum
+from .segments import LANE_MIN, _check_cluster_count, _divide_counts, segcount, segmax, segmean, segmean_rows, segsum
 from .state import ACTIVE, DROPPED, MEMBER, OUTSIDE, FirmArrays
 
 #: the firm states (OUTSIDE, MEMBER, ACTIVE, DROPPED are 0 .. 3)
@@ -333,6 +333,13 @@ RECORD_MAX_BYTES = 32 * 2**20
 RECORD_MAX_FIRMS = 20_000
 
 
+def _holds_large_cluster(layout: Layout) -> bool:
+    """Whether a cluster has ``segments.LANE_MIN`` firms or tie slots: its sums may then be added in lanes,
+    which the block reductions (one bincount over months and clusters) do not do, so its months are
+    reduced one by one, by the functions that do."""
+    return bool(layout.sizes("firm").max(initial=0) >= LANE_MIN or layout.sizes("tie").max(initial=0) >= LANE_MIN)
+
+
 class MonthlyRecorder:
     """Every month's metrics of a batch run to its horizon, computed in blocks of months.
 
@@ -360,7 +367,7 @@ class MonthlyRecorder:
 
     def record(self, s) -> None:
         """This month's metrics of ``s`` (what they read is copied: the processes change it in place)."""
-        if s.layout.firm_ptr[-1] > RECORD_MAX_FIRMS:
+        if s.layout.firm_ptr[-1] > RECORD_MAX_FIRMS or _holds_large_cluster(s.layout):
             self._flush()
             row = monthly_metrics_batch(s, self.baseline)
             self.blocks.append({name: value[None] for name, value in row.items()})

@@ -14,6 +14,10 @@ sums to 0, where ``np.add.reduceat`` would return a neighbour's element). Sums t
 clusters' standalone element order (never sort the global arrays), and every sort breaks ties by the
 element's index *within its cluster*, so that equal keys cannot be ordered by their neighbours in a batch.
 
+A large cluster's sum is added in lanes instead (``LANE_MIN``, ``lane_sums``): at 300,000 ties one dependent
+add per element costs ten times the lanes' row additions, and the lanes are still a function of the cluster's
+own elements in their own order, so the invariant holds.
+
 These functions give the counter-mode (batch) reductions only. They are not bit-identical to
 ``ndarray.sum()``/``.mean()``, so the legacy K = 1 path keeps its own reductions (D2).
 """
@@ -54,19 +58,94 @@ def _single_cluster(cl: np.ndarray, K: int, values) -> bool:
     return shape == cl.shape and not np.count_nonzero(cl)  # a quarter of cl.any()'s cost on small arrays
 
 
+#: Lanes of a large cluster's sum (``lane_sums``): a power of two, so that they combine by halves
+LANES = 128
+#: A cluster summing at least this many elements in one call adds them in ``LANES`` lanes, fewer left to
+#: right. The rule reads the cluster's own count only, so it holds alike alone and in a batch; it is high
+#: enough that no cluster of a few hundred firms, and none of the golden series, ever reaches it.
+LANE_MIN = 8192
+
+
+def _combine_lanes(lanes: np.ndarray) -> np.ndarray:
+    """Lane totals (..., LANES) to sums (...): the upper half added to the lower half until one lane is left,
+    a fixed tree of additions whatever the numbers."""
+    while lanes.shape[-1] > 1:
+        half = lanes.shape[-1] // 2
+        lanes = lanes[..., :half] + lanes[..., half:]
+    return lanes[..., 0]
+
+
+def lane_sums(rows: np.ndarray) -> np.ndarray:
+    """The lane sum of each row of a 2-D float64 array (one cluster's elements per row), shape (rows,).
+
+    Element i goes to lane ``i % LANES``; each lane adds its elements left to right starting from 0.0, as
+    ``np.bincount`` adds a bin; then ``_combine_lanes``. ``np.add.reduce`` over the middle axis of the
+    (rows, n // LANES, LANES) view adds whole rows of lanes one after another, so each lane is the same
+    sequential sum, with vector additions (tests/test_segments.py checks it against a loop).
+    """
+    n_rows, n = rows.shape
+    whole = n - n % LANES
+    lanes = np.add.reduce(rows[:, :whole].reshape(n_rows, -1, LANES), axis=1, initial=0.0)
+    lanes[:, : n - whole] += rows[:, whole:]  # the last, partial row of lanes, still in order
+    return _combine_lanes(lanes)
+
+
+def _lane_sums_by_cluster(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """``lane_sums`` of every cluster's elements of 2-D ``x`` (rows, elements), shape (rows, K): the general
+    route, for a batch holding a large cluster. An element's lane is its rank within its cluster (in index
+    order, ``cl`` sorted or not); one bincount adds every (row, cluster, lane) bin left to right."""
+    order = np.argsort(cl, kind="stable")
+    sorted_cl = cl[order]
+    rank = np.empty(cl.size, dtype=np.int64)
+    rank[order] = rank_in_segment(sorted_cl, K)
+    n_rows = x.shape[0]
+    bins = ((np.arange(n_rows)[:, None] * K + cl) * LANES + rank % LANES).ravel()
+    lanes = np.bincount(bins, weights=x.ravel(), minlength=n_rows * K * LANES)
+    return _combine_lanes(lanes.reshape(n_rows, K, LANES))
+
+
+def _row_totals(x: np.ndarray, cl: np.ndarray, K: int, counts: np.ndarray) -> np.ndarray:
+    """Per (row, cluster) sums of 2-D float64 ``x`` (rows, elements), shape (rows, K): left to right by one
+    ``np.bincount`` over the bins ``row * K + cluster``, and ``lane_sums`` for a cluster of ``LANE_MIN``
+    elements or more. ``counts`` are the elements per cluster (length K: the ids are checked)."""
+    n_rows = x.shape[0]
+    if K == 1 and counts[0] >= LANE_MIN:  # one large cluster: its rows as they are
+        return lane_sums(x)[:, None]
+    bins = (np.arange(n_rows)[:, None] * K + cl).ravel()
+    totals = np.bincount(bins, weights=x.ravel(), minlength=n_rows * K).reshape(n_rows, K)
+    large = counts >= LANE_MIN
+    if large.any():  # a batch holding a large cluster: its sums again, in lanes
+        totals[:, large] = _lane_sums_by_cluster(x, cl, K)[:, large]
+    return totals.astype(np.float64, copy=False)  # no elements: bincount gives int64
+
+
+def _sum_of_one(x: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """``segsum`` of the elements of one cluster (K = 1), length 1; ``zeros`` are cluster ids, all 0, at
+    least as many as the elements (a prefix serves: nothing is allocated or checked)."""
+    if x.dtype == bool:  # a sum of 0.0s and 1.0s below 2**53 is the exact count, in any order
+        return np.array([np.count_nonzero(x)], dtype=np.float64)
+    x = x.astype(np.float64, copy=False)
+    if x.size >= LANE_MIN:
+        return lane_sums(x[None, :])
+    return np.bincount(zeros[: x.size], weights=x, minlength=1).astype(np.float64, copy=False)
+
+
 def segsum(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     """Per-cluster sum of ``x`` (bool, int or float), float64 of length K; an empty cluster sums to 0.
 
     ``np.bincount`` adds in index order, so each cluster's total is its own left-to-right float sum,
-    independent of the other clusters in the batch (module docstring). Integer sums are exact only below
-    2**53; count with ``segcount`` instead.
+    independent of the other clusters in the batch (module docstring); a cluster of ``LANE_MIN`` elements or
+    more is added in lanes (``lane_sums``), which is as independent of the batch. Integer sums are exact
+    only below 2**53; count with ``segcount`` instead.
     """
     x, cl = np.asarray(x), np.asarray(cl)
-    if x.dtype == bool and _single_cluster(cl, K, x):
-        # a sum of 0.0s and 1.0s below 2**53 is the exact count, in any order: count when that is cheaper
-        return np.array([np.count_nonzero(x)], dtype=np.float64)
-    totals = np.bincount(cl, weights=x.astype(np.float64, copy=False), minlength=K)
-    return _check_cluster_count(totals, K).astype(np.float64, copy=False)  # no elements: bincount gives int64
+    if _single_cluster(cl, K, x):
+        return _sum_of_one(x, cl)
+    x = x.astype(np.float64, copy=False)
+    if cl.size < LANE_MIN:  # no cluster can be large: one bincount
+        return _check_cluster_count(np.bincount(cl, weights=x, minlength=K), K).astype(np.float64, copy=False)
+    counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
+    return _row_totals(x[None, :], cl, K, counts)[0]
 
 
 def segcount(mask: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
@@ -98,15 +177,12 @@ def segmean_rows(x: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
     """``segmean`` of each row of a 2-D ``x`` (rows x elements), shape (rows, K); NaN for an empty cluster.
 
     One ``np.bincount`` over the bins ``row * K + cluster`` instead of one per row: a bin adds its row's
-    elements of its cluster one by one in index order, exactly as ``segsum`` of that row does, so every
-    mean has the same bits as ``segmean``'s.
+    elements of its cluster one by one in index order, exactly as ``segsum`` of that row does (and a large
+    cluster's rows go to ``lane_sums``, as there), so every mean has the same bits as ``segmean``'s.
     """
     x, cl = np.asarray(x, dtype=np.float64), np.asarray(cl)
-    rows = x.shape[0]
     counts = _check_cluster_count(np.bincount(cl, minlength=K), K)
-    bins = (np.arange(rows)[:, None] * K + cl).ravel()
-    totals = np.bincount(bins, weights=x.ravel(), minlength=rows * K).reshape(rows, K)
-    return _divide_counts(totals, counts, np.nan)
+    return _divide_counts(_row_totals(x, cl, K, counts), counts, np.nan)
 
 
 def _divide_counts(totals: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
@@ -290,8 +366,8 @@ class Reducer:
         if where is None:
             return x, cl
         x = x[where]
-        if self.K == 1:  # every id is 0: a boolean gather of them costs 150x this at 30,000 elements
-            return x, np.zeros(len(x), dtype=np.int64)
+        if self.K == 1:  # every id is 0: a prefix of the layout's, where a boolean gather costs 150x
+            return x, cl[: len(x)]
         return x, cl[where]
 
     def sum(self, x: np.ndarray, space: str, where=None) -> np.ndarray:
@@ -299,7 +375,7 @@ class Reducer:
             x = np.asarray(x) if where is None else np.asarray(x)[where]
             return np.array([x.sum()], dtype=np.float64)
         x, cl = self._select(x, space, where)
-        return segsum(x, cl, self.K)
+        return _sum_of_one(x, cl) if self.K == 1 else segsum(x, cl, self.K)
 
     def count(self, mask: np.ndarray, space: str) -> np.ndarray:
         """Number of True elements per cluster (exact integers)."""
@@ -324,4 +400,5 @@ class Reducer:
             counts = np.array([cl.size], dtype=np.int64)
         else:
             counts = np.bincount(cl, minlength=self.K)
-        return _divide_counts(segsum(x, cl, self.K), counts, empty)
+        totals = _sum_of_one(x, cl) if self.K == 1 else segsum(x, cl, self.K)
+        return _divide_counts(totals, counts, empty)

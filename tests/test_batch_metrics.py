@@ -347,3 +347,23 @@ def test_above_the_fused_size_the_recorder_reduces_each_month_as_it_comes():
         batch.step()
         batch.step()
         assert batch.recorder._buffers is None and len(batch.recorder.blocks) == 3
+
+
+def test_a_large_clusters_months_are_reduced_one_by_one_and_its_series_is_the_same_alone_and_in_a_batch():
+    """A cluster of ``LANE_MIN`` firms or tie slots adds its sums in lanes, which the block reductions do not:
+    its batch records month by month, and its series has the bits of the same cluster run alone."""
+    from clustersim.ensemble_run import BatchStepper
+    from clustersim.scenario import load_scenario
+    from clustersim.segments import LANE_MIN
+
+    large = load_scenario("funded_programme", n_firms=LANE_MIN + 50)
+    small = load_scenario("baseline", n_firms=20)
+    together = BatchStepper.start([small, large], [5, 6])
+    alone = BatchStepper.start([large], [6])
+    for _ in range(3):
+        together.step()
+        alone.step()
+    assert together.recorder._buffers is None and alone.recorder._buffers is None
+    got, want = together.recorder.series(together.state), alone.recorder.series(alone.state)
+    for name, values in want.items():
+        assert np.array_equal(_bits(np.ascontiguousarray(got[name][:, 1])), _bits(np.ascontiguousarray(values[:, 0]))), name

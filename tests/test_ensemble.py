@@ -34,6 +34,7 @@ from clustersim.model import PROJECTS, ClusterModel
 from clustersim.processes import formation, membership
 from clustersim.queries import reputation
 from clustersim.scenario import load_scenario
+from clustersim.segments import LANE_MIN
 from clustersim.streams import Site
 
 PKG = Path(__file__).resolve().parents[1] / "clustersim"
@@ -334,6 +335,26 @@ def test_whole_schedule_alone_equals_batch(batch):
         assert_views_equal(
             alone, batch_state, f"whole schedule, step {month} (month {alone[0].month})", labels_of(batch)
         )
+
+
+def test_a_large_cluster_alone_equals_batch_with_its_sums_in_lanes():
+    """A cluster of more than ``LANE_MIN`` firms and ties adds its sums in lanes (segments.lane_sums); beside
+    small clusters, every process of the schedule still gives it, and them, the bits they get alone."""
+    large_firms = LANE_MIN + 100
+    alone = [
+        run_single("funded_programme", 300, 2, n_firms=large_firms),
+        run_single("funded_programme", 301, 2, n_firms=30),
+        run_single("funded_programme", 302, 2, n_firms=12, manager_present=False),
+    ]
+    assert alone[0].network.ties.active.sum() >= LANE_MIN  # its tie sums take the lanes too
+    batch = concat_states([copy.deepcopy(s) for s in alone])
+    for month in range(3):
+        for process in PROJECTS.schedule:
+            process(batch)
+        for s in alone:
+            for process in PROJECTS.schedule:
+                process(s)
+        assert_views_equal(alone, batch, f"large cluster, step {month} (month {alone[0].month})")
 
 
 def test_the_harness_catches_batch_leaks():

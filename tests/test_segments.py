@@ -11,7 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clustersim.segments import (
+    LANE_MIN,
+    LANES,
     first_per_key,
+    lane_sums,
     rank_in_segment,
     seg_starts,
     segcount,
@@ -356,3 +359,93 @@ def test_a_clusters_topk_is_the_same_alone_and_in_a_shuffled_batch(clusters, dat
     shuffle = rng.permutation(keys.size)  # cl need not be sorted: the same cluster, its elements anywhere
     selected = topk_seg(keys[shuffle], cl[shuffle], K, quota, local[shuffle])
     assert local[shuffle][selected[cl[shuffle][selected] == target]].tolist() == expected
+
+
+# --- large clusters: sums in lanes (segments.LANE_MIN) ---
+
+
+def lane_reference(values) -> float:
+    """The lane sum by its definition, in plain Python: element i into lane i % LANES, each lane left to right
+    from 0.0, then the upper half of the lanes added to the lower half until one is left."""
+    lanes = [0.0] * LANES
+    for i, value in enumerate(values):
+        lanes[i % LANES] += float(value)
+    while len(lanes) > 1:
+        half = len(lanes) // 2
+        lanes = [lanes[j] + lanes[j + half] for j in range(half)]
+    return lanes[0]
+
+
+def spread_values(rng, n: int) -> np.ndarray:
+    """Values over twelve orders of magnitude, signed zeros included, so that the order of additions shows.
+    The magnitude follows the position modulo 13, so the lanes' totals differ in magnitude and any other
+    assignment of elements to lanes, or pairing of lanes, rounds differently."""
+    values = rng.standard_normal(n) * 10.0 ** (np.arange(n) % 13 - 6)
+    values[rng.integers(0, n, 5)] = -0.0
+    return values
+
+
+@pytest.mark.parametrize("n", [LANE_MIN, LANE_MIN + 1, LANE_MIN + LANES - 1, 3 * LANE_MIN + 77])
+def test_a_large_clusters_sum_is_its_lane_sum_alone_and_at_any_offset_in_a_batch(n):
+    rng = np.random.default_rng(n)
+    values = spread_values(rng, n)
+    expected = lane_reference(values)
+    sequential = 0.0
+    for value in values.tolist():
+        sequential += value
+    assert bits(expected) != bits(sequential)  # the lanes are a different order of additions, visibly
+    assert bits(segsum(values, np.zeros(n, dtype=np.int64), 1)[0]) == bits(expected)
+    assert bits(lane_sums(values[None, :])[0]) == bits(expected)
+    small = spread_values(rng, 40)
+    small_sequential = 0.0
+    for value in small.tolist():
+        small_sequential += value
+    for before in (0, 1, 7, 333):
+        batch = np.concatenate([rng.standard_normal(before), values, small])
+        cl = np.repeat([0, 1, 2], [before, n, small.size])
+        totals = segsum(batch, cl, 3)
+        assert bits(totals[1]) == bits(expected)
+        assert bits(totals[2]) == bits(small_sequential)  # a small cluster beside it: still left to right
+        # the same clusters interleaved (each in its own order): the lanes follow the rank within the cluster
+        mixed = rng.permutation(np.repeat([0, 1, 2], [before, n, small.size]))
+        mixed_values = np.empty(batch.size)
+        for k in range(3):
+            mixed_values[mixed == k] = batch[cl == k]
+        assert bits(segsum(mixed_values, mixed, 3)[1]) == bits(expected)
+        assert bits(segmean(mixed_values, mixed, 3)[1]) == bits(expected / n)
+
+
+def test_the_lane_rule_reads_the_clusters_own_count_not_the_batchs():
+    # many small clusters filling more than LANE_MIN elements: each still adds left to right
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(50, 200, 100)
+    assert sizes.sum() >= LANE_MIN
+    values = spread_values(rng, int(sizes.sum()))
+    cl = np.repeat(np.arange(sizes.size), sizes)
+    totals = segsum(values, cl, sizes.size)
+    start = 0
+    for k, size in enumerate(sizes.tolist()):
+        sequential = 0.0
+        for value in values[start : start + size].tolist():
+            sequential += value
+        assert bits(totals[k]) == bits(sequential)
+        start += size
+    # one element below the threshold: left to right; at it: lanes
+    below = values[: LANE_MIN - 1]
+    sequential = 0.0
+    for value in below.tolist():
+        sequential += value
+    assert bits(segsum(below, np.zeros(below.size, dtype=np.int64), 1)[0]) == bits(sequential)
+
+
+def test_segmean_rows_of_a_large_cluster_is_segmean_of_each_row_alone_and_in_a_batch():
+    rng = np.random.default_rng(8)
+    n, rows = LANE_MIN + 300, 3
+    x = np.stack([spread_values(rng, n) for _ in range(rows)])
+    alone = segmean_rows(x, np.zeros(n, dtype=np.int64), 1)[:, 0]
+    assert [bits(a) for a in alone] == [bits(lane_reference(row) / n) for row in x]
+    batch = np.concatenate([rng.standard_normal((rows, 9)), x], axis=1)
+    cl = np.repeat([0, 1], [9, n])
+    in_batch = segmean_rows(batch, cl, 2)
+    assert np.array_equal(bits(in_batch[:, 1]), bits(alone))
+    assert np.array_equal(bits(in_batch[:, 0]), bits([segmean(row, np.zeros(9, dtype=np.int64), 1)[0] for row in batch[:, :9]]))
