@@ -166,6 +166,20 @@ def run_each_columns(scenarios: Sequence, seeds: Sequence[int]) -> list[tuple[di
     return out
 
 
+class OutputsFailure(Exception):
+    """A caller's ``outputs(state, k, scenario)`` function raised: an error in the caller's code (a custom
+    output of ``experiments.WithClusterOutputs``, say), not in clustersim's model."""
+
+
+def call_outputs(outputs, state, k: int, scenario) -> dict:
+    """``outputs(state, k, scenario)``, any exception it raises re-raised as ``OutputsFailure`` naming it."""
+    try:
+        return outputs(state, k, scenario)
+    except Exception as exc:
+        name = getattr(outputs, "__qualname__", None) or type(outputs).__qualname__
+        raise OutputsFailure(f"the outputs function {name} raised {type(exc).__name__}: {exc}") from exc
+
+
 def _each_run(scenarios: Sequence, seeds: Sequence[int], outputs=None):
     """(position, its batch's EnsembleRun, its cluster there, its summary) of every run, batch by batch."""
     for positions in ensemble_groups(scenarios):
@@ -173,5 +187,5 @@ def _each_run(scenarios: Sequence, seeds: Sequence[int], outputs=None):
         run = run_ensemble(params, [seeds[i] for i in positions])
         for k, (i, summary) in enumerate(zip(positions, run.summaries(), strict=True)):
             if outputs is not None:
-                summary = {**summary, **outputs(run.state, k, params[k])}
+                summary = {**summary, **call_outputs(outputs, run.state, k, params[k])}
             yield i, run, k, summary

@@ -43,7 +43,7 @@ class ScenarioError(ValueError):
 MAX_NAME_LENGTH = 100
 
 
-def check_name(origin: str, value: str, key: str = "name") -> str:
+def check_name(origin: str, value: str, key: str = "name", names: str = "a results folder") -> str:
     """``value`` if it can name a folder under ``results/``, else a one-line :class:`ScenarioError`: the default
     output folder is ``results/<name>``, so a name must not climb out of it (``..``, a separator), hide it (a
     leading dot) or be one the file system refuses (empty, a control character such as NUL, too long)."""
@@ -57,7 +57,7 @@ def check_name(origin: str, value: str, key: str = "name") -> str:
     )
     if bad:
         raise ScenarioError(
-            f"{origin}: {key} = {value!r} cannot name a results folder; allowed: 1 to {MAX_NAME_LENGTH} bytes in UTF-8, "
+            f"{origin}: {key} = {value!r} cannot name {names}; allowed: 1 to {MAX_NAME_LENGTH} bytes in UTF-8, "
             "without '/', '\\', control characters, a leading '.' or surrounding spaces"
         )
     return value

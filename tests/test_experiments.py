@@ -841,6 +841,11 @@ BAD = {
         BASE.replace("seed = 1", 'seed = 1\nstreams = "counter"\nmodel = "math:fsum"'),
         "streams = 'counter' needs the default model",
     ),
+    # analyze names a figure after each output: a custom model's output may not climb out of the folder
+    "output_name_with_a_separator": (
+        BASE.replace("seed = 1", 'seed = 1\nmodel = "math:fsum"\noutputs = ["a/b"]'),
+        "outputs = 'a/b' cannot name a figure file",
+    ),
     "excluded_and_narrowed": (
         REGISTRY_BASE.replace('from = "registry"', 'from = "registry"\nmonths = { range = [12, 24] }'),
         "narrows the range of an excluded parameter",
@@ -1013,3 +1018,22 @@ def test_a_custom_model_failing_mid_sweep_is_one_line_and_its_finished_runs_resu
     broken["at"] = math.inf
     done = run_experiment(exp, executor="serial", out=out, resume=True, batch_runs=1, progress=False)
     assert sorted(done["y"]) == [1.0, 2.0, 3.0, 4.0]
+
+
+def _failing_outputs(state, k, scenario):
+    raise ZeroDivisionError("no members to divide by")
+
+
+@pytest.mark.parametrize("streams", ["counter", "legacy"])
+def test_a_failing_outputs_function_is_one_line_naming_it_not_a_traceback(tmp_path, streams):
+    """The outputs function of a WithClusterOutputs model is the user's code: its failure is an input error
+    (one line, the folder left as a failed custom model leaves it), batched or one run at a time; clustersim's
+    own model still raises, as a failure there is a bug."""
+    from clustersim.experiments.work import WithClusterOutputs
+
+    exp = load_experiment(tiny_grid(replicates=1, streams=streams), model=WithClusterOutputs(_failing_outputs))
+    out = tmp_path / "outputs"
+    with pytest.raises(ScenarioError, match="failed on the first run .*_failing_outputs raised ZeroDivisionError") as err:
+        run_experiment(exp, executor="serial", out=out, progress=False)
+    assert "\n" not in str(err.value) and "allowed: an outputs(state, k, scenario) function" in str(err.value)
+    assert not out.exists()

@@ -701,6 +701,8 @@ def experiment_from_dict(
     outputs = data.get("outputs", list(DEFAULT_OUTPUTS) if scenario_mode and model is None else None)
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
         raise _err(origin, f"outputs = {outputs!r} is not allowed; allowed: a non-empty list of output names")
+    for o in outputs:  # analyze names a figure file after each output
+        check_name(origin, o, key="outputs", names="a figure file")
     if scenario_mode and model is None:
         for o in outputs:
             if o not in SUMMARY_METRICS:

@@ -205,14 +205,21 @@ def _first_run(exp: Experiment, first: list, store: ResultStore | None, sole_wri
 
 
 def _model_failure(exp: Experiment, exc: Exception, when: str, kept: str = "") -> ScenarioError:
-    """The one-line input error for a custom model that raised ``exc``; clustersim's own model re-raises it
-    (a failure there is a bug, not an input)."""
-    if exp.model is None or draws_reach(exp.model):
+    """The one-line input error for a custom model that raised ``exc``, or for the outputs function of a
+    ``WithClusterOutputs`` model (``OutputsFailure``); clustersim's own model re-raises it (a failure there
+    is a bug, not an input)."""
+    from ..ensemble_run import OutputsFailure
+
+    if isinstance(exc, OutputsFailure):
+        allowed = "an outputs(state, k, scenario) function returning a dict of numbers"
+    elif exp.model is None or draws_reach(exp.model):
         raise exc
+    else:
+        allowed = "a function model(params: dict, seed: int) -> dict of outputs"
     message = " ".join(str(exc).split())[:200]
     return ScenarioError(
         f"{exp.source}: model = {exp.model_ref!r} failed {when} ({type(exc).__name__}: {message}){kept}; "
-        "allowed: a function model(params: dict, seed: int) -> dict of outputs"
+        f"allowed: {allowed}"
     )
 
 

@@ -51,11 +51,12 @@ class WithClusterOutputs:
 
     def run(self, scenario, seed: int, streams: str = DEFAULT_STREAMS, series: bool = False):
         """One run alone: (summary plus outputs, monthly series or None)."""
+        from ..ensemble_run import call_outputs
         from ..model import ClusterModel
 
         model = ClusterModel(scenario, seed=seed, streams=streams)
         model.run()
-        outputs = {**model.summary(), **self.outputs(model.state, 0, model.params)}
+        outputs = {**model.summary(), **call_outputs(self.outputs, model.state, 0, model.params)}
         return outputs, (model.series() if series else None)
 
 
