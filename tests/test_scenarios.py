@@ -236,3 +236,24 @@ def test_a_name_taken_from_the_file_is_checked_and_force_needs_a_real_record(tmp
     (web / "index.html").write_text("keep")
     assert main(["run", "baseline", "--replicates", "1", "--months", "2", "--out", str(web), "--force"]) == 2
     assert (web / "index.html").read_text() == "keep"
+
+
+def test_compare_records_the_scenarios_as_they_ran_not_as_the_files_read_later(tmp_path, monkeypatch):
+    """A scenario file edited while the comparison runs: the manifest records the parameters that ran."""
+    import clustersim.experiments as experiments
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text('extends = "funded_programme"\n[programme]\ngrant_amount = 100.0\n')
+    real = experiments.compare_scenarios
+
+    def compare_then_edit(*args, **kwargs):
+        result = real(*args, **kwargs)
+        mine.write_text('extends = "funded_programme"\n[programme]\ngrant_amount = 999.0\n')
+        return result
+
+    monkeypatch.setattr(experiments, "compare_scenarios", compare_then_edit)
+    out = tmp_path / "cmp"
+    argv = ["compare", str(mine), "--replicates", "1", "--months", "3", "--executor", "serial", "--posterior", "none"]
+    assert main([*argv, "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenarios"][0]["parameters"]["grant_amount"] == 100.0

@@ -103,17 +103,10 @@ def _manifest(args: argparse.Namespace, runs, posterior_name: str) -> dict:
     """What the comparison ran: each scenario (the baseline included) with its parameters, the seeds, the
     posterior, the draws and the package versions, as ``clustersim run``'s manifest records a run."""
     from ..results import environment, package_versions
-    from ..scenario import load_scenario
 
     names = list(runs["scenario"].drop_duplicates())
-    scenarios = []
-    for name in names:
-        sc = load_scenario(name)
-        if args.months is not None:
-            sc = sc.replace(origin="--months", months=args.months)
-        scenarios.append(
-            {"name": name, "source": sc.source, "extends_chain": list(sc.chain), "parameters": sc.to_dict()}
-        )
+    ran = {entry["name"]: entry for entry in runs.attrs["scenarios"]}  # as they ran, --months applied
+    scenarios = [ran[name] for name in names]
     first = runs[runs["scenario"] == names[0]].sort_values("replicate")
     return {
         "kind": "scenario_comparison",

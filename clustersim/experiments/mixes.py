@@ -212,6 +212,11 @@ def compare_scenarios(
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
     table = comparison_table(runs, labels, names.index(baseline), n_firms, kpis)
     table = table.rename(columns={"mix": "scenario"})
+    # what ran, as plain values, for a record of it (a scenario file read again later may have changed)
+    runs.attrs["scenarios"] = [
+        {"name": name, "source": sc.source, "extends_chain": list(sc.chain), "parameters": sc.to_dict()}
+        for name, sc in zip(names, scenarios, strict=True)
+    ]
     return (table, runs) if return_runs else table
 
 
