@@ -1037,3 +1037,23 @@ def test_a_failing_outputs_function_is_one_line_naming_it_not_a_traceback(tmp_pa
         run_experiment(exp, executor="serial", out=out, progress=False)
     assert "\n" not in str(err.value) and "allowed: an outputs(state, k, scenario) function" in str(err.value)
     assert not out.exists()
+
+
+def test_an_unreachable_scheduler_is_refused_before_any_output(tmp_path, capsys, monkeypatch):
+    """--scheduler at an address where no Dask scheduler listens: one line, exit 2, and no results folder (the
+    pilot run used to write one first, leaving a folder of one run behind)."""
+    import socket
+
+    pytest.importorskip("distributed")
+    from clustersim.experiments import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2)
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    good = _write(tmp_path / "good.toml", BASE)
+    out = tmp_path / "out"
+    assert main(["sweep", str(good), "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"--scheduler 'tcp://127.0.0.1:{port}'" in err and "allowed" in err and not out.exists()

@@ -7,6 +7,7 @@ the executor because each run's seed is fixed before it is shipped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -42,6 +43,38 @@ def check_execution(executor: str, workers) -> None:
         raise ScenarioError(f"--executor {executor!r} is not allowed; allowed: one of {', '.join(EXECUTORS)}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ScenarioError(f"--workers {workers!r} is not allowed; allowed: int >= 1")
+
+
+#: seconds to wait for a Dask scheduler named by its address before the sweep is refused
+CONNECT_TIMEOUT_S = 10
+
+
+@contextlib.contextmanager
+def connected_scheduler(executor: str, scheduler):
+    """``scheduler`` as the sweep will use it: a Dask scheduler's address becomes a connected ``Client``, closed
+    on leaving, so that an unreachable address is a one-line error before any output exists (it used to be
+    found after the pilot run had written a results folder). Anything else passes through."""
+    if executor != "dask" or not isinstance(scheduler, str):
+        yield scheduler
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ScenarioError(
+            "--executor dask needs the cluster extra; allowed: pip install 'clustersim[cluster]', or --executor local"
+        ) from None
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise ScenarioError(
+            f"--scheduler {scheduler!r}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s ({reason}); "
+            "allowed: the address of a running scheduler, e.g. tcp://10.0.0.1:8786"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def execute(
@@ -175,5 +208,8 @@ def _dask(batches, on_result, workers, scheduler, model, series: bool) -> dict:
     return {
         "executor": "dask",
         "workers": n_workers,
-        "scheduler": str(scheduler) if scheduler is not None else "LocalCluster",
+        # a client connected for the sweep (connected_scheduler) is recorded by its scheduler's address
+        "scheduler": getattr(getattr(scheduler, "scheduler", None), "address", None) or str(scheduler)
+        if scheduler is not None
+        else "LocalCluster",
     }

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..scenario import ScenarioError
 from .design import Experiment, load_experiment
-from .executors import check_execution, default_workers, execute
+from .executors import check_execution, connected_scheduler, default_workers, execute
 from .store import LOCK, MANIFEST, ResultStore, now, read_results, shard_tag
 from .work import RunSpec, draws_reach, run_batch
 
@@ -260,6 +260,12 @@ def run_experiment(
     exp = load_experiment(experiment)
     shard = parse_shard(shard)
     check_execution(executor, workers)  # before any output exists
+    with connected_scheduler(executor, scheduler) as connected:  # so is an unreachable scheduler
+        return _run(exp, executor, workers, connected, shard, out, resume, force, progress, batch_runs)
+
+
+def _run(exp: Experiment, executor, workers, scheduler, shard, out, resume, force, progress, batch_runs):
+    """``run_experiment`` once its inputs are checked (``shard`` parsed) and the scheduler is connected."""
     runs = shard_runs(exp, shard)
     created = out is not None and not Path(out).exists()
     store = ResultStore.open(out, exp, shard, resume=resume, force=force) if out is not None else None
