@@ -287,6 +287,15 @@ def assert_alone_equals_batch(process, states_factory, labels=None) -> None:
     assert_views_equal(alone, batch, f"after {process_name(process)} at month {alone[0].month}", labels)
 
 
+def step_alone_and_batch(alone, batch) -> None:
+    """One month of the whole schedule for the batch, then for each cluster alone."""
+    for process in PROJECTS.schedule:
+        process(batch)
+    for s in alone:
+        for process in PROJECTS.schedule:
+            process(s)
+
+
 def labels_of(batch: str) -> list[str]:
     preset, _, per_cluster = BATCHES[batch]
     return [f"({preset}, {cfg})" for cfg in per_cluster]
@@ -327,11 +336,7 @@ def test_whole_schedule_alone_equals_batch(batch):
     alone = states_of(batch)
     batch_state = concat_states([copy.deepcopy(s) for s in alone])
     for month in range(WHOLE_MONTHS):
-        for process in PROJECTS.schedule:
-            process(batch_state)
-        for s in alone:
-            for process in PROJECTS.schedule:
-                process(s)
+        step_alone_and_batch(alone, batch_state)
         assert_views_equal(
             alone, batch_state, f"whole schedule, step {month} (month {alone[0].month})", labels_of(batch)
         )
@@ -349,11 +354,7 @@ def test_a_large_cluster_alone_equals_batch_with_its_sums_in_lanes():
     assert alone[0].network.ties.active.sum() >= LANE_MIN  # its tie sums take the lanes too
     batch = concat_states([copy.deepcopy(s) for s in alone])
     for month in range(3):
-        for process in PROJECTS.schedule:
-            process(batch)
-        for s in alone:
-            for process in PROJECTS.schedule:
-                process(s)
+        step_alone_and_batch(alone, batch)
         assert_views_equal(alone, batch, f"large cluster, step {month} (month {alone[0].month})")
 
 

@@ -105,12 +105,9 @@ def test_process_with_per_cluster_coefficients_alone_equals_batch(process):
 def test_whole_schedule_with_per_cluster_coefficients_alone_equals_batch():
     alone = states()
     batch = concat_states([copy.deepcopy(s) for s in alone])
+    from test_ensemble import assert_views_equal, step_alone_and_batch
+
     for _ in range(12):
-        for process in PROJECTS.schedule:
-            process(batch)
-        for s in alone:
-            for process in PROJECTS.schedule:
-                process(s)
-    from test_ensemble import assert_views_equal
+        step_alone_and_batch(alone, batch)
 
     assert_views_equal(alone, batch, "after 12 months with per-cluster coefficients")
