@@ -109,6 +109,8 @@ def _row_totals(x: np.ndarray, cl: np.ndarray, K: int, counts: np.ndarray) -> np
     ``np.bincount`` over the bins ``row * K + cluster``, and ``lane_sums`` for a cluster of ``LANE_MIN``
     elements or more. ``counts`` are the elements per cluster (length K: the ids are checked)."""
     n_rows = x.shape[0]
+    if x.shape[-1] != cl.size:  # (bincount refuses it below; the one-cluster route must too)
+        raise ValueError(f"{x.shape[-1]} values per row for {cl.size} cluster ids")
     if K == 1 and counts[0] >= LANE_MIN:  # one large cluster: its rows as they are
         return lane_sums(x)[:, None]
     bins = (np.arange(n_rows)[:, None] * K + cl).ravel()
@@ -363,6 +365,8 @@ class Reducer:
         """The selected elements of ``x`` and their clusters (the layout's ids: no check needed)."""
         cl = self.layout.clusters(space)
         x = np.asarray(x)
+        if x.shape[0] != cl.size:  # one value per element of the space (a K = 1 prefix would hide a mismatch)
+            raise ValueError(f"{x.shape[0]} values for the {cl.size} elements of space {space!r}")
         if where is None:
             return x, cl
         x = x[where]

@@ -449,3 +449,23 @@ def test_segmean_rows_of_a_large_cluster_is_segmean_of_each_row_alone_and_in_a_b
     in_batch = segmean_rows(batch, cl, 2)
     assert np.array_equal(bits(in_batch[:, 1]), bits(alone))
     assert np.array_equal(bits(in_batch[:, 0]), bits([segmean(row, np.zeros(9, dtype=np.int64), 1)[0] for row in batch[:, :9]]))
+
+
+def test_values_and_cluster_ids_of_different_lengths_are_refused_alone_as_in_a_batch():
+    # helper-52's review: the one-cluster routes (lanes, a prefix of the ids) once summed whatever they got
+    from clustersim.layout import Layout
+    from clustersim.segments import Reducer
+
+    for n_values in (100, LANE_MIN + 10):
+        for K in (1, 2):
+            with pytest.raises(ValueError):
+                segsum(np.ones(n_values), np.zeros(LANE_MIN + 1000, dtype=np.int64) + (K - 1), K)
+            with pytest.raises(ValueError):
+                segmean_rows(np.ones((2, n_values)), np.zeros(LANE_MIN + 1000, dtype=np.int64) + (K - 1), K)
+    for sizes in ([LANE_MIN + 1000], [10, LANE_MIN + 990]):
+        layout = Layout.from_sizes(sizes, [1] * len(sizes), [1] * len(sizes))
+        reduce = Reducer(layout, legacy=False)
+        with pytest.raises(ValueError):
+            reduce.mean(np.ones(100), "firm")
+        with pytest.raises(ValueError):
+            reduce.sum(np.ones(LANE_MIN + 2000), "firm")
