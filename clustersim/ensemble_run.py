@@ -10,7 +10,7 @@ streams="counter").run()``: the processes reduce per cluster (``segments``) and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,12 +172,21 @@ class OutputsFailure(Exception):
 
 
 def call_outputs(outputs, state, k: int, scenario) -> dict:
-    """``outputs(state, k, scenario)``, any exception it raises re-raised as ``OutputsFailure`` naming it."""
+    """``outputs(state, k, scenario)``: a dict of named numbers (or labels). An exception it raises, or
+    anything else it returns, is an ``OutputsFailure`` naming the function."""
+    name = getattr(outputs, "__qualname__", None) or type(outputs).__qualname__
     try:
-        return outputs(state, k, scenario)
+        result = outputs(state, k, scenario)
     except Exception as exc:
-        name = getattr(outputs, "__qualname__", None) or type(outputs).__qualname__
         raise OutputsFailure(f"the outputs function {name} raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(result, Mapping):
+        raise OutputsFailure(f"the outputs function {name} returned {type(result).__name__}, not a dict")
+    for key, value in result.items():
+        if not isinstance(key, str) or not isinstance(value, bool | int | float | str | np.number | np.bool_):
+            raise OutputsFailure(
+                f"the outputs function {name} returned {key!r}: {type(value).__name__}, not a number or a label"
+            )
+    return dict(result)
 
 
 def _each_run(scenarios: Sequence, seeds: Sequence[int], outputs=None):

@@ -156,8 +156,21 @@ def test_local_pool_gives_identical_rows(reference):
     same_rows(run_experiment(tiny_grid(), executor="local", workers=2, progress=False), reference)
 
 
-def test_dask_local_cluster_gives_identical_rows(reference, dask_client):
+def test_dask_local_cluster_gives_identical_rows(reference, dask_client, tmp_path, monkeypatch):
     same_rows(run_experiment(tiny_grid(), executor="dask", scheduler=dask_client, progress=False), reference)
+    # by its address, as --scheduler gives it: the sweep connects its own client, records the address, closes it
+    import distributed
+
+    from clustersim.experiments.store import read_manifest
+
+    closed = []
+    real_close = distributed.Client.close
+    monkeypatch.setattr(distributed.Client, "close", lambda self, *a, **k: closed.append(self) or real_close(self, *a, **k))
+    address = dask_client.scheduler.address
+    out = tmp_path / "by_address"
+    same_rows(run_experiment(tiny_grid(), executor="dask", scheduler=address, out=out, progress=False), reference)
+    assert len(closed) == 1 and closed[0] is not dask_client
+    assert read_manifest(out)["timings"]["0/1"][-1]["scheduler"] == address
 
 
 def test_shard_splits_give_identical_rows(reference, tmp_path):
@@ -1024,17 +1037,35 @@ def _failing_outputs(state, k, scenario):
     raise ZeroDivisionError("no members to divide by")
 
 
+def _outputs_returning_none(state, k, scenario):
+    return None
+
+
+def _outputs_returning_an_array(state, k, scenario):
+    return {"shares": np.zeros(3)}
+
+
 @pytest.mark.parametrize("streams", ["counter", "legacy"])
-def test_a_failing_outputs_function_is_one_line_naming_it_not_a_traceback(tmp_path, streams):
-    """The outputs function of a WithClusterOutputs model is the user's code: its failure is an input error
-    (one line, the folder left as a failed custom model leaves it), batched or one run at a time; clustersim's
-    own model still raises, as a failure there is a bug."""
+@pytest.mark.parametrize(
+    ("outputs", "says"),
+    [
+        (_failing_outputs, "_failing_outputs raised ZeroDivisionError"),
+        (_outputs_returning_none, "_outputs_returning_none returned NoneType, not a dict"),
+        (_outputs_returning_an_array, "returned 'shares': ndarray, not a number or a label"),
+    ],
+)
+def test_a_failing_outputs_function_is_one_line_naming_it_not_a_traceback(tmp_path, streams, outputs, says):
+    """The outputs function of a WithClusterOutputs model is the user's code: its failure (an exception, or
+    something other than a dict of numbers and labels) is an input error (one line, the folder left as a failed
+    custom model leaves it), batched or one run at a time; clustersim's own model still raises, as a failure
+    there is a bug."""
     from clustersim.experiments.work import WithClusterOutputs
 
-    exp = load_experiment(tiny_grid(replicates=1, streams=streams), model=WithClusterOutputs(_failing_outputs))
+    exp = load_experiment(tiny_grid(replicates=1, streams=streams), model=WithClusterOutputs(outputs))
     out = tmp_path / "outputs"
-    with pytest.raises(ScenarioError, match="failed on the first run .*_failing_outputs raised ZeroDivisionError") as err:
+    with pytest.raises(ScenarioError, match="failed on the first run") as err:
         run_experiment(exp, executor="serial", out=out, progress=False)
+    assert says in str(err.value), str(err.value)
     assert "\n" not in str(err.value) and "allowed: an outputs(state, k, scenario) function" in str(err.value)
     assert not out.exists()
 

@@ -65,10 +65,11 @@ def connected_scheduler(executor: str, scheduler):
         ) from None
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+    except Exception as exc:  # distributed raises OSError, TimeoutError, ValueError or even AssertionError here
+        reason = " ".join(str(exc).split())[:160]
         raise ScenarioError(
-            f"--scheduler {scheduler!r}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s ({reason}); "
+            f"--scheduler {scheduler!r}: could not connect to a Dask scheduler within {CONNECT_TIMEOUT_S} s "
+            f"({type(exc).__name__}{': ' + reason if reason else ''}); "
             "allowed: the address of a running scheduler, e.g. tcp://10.0.0.1:8786"
         ) from None
     try:

@@ -211,7 +211,7 @@ def _model_failure(exp: Experiment, exc: Exception, when: str, kept: str = "") -
     from ..ensemble_run import OutputsFailure
 
     if isinstance(exc, OutputsFailure):
-        allowed = "an outputs(state, k, scenario) function returning a dict of numbers"
+        allowed = "an outputs(state, k, scenario) function returning a dict of named numbers or labels"
     elif exp.model is None or draws_reach(exp.model):
         raise exc
     else:
