@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from ..streams import DEFAULT_STREAMS, STREAMS
@@ -105,7 +106,7 @@ def _manifest(args: argparse.Namespace, runs, posterior_name: str) -> dict:
     from ..results import environment, package_versions
 
     names = list(runs["scenario"].drop_duplicates())
-    ran = {entry["name"]: entry for entry in runs.attrs["scenarios"]}  # as they ran, --months applied
+    ran = {entry["name"]: entry for entry in json.loads(runs.attrs["scenarios"])}  # as they ran, --months applied
     scenarios = [ran[name] for name in names]
     first = runs[runs["scenario"] == names[0]].sort_values("replicate")
     return {

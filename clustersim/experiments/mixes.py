@@ -15,6 +15,7 @@ could not pay (what a line cannot pay does not happen).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -212,11 +213,14 @@ def compare_scenarios(
     n_firms = {i: float(sc["n_firms"]) for i, sc in enumerate(scenarios)}
     table = comparison_table(runs, labels, names.index(baseline), n_firms, kpis)
     table = table.rename(columns={"mix": "scenario"})
-    # what ran, as plain values, for a record of it (a scenario file read again later may have changed)
-    runs.attrs["scenarios"] = [
-        {"name": name, "source": sc.source, "extends_chain": list(sc.chain), "parameters": sc.to_dict()}
-        for name, sc in zip(names, scenarios, strict=True)
-    ]
+    # what ran, for a record of it (a scenario file read again later may have changed); as JSON text, which
+    # pandas copies with every operation on the frame at no cost, where a list of dicts is deep-copied
+    runs.attrs["scenarios"] = json.dumps(
+        [
+            {"name": name, "source": sc.source, "extends_chain": list(sc.chain), "parameters": sc.to_dict()}
+            for name, sc in zip(names, scenarios, strict=True)
+        ]
+    )
     return (table, runs) if return_runs else table
 
 
