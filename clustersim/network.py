@@ -60,19 +60,29 @@ class TrustNetwork:
         self.ties.active |= mask
         self.trust[mask] = self.floor[mask]
 
-    def sum_over_firms(self, mask: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
-        """For each firm, the sum of ``weights`` (or the count) over its ties selected by ``mask``."""
-        t = self.ties
-        w = None if weights is None else weights[mask]
-        return np.bincount(t.u[mask], weights=w, minlength=n) + np.bincount(t.v[mask], weights=w, minlength=n)
-
     def mean_trust_of(self, mask: np.ndarray, n: int, default: np.ndarray) -> np.ndarray:
         """Each firm's mean trust over its ties in ``mask``; ``default`` for firms with none."""
-        t = self.ties
-        u, v, w = t.u[mask], t.v[mask], self.trust[mask]  # gathered once for both sums (``sum_over_firms``)
+        selected, u, v, c = self.incidence(mask, n)
+        w = self.trust[selected]
         s = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
-        c = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
         return np.where(c > 0, s / np.maximum(c, 1), default)
+
+    def incidence(self, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The ties in ``mask`` (their indices and ends) and each firm's count of them. For the active ties
+        (``reputation``, three times a month) it is kept while they stay the same: trust changes every month,
+        the set of active ties a few times a run, so most calls skip two gathers and two counts. Integers
+        only: a result does not depend on whether it was kept."""
+        active = mask is self.ties.active
+        cached = getattr(self, "_active_incidence", None) if active else None
+        if cached is not None and cached[0] == n and np.array_equal(cached[1], mask):
+            return cached[2]
+        t = self.ties
+        selected = np.flatnonzero(mask)
+        u, v = t.u[selected], t.v[selected]
+        incidence = (selected, u, v, np.bincount(u, minlength=n) + np.bincount(v, minlength=n))
+        if active:
+            self._active_incidence = (n, mask.copy(), incidence)
+        return incidence
 
 
 def acquaintance_graph(kind: str, n: int, mean_degree: int, rewiring_prob: float, rng: np.random.Generator) -> nx.Graph:

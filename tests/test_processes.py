@@ -933,3 +933,31 @@ def test_acquaintance_edges_are_the_acquaintance_graphs_edges(kind):
         u, v = acquaintance_edges(kind, n, degree, 0.2, rng_edges)
         assert set(zip(u.tolist(), v.tolist(), strict=True)) == {tuple(sorted(edge)) for edge in graph.edges()}
         assert rng_graph.integers(2**62) == rng_edges.integers(2**62)
+
+
+def test_the_active_ties_incidence_is_kept_only_while_they_stay_the_same():
+    """``TrustNetwork.incidence`` keeps the active ties' ends and counts between calls; switching a tie on or
+    off in place (as ``activate`` does) is seen at the next call, and any other mask is computed afresh."""
+    s = tiny(5, edges=((0, 1), (1, 2), (2, 3), (3, 4), (0, 4)))
+    net, n = s.network, s.firms.n
+    net.ties.active[:] = [True, False, True, True, False]
+    net.trust[:] = [0.2, 0.4, 0.6, 0.8, 1.0]
+
+    def direct(mask):
+        u, v, w = net.ties.u[mask], net.ties.v[mask], net.trust[mask]
+        total = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
+        count = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+        return np.where(count > 0, total / np.maximum(count, 1), -1.0), count
+
+    default = np.full(n, -1.0)
+    for _ in range(2):  # the second call takes what the first kept
+        mean, count = direct(net.ties.active)
+        assert np.array_equal(net.mean_trust_of(net.ties.active, n, default), mean)
+        assert np.array_equal(net.incidence(net.ties.active, n)[3], count)
+    net.activate(np.array([False, True, False, False, False]))  # in place: the kept incidence is stale now
+    mean, count = direct(net.ties.active)
+    assert np.array_equal(net.mean_trust_of(net.ties.active, n, default), mean)
+    assert np.array_equal(net.incidence(net.ties.active, n)[3], count)
+    other = np.array([True, True, False, False, True])
+    assert np.array_equal(net.mean_trust_of(other, n, default), direct(other)[0])
+    assert np.array_equal(net.incidence(net.ties.active, n)[3], count)  # another mask did not replace it

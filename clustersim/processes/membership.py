@@ -33,13 +33,9 @@ def join_probability(c, contact_effect, signal: float, active_share, motivation)
 def active_neighbour_share(s: ClusterState) -> np.ndarray:
     """Each firm's share of acquaintances (active ties) now in a joint action."""
     net, f = s.network, s.firms
-    act = net.ties.active
-    degree = net.sum_over_firms(act, f.n)
+    _, u, v, degree = net.incidence(net.ties.active, f.n)  # the active ties' ends, kept while they stay the same
     active_firm = (f.state == ACTIVE).astype(float)
-    t = net.ties
-    active_nb = np.bincount(t.u[act], weights=active_firm[t.v[act]], minlength=f.n) + np.bincount(
-        t.v[act], weights=active_firm[t.u[act]], minlength=f.n
-    )
+    active_nb = np.bincount(u, weights=active_firm[v], minlength=f.n) + np.bincount(v, weights=active_firm[u], minlength=f.n)
     return active_nb / np.maximum(degree, 1)
 
 
