@@ -118,9 +118,10 @@ LESSONS: tuple[Lesson, ...] = (
         "funded_programme",
         compare=("manager_present", False),
         note=(
-            "Switch the cluster manager off in run B, same seed and same money. Watch the manager's dashed lines: "
-            "the firms it meets each month gain trust and start joint actions, and without it fewer ties pass the "
-            "trust threshold."
+            "Switch the cluster manager off in run B, same seed and same budget. Watch the manager's dashed lines: "
+            "the firms it meets each month gain trust faster, and without it fewer ties pass the trust threshold "
+            "(trusted-tie density 0.011 against 0.061 at month 120). Run B leaves the manager's salary line unspent "
+            "(444 against 741 k$ spent; 20 paired runs, seed 31)."
         ),
         case=(
             'It mirrors the cluster managers of the Caribbean interviews (000, "Cluster managers") and UNIDO\'s '
