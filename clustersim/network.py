@@ -68,20 +68,26 @@ class TrustNetwork:
         return np.where(c > 0, s / np.maximum(c, 1), default)
 
     def incidence(self, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The ties in ``mask`` (their indices and ends) and each firm's count of them. For the active ties
-        (``reputation``, three times a month) it is kept while they stay the same: trust changes every month,
-        the set of active ties a few times a run, so most calls skip two gathers and two counts. Integers
-        only: a result does not depend on whether it was kept."""
-        active = mask is self.ties.active
-        cached = getattr(self, "_active_incidence", None) if active else None
-        if cached is not None and cached[0] == n and np.array_equal(cached[1], mask):
-            return cached[2]
+        """The ties in ``mask`` (a boolean mask, or tie indices) with their ends, and each firm's count of them,
+        as read-only arrays. For the active ties (``reputation``, three times a month) it is kept while they
+        stay the same: trust changes every month, the set of active ties a few times a run, so most calls skip
+        two gathers and two counts. Kept under the tie arrays themselves and a copy of the mask, so other ties
+        or a changed mask are computed afresh. Integers only: a result does not depend on whether it was kept."""
         t = self.ties
-        selected = np.flatnonzero(mask)
+        active = mask is t.active
+        cached = getattr(self, "_active_incidence", None) if active else None
+        if cached is not None:
+            (kept_n, kept_u, kept_v), kept_mask, kept = cached
+            if kept_n == n and kept_u is t.u and kept_v is t.v and np.array_equal(kept_mask, mask):
+                return kept
+        mask = np.asarray(mask)
+        selected = np.flatnonzero(mask) if mask.dtype == bool else mask.astype(np.intp, copy=False)
         u, v = t.u[selected], t.v[selected]
         incidence = (selected, u, v, np.bincount(u, minlength=n) + np.bincount(v, minlength=n))
+        for array in incidence:
+            array.flags.writeable = False  # shared by every later call: never changed in place
         if active:
-            self._active_incidence = (n, mask.copy(), incidence)
+            self._active_incidence = ((n, t.u, t.v), mask.copy(), incidence)
         return incidence
 
 

@@ -961,3 +961,9 @@ def test_the_active_ties_incidence_is_kept_only_while_they_stay_the_same():
     other = np.array([True, True, False, False, True])
     assert np.array_equal(net.mean_trust_of(other, n, default), direct(other)[0])
     assert np.array_equal(net.incidence(net.ties.active, n)[3], count)  # another mask did not replace it
+    assert np.array_equal(net.mean_trust_of(np.flatnonzero(other), n, default), direct(other)[0])  # tie indices
+    kept = net.incidence(net.ties.active, n)
+    assert not any(array.flags.writeable for array in kept)  # shared by later calls: read-only
+    # other tie arrays behind the same active mask (firms renumbered): computed afresh, not served from the copy
+    net.ties = dataclasses.replace(net.ties, u=(net.ties.u + 1) % n, v=(net.ties.v + 1) % n, active=net.ties.active)
+    assert np.array_equal(net.incidence(net.ties.active, n)[3], direct(net.ties.active)[1])
