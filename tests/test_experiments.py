@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -1088,3 +1089,73 @@ def test_an_unreachable_scheduler_is_refused_before_any_output(tmp_path, capsys,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert f"--scheduler 'tcp://127.0.0.1:{port}'" in err and "allowed" in err and not out.exists()
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (Linux /proc)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers die with their parent through Linux's prctl")
+def test_local_workers_die_with_a_killed_sweep(tmp_path):
+    """A sweep killed with SIGKILL runs no cleanup; its pool workers must not go on computing batches for nobody
+    (helper-50's audit: they outlived it). The model sleeps a minute past the pilot run, so a worker that
+    survived would still be there."""
+    import signal
+    import subprocess
+    import time
+
+    (tmp_path / "slowmodel.py").write_text(
+        "import time\ndef model(params, seed):\n    if params['x'] > 1:\n        time.sleep(60)\n    return {'y': 1.0}\n"
+    )
+    exp = _write(
+        tmp_path / "slow.toml",
+        'name = "slow"\nmodel = "slowmodel:model"\nreplicates = 1\noutputs = ["y"]\n'
+        '[design]\nmethod = "grid"\n[factors]\nx = { levels = [1.0, 2.0, 3.0, 4.0, 5.0] }\n',
+    )
+    code = "import sys; from clustersim.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = [sys.executable, "-c", code, "sweep", str(exp), "--executor", "local", "--workers", "2", "--batch-size", "1"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    sweep = subprocess.Popen([*argv, "--out", str(tmp_path / "out")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(_descendants(sweep.pid)) < 2 and time.monotonic() < deadline:  # the pool's workers are up
+            time.sleep(0.2)
+        time.sleep(1.0)  # into their first batch
+        below = _descendants(sweep.pid)
+        assert len(below) >= 2, "the sweep never started its workers"
+        sweep.send_signal(signal.SIGKILL)
+        sweep.wait(10)
+        deadline = time.monotonic() + 10
+        while (left := {pid for pid in below if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)}) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert not left, f"{len(left)} of the sweep's {len(below)} processes outlived it"
+    finally:  # on a failure too: the workers seen (re-parented once the sweep died) and any still below it
+        if sweep.poll() is None:
+            sweep.kill()
+        for pid in below | _descendants(sweep.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (Z: a zombie, already dead), or '' if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""

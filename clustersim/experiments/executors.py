@@ -116,6 +116,28 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """A pool worker's initializer: on Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG),
+    even by SIGKILL, which runs no cleanup; without it an orphaned worker computed its whole batch for nobody.
+    ``parent`` is the sweep's process id under fork (a worker whose parent is already gone exits), None under
+    forkserver, whose server exits with the sweep. Elsewhere nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the old behaviour
+        return
+    if parent is not None and os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
+
+
+#: prctl's option number (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+
+
 def _local(batches, on_result, workers: int, model, series: bool) -> dict:
     """A process pool that survives dying workers.
 
@@ -130,7 +152,8 @@ def _local(batches, on_result, workers: int, model, series: bool) -> dict:
     restarts = 0
     workers = min(workers, len(batches))
     while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        parent = os.getpid() if ctx.get_start_method() == "fork" else None
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent, initargs=(parent,))
         broken = False
         try:
             with warnings.catch_warnings():
