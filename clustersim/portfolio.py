@@ -32,7 +32,7 @@ from .model import ClusterModel
 from .parameters import BY_NAME
 from .policy import committed_budget
 from .processes import platform
-from .scenario import Scenario, ScenarioError, check_name, load_scenario, preset_names, presets_dir
+from .scenario import Scenario, ScenarioError, load_scenario, name_or_file_name, preset_names, presets_dir
 from .seeds import run_seed
 
 #: Registry sections that describe a cluster rather than a programme: what a plan takes from its archetype.
@@ -216,9 +216,7 @@ def load_portfolio(path: str | Path) -> PortfolioSpec:
         raise _fail(src, "platform.on", "allowed: true or false", plat["on"])
     intensity = float(_number(src, "platform.intensity", plat.get("intensity", 1.0), 0.0, 10.0))
     spec = PortfolioSpec(
-        name=check_name(src, p["name"], "portfolio.name")
-        if "name" in p
-        else check_name(src, path.stem, "portfolio.name (the file's name, as the file gives none)"),
+        name=name_or_file_name(src, p.get("name"), path.stem, "portfolio.name"),
         programme=programme,
         bases=bases,
         funded=funded,

@@ -32,6 +32,13 @@ def one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def exception_text(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of an exception caught from the user's code or a library, for a one-line error: the
+    message's whitespace collapsed and cut at ``limit`` characters (just ``Type`` if it has none)."""
+    message = " ".join(str(exc).split())[:limit]
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 class ScenarioError(ValueError):
     """A scenario or experiment input is invalid. The message is one line (``one_line``)."""
 
@@ -61,6 +68,14 @@ def check_name(origin: str, value: str, key: str = "name", names: str = "a resul
             "without '/', '\\', control characters, a leading '.' or surrounding spaces"
         )
     return value
+
+
+def name_or_file_name(origin: str, given, file_name: str, key: str = "name") -> str:
+    """The ``name`` a file gives, else the name it takes from the file's own, checked (``check_name``) and, in
+    an error, said which."""
+    if given is not None:
+        return check_name(origin, given, key)
+    return check_name(origin, file_name, f"{key} (the file's name, as the file gives none)")
 
 
 def presets_dir() -> Path:

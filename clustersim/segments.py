@@ -379,6 +379,10 @@ class Reducer:
             x = np.asarray(x) if where is None else np.asarray(x)[where]
             return np.array([x.sum()], dtype=np.float64)
         x, cl = self._select(x, space, where)
+        return self._total(x, cl)
+
+    def _total(self, x: np.ndarray, cl: np.ndarray) -> np.ndarray:
+        """``segsum`` of selected elements; one cluster's ids are all 0 and need no check (``_sum_of_one``)."""
         return _sum_of_one(x, cl) if self.K == 1 else segsum(x, cl, self.K)
 
     def count(self, mask: np.ndarray, space: str) -> np.ndarray:
@@ -404,5 +408,4 @@ class Reducer:
             counts = np.array([cl.size], dtype=np.int64)
         else:
             counts = np.bincount(cl, minlength=self.K)
-        totals = _sum_of_one(x, cl) if self.K == 1 else segsum(x, cl, self.K)
-        return _divide_counts(totals, counts, empty)
+        return _divide_counts(self._total(x, cl), counts, empty)

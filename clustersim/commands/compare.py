@@ -92,15 +92,13 @@ def compare(args: argparse.Namespace) -> int:
             beats.to_csv(tmp / "beats.csv", index=False)
             plots.plot_cost_cooperation(table, tmp / "cost_cooperation.png")
             plots.plot_kpi_distributions(runs, table, list(KPIS[:4]), tmp / "kpi_distributions.png")
-            write_json(tmp / "manifest.json", _manifest(args, runs, post_name))
-        print(
-            f"wrote {args.out}/ (comparison.csv/.md, runs.csv, beats.csv, cost_cooperation.png, kpi_distributions.png, "
-            "manifest.json)"
-        )
+            files = sorted([*(path.name for path in tmp.iterdir()), "manifest.json"])
+            write_json(tmp / "manifest.json", _manifest(args, runs, post_name, files))
+        print(f"wrote {args.out}/ ({', '.join(files)})")
     return 0
 
 
-def _manifest(args: argparse.Namespace, runs, posterior_name: str) -> dict:
+def _manifest(args: argparse.Namespace, runs, posterior_name: str, files: list[str]) -> dict:
     """What the comparison ran: each scenario (the baseline included) with its parameters, the seeds, the
     posterior, the draws and the package versions, as ``clustersim run``'s manifest records a run."""
     from ..results import environment, package_versions
@@ -121,17 +119,7 @@ def _manifest(args: argparse.Namespace, runs, posterior_name: str) -> dict:
         "posterior": posterior_name,
         "replicates": args.replicates,
         "months": args.months,
-        "files": sorted(
-            [
-                "comparison.csv",
-                "comparison.md",
-                "runs.csv",
-                "beats.csv",
-                "cost_cooperation.png",
-                "kpi_distributions.png",
-                "manifest.json",
-            ]
-        ),
+        "files": files,
         "versions": package_versions(),
         "environment": environment(),
     }

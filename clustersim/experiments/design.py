@@ -83,6 +83,7 @@ from ..scenario import (
     check_consistency,
     check_name,
     load_scenario,
+    name_or_file_name,
     presets_dir,
     validate_value,
 )
@@ -717,8 +718,7 @@ def experiment_from_dict(
             )
         except ScenarioError as exc:
             raise _err(origin, f"baseline = {data['baseline']!r}: {exc}") from None
-    name = data.get("name", Path(origin).stem if origin.endswith(".toml") else "experiment")
-    check_name(origin, name, "name" if "name" in data else "name (the file's name, as the file gives none)")
+    name = name_or_file_name(origin, data.get("name"), Path(origin).stem if origin.endswith(".toml") else "experiment")
     exp = Experiment(
         name=name,
         source=origin,

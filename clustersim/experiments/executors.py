@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..scenario import ScenarioError
+from ..scenario import ScenarioError, exception_text
 from .work import run_batch
 
 EXECUTORS = ("serial", "local", "dask")
@@ -66,10 +66,9 @@ def connected_scheduler(executor: str, scheduler):
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except Exception as exc:  # distributed raises OSError, TimeoutError, ValueError or even AssertionError here
-        reason = " ".join(str(exc).split())[:160]
         raise ScenarioError(
             f"--scheduler {scheduler!r}: could not connect to a Dask scheduler within {CONNECT_TIMEOUT_S} s "
-            f"({type(exc).__name__}{': ' + reason if reason else ''}); "
+            f"({exception_text(exc, 160)}); "
             "allowed: the address of a running scheduler, e.g. tcp://10.0.0.1:8786"
         ) from None
     try:

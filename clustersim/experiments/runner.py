@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..scenario import ScenarioError
+from ..scenario import ScenarioError, exception_text
 from .design import Experiment, load_experiment
 from .executors import check_execution, connected_scheduler, default_workers, execute
 from .store import LOCK, MANIFEST, ResultStore, now, read_results, shard_tag
@@ -216,9 +216,8 @@ def _model_failure(exp: Experiment, exc: Exception, when: str, kept: str = "") -
         raise exc
     else:
         allowed = "a function model(params: dict, seed: int) -> dict of outputs"
-    message = " ".join(str(exc).split())[:200]
     return ScenarioError(
-        f"{exp.source}: model = {exp.model_ref!r} failed {when} ({type(exc).__name__}: {message}){kept}; "
+        f"{exp.source}: model = {exp.model_ref!r} failed {when} ({exception_text(exc)}){kept}; "
         f"allowed: {allowed}"
     )
 

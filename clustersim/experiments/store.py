@@ -179,10 +179,7 @@ class ResultStore:
             try:
                 t = pq.read_table(p, columns=["point_id", "replicate"])
             except (pa.ArrowException, OSError) as exc:  # damaged outside clustersim: parts are written whole
-                raise ScenarioError(
-                    f"{p}: not a readable results part ({type(exc).__name__}); allowed: the parts clustersim sweep "
-                    "wrote (delete a damaged part and --resume to run its runs again)"
-                ) from None
+                raise _unreadable_part(f"{p}: not a readable results part", exc) from None
             done.update(zip(t.column(0).to_pylist(), t.column(1).to_pylist(), strict=True))
         return done
 
@@ -234,6 +231,14 @@ def read_manifest(folder) -> dict:
     return manifest
 
 
+def _unreadable_part(problem: str, exc: Exception) -> ScenarioError:
+    """The one-line error for a results part that cannot be read (damaged outside clustersim)."""
+    return ScenarioError(
+        f"{problem} ({type(exc).__name__}); allowed: the parts clustersim sweep wrote "
+        "(delete a damaged part and --resume to run its runs again)"
+    )
+
+
 def read_results(folder) -> pd.DataFrame:
     """Every run in a results folder, sorted by design point and replicate."""
     folder = Path(folder)
@@ -242,10 +247,7 @@ def read_results(folder) -> pd.DataFrame:
     try:
         df = pd.read_parquet(folder)
     except (pa.ArrowException, OSError) as exc:
-        raise ScenarioError(
-            f"{folder}: a results part cannot be read ({type(exc).__name__}); allowed: the parts clustersim sweep "
-            "wrote (delete a damaged part and --resume to run its runs again)"
-        ) from None
+        raise _unreadable_part(f"{folder}: a results part cannot be read", exc) from None
     return df.sort_values(["point_id", "replicate"], kind="stable").reset_index(drop=True)
 
 
